@@ -1,0 +1,25 @@
+"""nbgrader configuration for the course: run nbgrader commands from this folder.
+
+solutions/<chapter>/  instructor notebooks (solutions + hidden tests): the source
+course/<chapter>/     student notebooks generated from them (committed)
+"""
+
+from pathlib import Path
+
+c = get_config()  # noqa: F821 (provided by nbgrader)
+
+c.CourseDirectory.root = str(Path(__file__).resolve().parent)
+c.CourseDirectory.course_id = "dlcourse"
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "course"
+
+# The longest cell of any chapter (a small training run) takes a few seconds on 2 cores;
+# an endless loop in a submission is stopped after this many seconds and costs that cell's points.
+c.Execute.timeout = 60
+
+# Hidden tests stay hidden in the feedback students get.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    "nbgrader.preprocessors.ClearHiddenTests",
+]

@@ -1,0 +1,6 @@
+"""Data for the course: seeded 2-D toy problems and the small datasets shipped in ``datasets/``."""
+
+from .shipped import DatasetError, datasets_dir, load_diabetes, load_digits
+from .toy import make_blobs, make_moons, make_spirals
+
+__all__ = ["DatasetError", "datasets_dir", "load_diabetes", "load_digits", "make_blobs", "make_moons", "make_spirals"]
