@@ -1,4 +1,6 @@
-"""The plots the chapters draw. Each function draws on a matplotlib Axes (made if not given) and returns it."""
+"""The plots the chapters draw. Each function draws on a matplotlib Axes (made if not given) and returns it.
+
+General plots live here; a chapter with plots of its own adds a module beside this one (e.g. ``plots/optimizers.py``)."""
 
 from __future__ import annotations
 
