@@ -17,7 +17,7 @@ BUGS = [
                "He initialisation with fan_out instead of fan_in"),
     PlantedBug(A, NB, "ch01_mlp_forward", "A = ACTIVATIONS[activation](Z) if layer < n_layers else Z",
                "A = ACTIVATIONS[activation](Z)", "an activation on the output layer too"),
-    PlantedBug(A, NB, "ch01_mlp_forward", "ACTIVATIONS[activation](Z) if", "relu(Z) if",
+    PlantedBug(A, NB, "ch01_mlp_forward", "ACTIVATIONS[activation](Z) if", "ACTIVATIONS['relu'](Z) if",
                "ignores the activation argument (the visible tests only use ReLU)", hidden_only=True),
     PlantedBug(A, NB, "ch01_count_params", "n_out * n_in + n_out", "n_out * n_in",
                "forgot the biases"),
