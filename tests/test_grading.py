@@ -15,8 +15,8 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from tests.course import COURSE, SOLUTIONS, assignments, copy_course, filled_in, graded_cells, nbgrader, notebooks, read, solution_sources,
-                          without_demo_cells
+from tests.course import (COURSE, SOLUTIONS, assignments, copy_course, filled_in, graded_cells, nbgrader,
+                          notebooks, read, solution_sources, without_demo_cells)
 from tests.planted_bugs import PlantedBug, all_bugs
 
 BUGS = all_bugs()
