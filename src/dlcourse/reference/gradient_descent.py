@@ -214,10 +214,12 @@ UNCHANGED_PARAMS = step_mistake(
     "leaves the caller's parameters as they were.")
 
 
-def _rows_all_equal(m) -> bool:
-    got = None if m.got is None else np.asarray(m.got)
-    return got is not None and got.ndim >= 1 and len(got) > 2 and bool(np.all(got == got[-1])) \
-        and not np.all(np.asarray(m.expected) == np.asarray(m.expected)[0])
+def _later_rows_all_equal(m) -> bool:
+    """Rows 1, 2, ... of the learner's trajectory are all the final parameters, and the reference's are not."""
+    if m.got is None or m.expected is None:
+        return False
+    got, expected = np.asarray(m.got), np.asarray(m.expected)
+    return got.ndim >= 1 and len(got) > 2 and bool(np.all(got[1:] == got[-1])) and not np.all(expected[1:] == expected[-1])
 
 
 def _wrong_length(m) -> bool:
@@ -228,9 +230,9 @@ def _wrong_length(m) -> bool:
 
 
 TRAJECTORY_HINTS = [
-    Hint("every row of your trajectory holds the same (final) parameters: you recorded the arrays themselves, "
-         "which gd_step then kept changing. Record copies: `{k: v.copy() for k, v in params.items()}`.",
-         _rows_all_equal),
+    Hint("every row of your trajectory after the start holds the same (final) parameters: you recorded the arrays "
+         "themselves (or a dict of them, `dict(params)` copies only the dict), and gd_step kept changing them in place. "
+         "Record copies of the arrays: `{k: v.copy() for k, v in params.items()}`.", _later_rows_all_equal),
     Hint(lambda m: f"the trajectory has {len(np.asarray(m.got))} rows, the reference {len(np.asarray(m.expected))}: "
                    f"it holds the start and then the parameters after EVERY step (one step per batch), so "
                    f"1 + epochs * (number of batches per epoch) rows. Did you record once per epoch, "
