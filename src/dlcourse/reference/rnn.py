@@ -182,7 +182,7 @@ def clip_grad_norm(grads: dict[str, np.ndarray], max_norm: float):
     params = {}
     for name, g in grads.items():
         p = torch.zeros(np.shape(g), dtype=DTYPE, device=get_device(), requires_grad=True)
-        p.grad = to_tensor(g)
+        p.grad = to_tensor(g).clone()  # clip_grad_norm_ works in place: keep the caller's array intact
         params[name] = p
     total = torch.nn.utils.clip_grad_norm_(list(params.values()), max_norm)
     return {name: to_numpy(p.grad) for name, p in params.items()}, to_numpy(total)
@@ -238,8 +238,12 @@ def _mistake(wrong_fn, message: str, names=None) -> Hint:
     """A hint shown when the learner's failing output equals the same output of ``wrong_fn(*inputs)``."""
     def when(m) -> bool:
         wrong = np.asarray(_part(wrong_fn(*copy.deepcopy(m.args), **copy.deepcopy(m.kwargs)), m.path, names), dtype=np.float64)
-        got = np.asarray(m.got, dtype=np.float64)
-        return wrong.shape == got.shape and bool(np.allclose(got, wrong, rtol=1e-6, atol=1e-9))
+        got, expected = np.asarray(m.got), np.asarray(m.expected, dtype=np.float64)
+        # tight enough to tell apart mistakes that differ by PyTorch's 1e-6 (clipping), loose enough for float32
+        rtol, atol = (1e-5, 1e-6) if got.dtype == np.float32 else (1e-9, 1e-12)
+        got = got.astype(np.float64)
+        return (wrong.shape == got.shape and bool(np.allclose(got, wrong, rtol=rtol, atol=atol))
+                and not (wrong.shape == expected.shape and np.allclose(expected, wrong, rtol=rtol, atol=atol)))
     return Hint(message, when)
 
 
