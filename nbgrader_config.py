@@ -17,9 +17,11 @@ c.CourseDirectory.release_directory = "course"
 # an endless loop in a submission is stopped after this many seconds and costs that cell's points.
 c.Execute.timeout = 60
 
-# Hidden tests stay hidden in the feedback students get.
+# Hidden tests stay hidden in the feedback students get: in the test cells' source, and in the
+# tracebacks of failed tests (which quote the lines around the failing call).
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    "dlcourse.feedback.HideHiddenTestsInTracebacks",
     "nbgrader.preprocessors.ClearHiddenTests",
 ]

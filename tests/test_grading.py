@@ -9,10 +9,12 @@ one submission per planted bug (tests/planted_bugs) — then `nbgrader autograde
 from __future__ import annotations
 
 import html
+import json
 import re
 
 import nbformat
 import pytest
+from filelock import FileLock
 from nbgrader.api import Gradebook
 
 from tests.course import (COURSE, SOLUTIONS, assignments, copy_course, filled_in, graded_cells, nbgrader,
@@ -57,6 +59,14 @@ class GradedAssignment:
         nbgrader("generate_feedback", assignment, "--force", cwd=root)
         self.scores = self._read_gradebook()
 
+    @classmethod
+    def load(cls, assignment: str, root) -> "GradedAssignment":
+        """An assignment another worker graded already."""
+        graded = cls.__new__(cls)
+        graded.assignment, graded.root = assignment, root
+        graded.scores = json.loads((root / "scores.json").read_text())
+        return graded
+
     def submit(self, student: str, notebook: str, nb) -> None:
         folder = self.root / "submitted" / student / self.assignment
         folder.mkdir(parents=True, exist_ok=True)
@@ -77,15 +87,22 @@ class GradedAssignment:
         return (self.root / "feedback" / student / self.assignment / f"{notebook}.html").read_text()
 
 
-_graded: dict[str, GradedAssignment] = {}
-
-
-@pytest.fixture
+@pytest.fixture(scope="session")
 def graded(tmp_path_factory):
+    """Grade each assignment once per test run, even across xdist workers (a file lock and a shared folder)."""
+    shared = tmp_path_factory.getbasetemp().parent  # the same folder for every worker of this run
+    cache: dict[str, GradedAssignment] = {}
+
     def get(assignment: str) -> GradedAssignment:
-        if assignment not in _graded:
-            _graded[assignment] = GradedAssignment(assignment, tmp_path_factory.mktemp(assignment))
-        return _graded[assignment]
+        if assignment not in cache:
+            root = shared / f"graded-{assignment}"
+            with FileLock(str(shared / f"graded-{assignment}.lock")):
+                if (root / "scores.json").exists():
+                    cache[assignment] = GradedAssignment.load(assignment, root)
+                else:
+                    cache[assignment] = GradedAssignment(assignment, root)
+                    (root / "scores.json").write_text(json.dumps(cache[assignment].scores))
+        return cache[assignment]
     return get
 
 
@@ -139,20 +156,25 @@ def test_every_graded_exercise_has_a_planted_bug():
 
 @pytest.mark.grading
 @pytest.mark.parametrize("assignment, notebook", [grouped(a, n) for a, n in notebooks()])
-def test_feedback_shows_scores_but_not_hidden_tests(graded, assignment, notebook):
-    page = graded(assignment).feedback(SOLVED, notebook)
-    text = html.unescape(re.sub(r"<[^>]+>", "", page))
+def test_feedback_shows_scores_and_failures_but_not_hidden_tests(graded, assignment, notebook):
+    result = graded(assignment)
     visible = read(COURSE / assignment / f"{notebook}.ipynb")
     visible_lines = {line.strip() for cell in visible.cells for line in cell.source.splitlines()}
     solution = read(SOLUTIONS / assignment / f"{notebook}.ipynb")
     hidden_only = [line.strip() for cell in solution.cells for line in _hidden_block(cell.source)
                    if len(line.strip()) > 20 and line.strip() not in visible_lines]
     assert hidden_only, "the notebook has no hidden test code to look for"
-    leaked = [line for line in hidden_only if line in text]
-    assert not leaked, f"hidden test code appears in the feedback: {leaked[:3]}"
-    assert "HIDDEN TESTS" not in text
-    total = sum(points(assignment, notebook).values())
-    assert re.search(rf"Score:\s*{total:g}(\.0)?\s*/\s*{total:g}", text), "the feedback does not show the full score"
+    students = [s for s, notebooks_ in result.scores.items() if notebook in notebooks_]
+    for student in students:  # the failing ones matter most: tracebacks quote the test cell
+        text = html.unescape(re.sub(r"<[^>]+>", "", result.feedback(student, notebook)))
+        leaked = [line for line in hidden_only if line in text]
+        assert not leaked, f"hidden test code appears in {student}'s feedback: {leaked[:3]}"
+        assert "HIDDEN TESTS" not in text
+        earned = sum(result.scores[student][notebook].values())
+        total = sum(points(assignment, notebook).values())
+        assert re.search(rf"Score:\s*{earned:g}(\.0)?\s*/\s*{total:g}", text), f"{student}'s feedback lacks its score"
+    untouched = html.unescape(re.sub(r"<[^>]+>", "", result.feedback(UNTOUCHED, notebook)))
+    assert "not implemented yet" in untouched, "the failure messages should reach the student"
 
 
 def _hidden_block(source: str) -> list[str]:

@@ -1,0 +1,55 @@
+"""nbgrader feedback that keeps hidden tests hidden, in tracebacks too.
+
+nbgrader's ``ClearHiddenTests`` removes the hidden block from a test cell's source, but
+when a test fails, IPython's traceback quotes the lines around the failing call — and
+those can be hidden test code. This preprocessor, run before ``ClearHiddenTests`` in
+``GenerateFeedback`` (see nbgrader_config.py), drops every traceback frame that quotes a
+hidden line. The error's last line (the checker's explanation) always stays.
+"""
+
+from __future__ import annotations
+
+import re
+
+from nbconvert.preprocessors import Preprocessor
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+BEGIN, END = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
+
+
+def hidden_lines(source: str) -> set[str]:
+    """The stripped, non-empty lines between the hidden-test markers (the markers included)."""
+    lines, inside = set(), False
+    for line in source.splitlines():
+        if BEGIN in line:
+            inside = True
+        if inside and line.strip():
+            lines.add(line.strip())
+        if END in line:
+            inside = False
+    return lines
+
+
+def quotes_hidden(frame: str, hidden: set[str]) -> bool:
+    for line in ANSI.sub("", frame).splitlines():
+        # IPython prints "--> 12 code" or "   12 code": drop the arrow and the line number
+        code = re.sub(r"^\s*(-+>)?\s*\d+\s", "", line).strip()
+        if code and code in hidden:
+            return True
+    return False
+
+
+class HideHiddenTestsInTracebacks(Preprocessor):
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code" or not cell.metadata.get("nbgrader", {}).get("grade"):
+            return cell, resources
+        hidden = hidden_lines(cell.source)
+        if not hidden:
+            return cell, resources
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                kept = [frame for frame in output.get("traceback", []) if not quotes_hidden(frame, hidden)]
+                if len(kept) < len(output.get("traceback", [])):
+                    kept.insert(0, "(the lines of the hidden tests are not shown)")
+                output["traceback"] = kept
+        return cell, resources
