@@ -52,6 +52,11 @@ def numerical_gradient(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, dou
 
     ``x`` is changed one entry at a time and restored, so ``f`` may read it by reference.
     """
+    if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
+        raise TypeError(f"numerical_gradient needs x as a float array (it is nudged by eps in place), "
+                        f"got {type(x).__name__}{' of dtype ' + str(x.dtype) if isinstance(x, np.ndarray) else ''}")
+    if eps <= 0:
+        raise ValueError(f"eps must be > 0, got {eps!r}")
     grad = np.zeros_like(x, dtype=np.float64)
     for index in np.ndindex(x.shape):
         original = x[index]
@@ -60,6 +65,8 @@ def numerical_gradient(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, dou
         x[index] = original - eps
         minus = np.asarray(f(x), dtype=np.float64).copy()
         x[index] = original
+        if dout is not None and np.shape(dout) != plus.shape:
+            raise ValueError(f"dout must have the shape of f(x), {plus.shape}, got {np.shape(dout)}")
         weights = np.ones_like(plus) if dout is None else dout
         grad[index] = np.sum((plus - minus) * weights) / (2.0 * eps)
     return grad
@@ -68,4 +75,6 @@ def numerical_gradient(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, dou
 def relative_error(a: np.ndarray, b: np.ndarray) -> float:
     """max |a - b| / max(|a| + |b|, 1e-8): about 1e-7 or less when two gradients agree."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"relative_error compares arrays of the same shape, got {a.shape} and {b.shape}")
     return float(np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), 1e-8)))
