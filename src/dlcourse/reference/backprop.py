@@ -198,10 +198,15 @@ def train_relu_neuron(W0: np.ndarray, b0: np.ndarray, X: np.ndarray, y: np.ndarr
 
 # --- autodiff: single operations, random programs, the hinge-loss MLP --------------------------
 
-def local_gradients(op: Callable, *inputs, upstream: np.ndarray):
+def local_gradients(op: Callable, *inputs, upstream: np.ndarray, initial_grad: float = 0.0):
     """(out, d/d each array input of sum(op(*inputs) * upstream)) by autograd; numbers in ``inputs``
-    are passed to ``op`` as they are. ``op`` is a PyTorch function such as ``torch.mul``."""
+    are passed to ``op`` as they are. ``op`` is a PyTorch function such as ``torch.mul``.
+    With ``initial_grad``, each input's ``.grad`` holds that value before ``backward()``, which adds to it."""
     tensors = [to_tensor(x, requires_grad=True) if isinstance(x, np.ndarray) else x for x in inputs]
+    if initial_grad:
+        for t in tensors:
+            if isinstance(t, torch.Tensor):
+                t.grad = torch.full_like(t, float(initial_grad))
     out = op(*tensors)
     out.backward(to_tensor(upstream))
     return (to_numpy(out), *[_grad_or_zeros(t) for t in tensors if isinstance(t, torch.Tensor)])
@@ -442,6 +447,12 @@ HINTS: dict[str, list[Hint]] = {
     "value_add": [
         mistake(lambda a, b, upstream: upstream * 0, "the gradients stayed 0: local_backward must add out.grad to "
                 "self.grad and to other.grad (define it inside value_add and set out.local_backward = local_backward)."),
+    ],
+    "accumulate": [
+        Hint("the gradient that was already in the input's grad is gone: add to it (`self.grad += ...`), "
+             "do not overwrite it (`self.grad = ...`); a Value used in several places collects a share from each.",
+             lambda m: m.path.startswith("grad") and m.arrays() is not None
+             and np.allclose(m.arrays()[0] - 1.0, m.arrays()[1], rtol=1e-9, atol=1e-12)),
     ],
     "value_add_self": [
         mistake(lambda x, upstream: upstream, "x + x sends a gradient to x twice: accumulate with `self.grad += ...` "

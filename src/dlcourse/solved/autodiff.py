@@ -132,10 +132,13 @@ def topological_order(root) -> list:
 
 # --- running an engine on arrays, for the tests ------------------------------------------------
 
-def local_gradients(op: Callable, *inputs, upstream, value_class=Value):
+def local_gradients(op: Callable, *inputs, upstream, value_class=Value, initial_grad: float = 0.0):
     """Apply ``op`` to Values made from the entries of the array ``inputs`` (numbers are passed as
     they are), give each result ``grad = upstream`` entry, run only its ``local_backward``, and
-    return ``(out, grad of each array input)`` as float64 arrays of the inputs' shape."""
+    return ``(out, grad of each array input)`` as float64 arrays of the inputs' shape.
+
+    The input Values start with ``grad = initial_grad``, as if another use of them had already passed
+    its gradient back: a correct ``local_backward`` adds to it."""
     arrays = [np.asarray(x, dtype=np.float64) for x in inputs if isinstance(x, np.ndarray)]
     if not arrays:
         raise ValueError("local_gradients needs at least one array input")
@@ -147,6 +150,8 @@ def local_gradients(op: Callable, *inputs, upstream, value_class=Value):
     grads = [np.zeros(shape) for _ in arrays]
     for index in np.ndindex(shape):
         leaves = [value_class(a[index]) for a in arrays]
+        for leaf in leaves:
+            leaf.grad = float(initial_grad)
         leaf_iter = iter(leaves)
         args = [next(leaf_iter) if isinstance(x, np.ndarray) else x for x in inputs]
         result = op(*args)
