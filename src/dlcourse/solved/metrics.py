@@ -30,9 +30,8 @@ def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
     """C[i, j] = number of examples of true class i predicted as class j (rows: truth, columns: prediction)."""
     y_true, y_pred = _check_pair(y_true, y_pred, n_classes)
-    counts = np.zeros((n_classes, n_classes), dtype=np.int64)
-    np.add.at(counts, (y_true, y_pred), 1)
-    return counts
+    pair_index = y_true.astype(np.int64) * n_classes + y_pred   # (i, j) -> i * n_classes + j, counted at once
+    return np.bincount(pair_index, minlength=n_classes * n_classes).reshape(n_classes, n_classes).astype(np.int64)
 
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
