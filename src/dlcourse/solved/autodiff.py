@@ -198,8 +198,11 @@ def random_program(n_inputs: int, n_steps: int, seed: int = 0, limit: float = 1e
             program.append(("add", total, i))
             total, n_nodes = n_nodes, n_nodes + 1
         probe = [rng.standard_normal() for _ in range(n_inputs)]
-        if all(abs(v) < limit for v in _program_values(program, probe)):
-            return program
+        try:
+            if all(abs(v) < limit for v in _program_values(program, probe)):
+                return program
+        except OverflowError:  # float ** 2 of a huge number: draw another program
+            pass
 
 
 def _program_values(program, leaves):
