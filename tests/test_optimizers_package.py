@@ -305,13 +305,13 @@ def test_bad_optimizer_settings_are_rejected_clearly():
 def test_path_plots_draw_and_reject_bad_paths():
     f = lambda x: x[0] ** 2 + x[1] ** 2
     path = solved.minimize_path(solved.sgd_step, lambda x: 2 * x, (1.0, 1.0), 10, lr=0.1)
-    axes = opt_plots.plot_path_grid(f, {"SGD": path, "again": path}, (-1, 1), (-1, 1), reference_paths={"SGD": path},
-                                    n_cols=2, minimum=(0, 0), title="test")
-    assert axes.shape == (1, 2) and len(axes[0, 0].lines) >= 3
+    axes = opt_plots.plot_path_grid(f, {"SGD and a copy": {"SGD": path, "copy": path}, "alone": {"alone": path}},
+                                    (-1, 1), (-1, 1), reference_paths={"SGD": path}, n_cols=3, minimum=(0, 0), title="test")
+    assert axes.shape == (1, 3) and len(axes[0, 0].lines) >= 5 and not axes[0, 2].axison
     with pytest.raises(ValueError, match="shape \\(n_points, 2\\)"):
         opt_plots.plot_paths(f, {"bad": np.zeros((5, 3))}, (-1, 1), (-1, 1))
     with pytest.raises(ValueError, match="f must map"):
         opt_plots.plot_contours(lambda x: 1.0, (-1, 1), (-1, 1))
-    with pytest.raises(ValueError, match="at least one path"):
+    with pytest.raises(ValueError, match="at least one panel"):
         opt_plots.plot_path_grid(f, {}, (-1, 1), (-1, 1))
     plt.close("all")

@@ -18,7 +18,7 @@ def _check_path(name: str, path) -> np.ndarray:
 
 
 def plot_contours(f: Callable[[np.ndarray], np.ndarray], xlim: tuple[float, float], ylim: tuple[float, float],
-                  ax=None, levels: int = 20, resolution: int = 100, minimum=None):
+                  ax=None, levels: int = 16, resolution: int = 80, minimum=None):
     """Contours of ``f`` over a box; ``f`` takes points as an array of shape (2, ...) (x = p[0], y = p[1]).
     Levels are spaced logarithmically above the smallest value, so that valleys show their shape."""
     ax = _axes(ax)
@@ -58,21 +58,21 @@ def plot_paths(f: Callable[[np.ndarray], np.ndarray], paths: Mapping[str, np.nda
     return ax
 
 
-def plot_path_grid(f: Callable[[np.ndarray], np.ndarray], paths: Mapping[str, np.ndarray], xlim, ylim,
+def plot_path_grid(f: Callable[[np.ndarray], np.ndarray], panels: Mapping[str, Mapping[str, np.ndarray]], xlim, ylim,
                    reference_paths: Mapping[str, np.ndarray] | None = None, n_cols: int = 4, title: str | None = None,
                    minimum=None, reference_every: int = 10):
-    """One small panel per optimizer: its NumPy path (line) and PyTorch's (dots), over the contours of ``f``."""
-    if not paths:
-        raise ValueError("plot_path_grid needs at least one path")
-    n_rows = int(np.ceil(len(paths) / n_cols))
-    fig, axes = plt.subplots(n_rows, n_cols, figsize=(3.4 * n_cols, 3.0 * n_rows), squeeze=False)
-    reference_paths = reference_paths or {}
-    for ax, (name, path) in zip(axes.ravel(), paths.items()):
-        ref = {name: reference_paths[name]} if name in reference_paths else None
-        plot_paths(f, {name: path}, xlim, ylim, ax=ax, reference_paths=ref, minimum=minimum,
-                   reference_every=reference_every, title=name)
+    """Small panels side by side, each with a few named NumPy paths (lines) and PyTorch's paths of the same
+    names (dots) over the contours of ``f``: ``panels = {"panel title": {"SGD": path, ...}, ...}``."""
+    if not panels:
+        raise ValueError("plot_path_grid needs at least one panel")
+    n_rows = int(np.ceil(len(panels) / n_cols))
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(3.4 * n_cols, 3.1 * n_rows), squeeze=False)
+    for ax, (panel_title, paths) in zip(axes.ravel(), panels.items()):
+        plot_paths(f, paths, xlim, ylim, ax=ax, reference_paths=reference_paths, minimum=minimum,
+                   reference_every=reference_every, title=panel_title)
+        ax.legend(fontsize=7, loc="lower left")
         ax.tick_params(labelsize=7)
-    for ax in axes.ravel()[len(paths):]:
+    for ax in axes.ravel()[len(panels):]:
         ax.axis("off")
     if title:
         fig.suptitle(title)
