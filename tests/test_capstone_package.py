@@ -259,7 +259,7 @@ def _cells():
     return {c.metadata.get("nbgrader", {}).get("grade_id", c.id): c.source for c in nb.cells}
 
 
-CELLS = _cells()
+CELLS = _cells()  # grade_id (exercises, tests) or cell id (everything else) -> source
 EXERCISES = ["train_val_split", "normalize", "l2_penalty", "l2_grad", "dropout_forward", "dropout_backward",
              "early_stopping"]
 
@@ -358,3 +358,35 @@ HINT_CASES = [
 def test_the_notebook_explains_the_mistake(notebook_namespace, test_id, name, wrong, message):
     wrong.__name__ = name
     assert message in failure_of(notebook_namespace, test_id, **{name: wrong})
+
+
+def test_the_capstone_cells_run_on_mnist_shaped_data(monkeypatch, capsys):
+    """With DATASET=mnist the capstone trains 784-512-10 on whatever load_mnist returns (here a small fake set
+    in MNIST's shapes: no download), and falls back to the digits with a message when MNIST is unavailable."""
+    from dlcourse.data.downloads import DatasetUnavailable
+
+    rng = np.random.default_rng(0)
+    fake = (rng.random((120, 28, 28)), rng.integers(0, 10, 120), rng.random((30, 28, 28)), rng.integers(0, 10, 30))
+    threads = torch.get_num_threads()
+    namespace: dict = {name: getattr(solved, name) for name in EXERCISES}
+    try:
+        with mock.patch.dict(os.environ, {"DATASET": "mnist"}):
+            exec(CELLS["setup"], namespace)
+            namespace.update({name: getattr(solved, name) for name in EXERCISES})
+            for cell in ("split-pytorch-code", "normalize-pytorch-code"):
+                exec(CELLS[cell], namespace)
+            namespace["load_mnist"] = lambda: fake
+            for cell in ("capstone-data", "capstone-train", "plot-capstone", "plot-misclassified"):
+                exec(CELLS[cell], namespace)
+            assert namespace["dataset_name"] == "MNIST" and namespace["sizes"] == [784, 512, 10]
+            assert namespace["X_test"].shape == (30, 784) and 0 <= namespace["numpy_accuracy"] <= 1
+
+            def offline():
+                raise DatasetUnavailable("no network in this test")
+            namespace["load_mnist"] = offline
+            exec(CELLS["capstone-data"], namespace)
+            assert namespace["dataset_name"] == "digits" and namespace["sizes"] == [64, 512, 10]
+            assert "MNIST is not available, so this notebook uses the offline digits set" in capsys.readouterr().out
+    finally:
+        torch.set_num_threads(threads)
+        plt.close("all")
