@@ -2,11 +2,13 @@
 
     dlcourse check NOTEBOOK...    run a notebook's tests in a fresh kernel; table of points; exit 1 on failure
     dlcourse check --all          every notebook in course/
+    dlcourse grade ASSIGNMENT     autograde every submission with N workers (run in the course folder)
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -25,7 +27,17 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("notebooks", nargs="*", type=Path)
     check.add_argument("--all", action="store_true", help="every notebook in course/")
     check.add_argument("--timeout", type=int, default=120, help="seconds a cell may run (default 120)")
+    grade = sub.add_parser("grade", help="autograde a class's submissions in parallel (instructors)")
+    grade.add_argument("assignment")
+    grade.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes at once (default: CPU count)")
+    grade.add_argument("--force", action="store_true", help="execute every submission again")
+    grade.add_argument("--memory-limit", type=float, default=8.0, metavar="GB",
+                       help="address-space limit of each grading process and its kernel (0: none; default 8)")
     args = parser.parse_args(argv)
+
+    if args.command == "grade":
+        from .grading import grade as grade_class
+        return grade_class(Path.cwd(), args.assignment, args.workers, args.force, args.memory_limit)
 
     if args.command == "check":
         from .selfcheck import main as check_main
