@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 
 import nbformat
@@ -90,7 +91,9 @@ class GradedAssignment:
 @pytest.fixture(scope="session")
 def graded(tmp_path_factory):
     """Grade each assignment once per test run, even across xdist workers (a file lock and a shared folder)."""
-    shared = tmp_path_factory.getbasetemp().parent  # the same folder for every worker of this run
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # this run's folder, the same for every worker (popen-gw0, popen-gw1 are in it)
     cache: dict[str, GradedAssignment] = {}
 
     def get(assignment: str) -> GradedAssignment:

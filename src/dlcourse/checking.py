@@ -178,7 +178,8 @@ def _run_student(student_fn, inputs: Inputs, name: str, where: str):
             f"  inputs: {_describe_inputs(student_fn, inputs)}\n"
             f"  hint: np.exp(x) overflows to inf for x > 709 (float64), and inf - inf or 0 * inf is nan. "
             f"Rearrange the formula so that every exp sees only arguments <= 0; note that np.where(c, a, b) "
-            f"computes both a and b everywhere, so the unused branch can overflow too.") from error
+            f"computes both a and b everywhere, so the unused branch can overflow too. The other way round, exp(x) "
+            f"underflows to 0 for x < -745, so a sum of exps can be 0, and 0/0 is nan: shift by the maximum first.") from error
     except Exception as error:
         raise AssertionError(
             f"{where}: your function raised {type(error).__name__}: {error}\n"

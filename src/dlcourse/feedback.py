@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from nbconvert.preprocessors import Preprocessor
+from traitlets import Bool
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 BEGIN, END = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
@@ -40,6 +41,8 @@ def quotes_hidden(frame: str, hidden: set[str]) -> bool:
 
 
 class HideHiddenTestsInTracebacks(Preprocessor):
+    enabled = Bool(True).tag(config=True)  # nbconvert's preprocessors are off unless enabled
+
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code" or not cell.metadata.get("nbgrader", {}).get("grade"):
             return cell, resources
