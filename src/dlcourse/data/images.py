@@ -49,8 +49,8 @@ def make_shapes(n: int, size: int = 32, seed: int = 0, noise: float = 0.05) -> t
         raise ValueError(f"noise must be >= 0, got {noise}")
     rng = np.random.default_rng(seed)
     labels = rng.integers(0, len(SHAPE_NAMES), size=n)
-    radius = rng.uniform(0.18, 0.32, size=n) * size
-    centre = size / 2 + rng.uniform(-0.15, 0.15, size=(2, n)) * size
+    radius = rng.uniform(0.25, 0.4, size=n) * size
+    centre = size / 2 + rng.uniform(-0.1, 0.1, size=(2, n)) * size
     # light shape on a dark background or dark on light, each channel drawn separately: random hues,
     # and a contrast of at least 0.1 (usually far more) in every channel
     dark, light = rng.uniform(0.0, 0.45, size=(n, 3)), rng.uniform(0.55, 1.0, size=(n, 3))
