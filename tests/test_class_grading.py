@@ -96,7 +96,8 @@ def submissions(student_nb, other_chapter_nb):
         "loops_in_function": (edit(solved(student_nb), "ch99_relu", "def relu(x):\n    while True:\n        pass"),
                               {**FULL, "ch99_relu_test": 0}),
         "loops_at_top_level": (edit(solved(student_nb), "ch99_dense", SOLVED_DENSE + "\nwhile True:\n    pass"), FULL),
-        "deleted_test": (edit(solved(student_nb), "ch99_sigmoid_test", delete=True), {**FULL, "ch99_sigmoid_test": 0}),
+        # nbgrader gives a deleted test cell no automatic score and flags it for manual grading (0 until then)
+        "deleted_test": (edit(solved(student_nb), "ch99_sigmoid_test", delete=True), {**FULL, "ch99_sigmoid_test": None}),
         "tampered_test": (edit(edit(solved(student_nb), "ch99_relu", "def relu(x):\n    return x"), "ch99_relu_test", "assert True"),
                           {**FULL, "ch99_relu_test": 0}),
         "memory_hog": (edit(solved(student_nb), "ch99_relu", "def relu(x):\n    hog = []\n    while True:\n        hog.append(np.ones(2**26))"),
@@ -164,6 +165,7 @@ def test_parallel_grading_equals_serial_and_bad_submissions_cost_only_their_poin
             assert f"problem: {student}:" in out, f"{student}'s submission should be reported as a problem"
         else:
             assert scores(parallel, student) == expected, student
+    assert parallel[("deleted_test", NB, "ch99_sigmoid_test")][2] is True, "a deleted test cell needs a manual grade"
     assert "executed" in out and "[" in out  # the progress bar
 
 
