@@ -148,6 +148,11 @@ def test_params_from_torch_rejects_what_does_not_map():
         ref.rnn_params_from_torch(nn.RNN(3, 4, num_layers=2))
     with pytest.raises(ValueError, match="one-layer"):
         ref.rnn_params_from_torch(nn.RNN(3, 4, nonlinearity="relu"))
+    with pytest.raises(ValueError, match="one-layer"):
+        ref.rnn_params_from_torch(nn.RNNCell(3, 4, nonlinearity="relu"))
+    with pytest.raises(TypeError, match="nn.RNN"):
+        ref.rnn_params_from_torch(nn.LSTM(3, 4))
+    np.testing.assert_array_equal(ref.rnn_params_from_torch(nn.RNN(3, 4, bias=False))["b"], np.zeros(4))
 
 
 # --- clipping details -------------------------------------------------------------------------

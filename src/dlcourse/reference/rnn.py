@@ -73,12 +73,18 @@ def build_lstm_cell(Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray) -> nn.LSTMCel
 
 
 def rnn_params_from_torch(rnn: nn.RNN | nn.RNNCell) -> dict[str, np.ndarray]:
-    """{"Wx", "Wh", "b"} of a one-layer PyTorch RNN (or RNNCell), with b = bias_ih + bias_hh."""
-    suffix = "_l0" if isinstance(rnn, nn.RNN) else ""
-    if isinstance(rnn, nn.RNN) and (rnn.num_layers != 1 or rnn.bidirectional or rnn.nonlinearity != "tanh"):
-        raise ValueError("only a one-layer, one-direction tanh nn.RNN maps onto (Wx, Wh, b)")
+    """{"Wx", "Wh", "b"} of a one-layer tanh PyTorch RNN (or RNNCell), with b = bias_ih + bias_hh
+    (zeros for a module made with ``bias=False``)."""
+    if not isinstance(rnn, (nn.RNN, nn.RNNCell)):
+        raise TypeError(f"expected an nn.RNN or nn.RNNCell, got {type(rnn).__name__}")
+    is_rnn = isinstance(rnn, nn.RNN)
+    if rnn.nonlinearity != "tanh" or (is_rnn and (rnn.num_layers != 1 or rnn.bidirectional or rnn.proj_size)):
+        raise ValueError("only a one-layer, one-direction tanh RNN maps onto (Wx, Wh, b)")
+    suffix = "_l0" if is_rnn else ""
     get = lambda name: to_numpy(getattr(rnn, name + suffix)).astype(np.float64)
-    return {"Wx": get("weight_ih"), "Wh": get("weight_hh"), "b": get("bias_ih") + get("bias_hh")}
+    Wx, Wh = get("weight_ih"), get("weight_hh")
+    b = get("bias_ih") + get("bias_hh") if rnn.bias else np.zeros(Wh.shape[0])
+    return {"Wx": Wx, "Wh": Wh, "b": b}
 
 
 # --- forward ----------------------------------------------------------------------------------
