@@ -102,6 +102,15 @@ def submissions(student_nb, other_chapter_nb):
                           {**FULL, "ch99_relu_test": 0}),
         "memory_hog": (edit(solved(student_nb), "ch99_relu", "def relu(x):\n    hog = []\n    while True:\n        hog.append(np.ones(2**26))"),
                        {**FULL, "ch99_relu_test": 0}),
+        # tampering: a wrong relu, and code that tries to make every test pass anyway
+        "redefines_check": (edit(solved(student_nb), "ch99_relu", "def relu(x):\n    return x\n\ndef check(*args, **kwargs):\n    return None"),
+                            {**FULL, "ch99_relu_test": 0}),
+        "patches_libraries": (edit(solved(student_nb), "ch99_relu", "import torch\nnp.allclose = torch.allclose = lambda *a, **k: True\n"
+                                   "np.abs = lambda x: 0 * x\ntorch.relu = lambda x: x\n\ndef relu(x):\n    return x"),
+                              {**FULL, "ch99_relu_test": 0}),
+        "edits_reference": (edit(solved(student_nb), "ch99_relu", "def relu(x):\n    return x\n\nref.relu = relu\n"
+                                 "import dlcourse.checking\ndlcourse.checking.check = lambda *a, **k: None"),
+                            {**FULL, "ch99_relu_test": 0}),
         "not_json": ("{ this is not a notebook", None),
         "other_chapter": (other_chapter_nb, None),
     }

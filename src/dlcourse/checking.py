@@ -30,6 +30,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
+from .guard import install_name_guard, remember_originals, verify_environment
 from .hints import GENERIC_HINTS, Hint, Mismatch
 
 __all__ = ["check", "check_seeded", "Inputs", "Hint", "randn", "uniform", "randint"]
@@ -86,6 +87,7 @@ def check(
     the parts of a tuple result (``("dX", "dW", "db")``). ``hints`` are
     chapter-specific likely mistakes, tried before the generic ones.
     """
+    verify_environment()
     if not callable(student_fn):
         raise TypeError(f"check() needs your function as its first argument, got {type(student_fn).__name__}")
     if not callable(reference_fn):
@@ -111,6 +113,7 @@ def check_seeded(fn: Callable, *args, seed_name: str = "seed", name: str | None 
     """Check that ``fn`` is random only through its seed: the same seed gives identical results,
     another seed different ones. (Use a generator made from the seed, ``np.random.default_rng(seed)``,
     never the global ``np.random`` state.)"""
+    verify_environment()
     name = name or getattr(fn, "__name__", "your function")
 
     def run(seed, global_seed):
@@ -311,7 +314,8 @@ class _Comparer:
         if excess.size == 0:
             return
         index = np.unravel_index(int(np.argmax(excess)), excess.shape)
-        relative = error / np.maximum(np.abs(expected), np.finfo(np.float64).tiny)
+        with np.errstate(over="ignore", divide="ignore"):
+            relative = error / np.maximum(np.abs(expected), np.finfo(np.float64).tiny)
         self.worst = max(self.worst, float(np.max(np.where(finite_expected, np.minimum(relative, error), 0.0))))
         n_bad = int(np.count_nonzero(excess > 1))
         if n_bad:
@@ -385,3 +389,7 @@ def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
     return repr(value)
+
+
+remember_originals()  # the course's functions as they are before any learner's code runs
+install_name_guard()  # in a notebook: test cells always call the real check, whatever a cell rebinds
