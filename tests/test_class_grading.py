@@ -116,7 +116,7 @@ def submissions(student_nb, other_chapter_nb):
     }
 
 
-def make_course(root: Path, timeout: int = 8) -> Path:
+def make_course(root: Path, timeout: int = 15) -> Path:
     root.mkdir(parents=True)
     config = (ROOT / "nbgrader_config.py").read_text().replace("c.Execute.timeout = 60", f"c.Execute.timeout = {timeout}")
     (root / "nbgrader_config.py").write_text(config)

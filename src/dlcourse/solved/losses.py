@@ -54,16 +54,34 @@ def mse_grad(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
     return 2.0 * (pred - target) / pred.size
 
 
+# Speed: the functions below make one full-size array and work in it in place (``out=``, ``-=``,
+# ``/=``): the same operations in the same order, so the same numbers, as the textbook versions
+# ``shifted - np.log(np.exp(shifted).sum(...))`` and ``e / e.sum(...)``, which make a new array at
+# every step. On large inputs (4096 x 1000 logits) every new array costs about as much as the
+# arithmetic (memory to fetch and fill), and cross_entropy reads log_softmax only at the labels
+# (benchmarks/RESULTS.md has the timings).
+
+def _shifted(logits: np.ndarray) -> np.ndarray:
+    """A new float array of logits minus their largest value on the last axis (so exp never overflows)."""
+    logits = np.asarray(logits)
+    if logits.dtype.kind != "f":
+        logits = logits.astype(np.float64)
+    return logits - logits.max(axis=-1, keepdims=True)
+
+
 def log_softmax(logits: np.ndarray) -> np.ndarray:
     """log softmax over the last axis, with the log-sum-exp trick (no overflow)."""
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    shifted = _shifted(logits)
+    shifted -= np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    return shifted
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
     """softmax over the last axis, stable for any finite logits."""
-    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    return shifted / shifted.sum(axis=-1, keepdims=True)
+    e = _shifted(logits)
+    np.exp(e, out=e)
+    e /= e.sum(axis=-1, keepdims=True)
+    return e
 
 
 def softmax_backward(dP: np.ndarray, logits: np.ndarray) -> np.ndarray:
@@ -77,7 +95,10 @@ def cross_entropy(logits: np.ndarray, labels: np.ndarray) -> float:
     """Mean categorical cross-entropy of (N, C) logits against (N,) integer labels."""
     _check_logits(logits, labels)
     n = logits.shape[0]
-    return float(-log_softmax(logits)[np.arange(n), labels].mean())
+    shifted = _shifted(logits)
+    picked = shifted[np.arange(n), labels]                 # log_softmax at the labels only:
+    np.exp(shifted, out=shifted)                           # shifted - log(sum(exp(shifted)))
+    return float(-(picked - np.log(shifted.sum(axis=-1))).mean())
 
 
 def cross_entropy_grad(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -86,7 +107,8 @@ def cross_entropy_grad(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
     n = logits.shape[0]
     grad = softmax(logits)
     grad[np.arange(n), labels] -= 1.0
-    return grad / n
+    grad /= n
+    return grad
 
 
 def bce_with_logits(logits: np.ndarray, targets: np.ndarray) -> float:
