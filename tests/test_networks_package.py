@@ -87,3 +87,10 @@ def test_device_helpers(monkeypatch):
                 get_device()
     finally:
         get_device.cache_clear()
+
+
+def test_to_tensor_copies_so_torch_never_changes_the_callers_array():
+    x = np.zeros(3)
+    t = to_tensor(x)
+    t += 1
+    assert np.array_equal(x, np.zeros(3))

@@ -28,7 +28,7 @@ def get_device() -> torch.device:
 
 
 def to_tensor(x, *, dtype=torch.float64, requires_grad: bool = False) -> torch.Tensor:
-    """A NumPy array (or number) as a tensor on :func:`get_device`, float64 unless told otherwise.
+    """A copy of a NumPy array (or number) as a tensor on :func:`get_device`, float64 unless told otherwise.
 
     Integer and boolean arrays keep their kind (labels stay int64, masks stay bool)
     unless ``dtype`` is given explicitly as something other than the default.
@@ -36,10 +36,10 @@ def to_tensor(x, *, dtype=torch.float64, requires_grad: bool = False) -> torch.T
     array = np.asarray(x)
     if array.dtype == object:
         raise TypeError(f"to_tensor expects numbers, got an array of Python objects: {x!r:.80}")
+    # torch.tensor copies: an in-place PyTorch operation never changes the caller's NumPy array
     if array.dtype.kind in "iub" and dtype is torch.float64:
-        tensor = torch.as_tensor(array.astype(np.int64) if array.dtype.kind in "iu" else array)
-        return tensor.to(get_device())
-    tensor = torch.as_tensor(np.ascontiguousarray(array), dtype=dtype).to(get_device())
+        return torch.tensor(array.astype(np.int64) if array.dtype.kind in "iu" else array, device=get_device())
+    tensor = torch.tensor(np.ascontiguousarray(array), dtype=dtype, device=get_device())
     if requires_grad:
         tensor.requires_grad_(True)
     return tensor
