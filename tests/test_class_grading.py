@@ -4,6 +4,7 @@ run started again executes nobody twice."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -16,10 +17,11 @@ import pytest
 from nbgrader.api import Gradebook
 
 from dlcourse.authoring import build_notebook, parse_script
-from dlcourse.grading import WORK, grade
+from dlcourse.grading import WORK, _limit_memory, grade
 from tests.course import ROOT, nbgrader
 
 A, NB = "ch99_tiny", "tiny"
+MEMORY_GB = 4  # address-space limit per grading process and kernel
 SCRIPT = '''# %% id=setup
 import numpy as np
 from dlcourse.checking import check
@@ -156,15 +158,17 @@ def scores(content: dict, student: str) -> dict:
 @pytest.fixture(scope="module")
 def serial(tmp_path_factory):
     root = make_course(tmp_path_factory.mktemp("serial") / "course")
+    # the same memory limit as the parallel runs: without one, the memory hog would take the whole machine
     subprocess.run([sys.executable, "-m", "nbgrader", "autograde", A], cwd=root, capture_output=True,
-                   env={**__import__("os").environ, "PATH": f"{Path(sys.executable).parent}:{__import__('os').environ['PATH']}"})
+                   env={**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"},
+                   preexec_fn=_limit_memory(MEMORY_GB))
     return gradebook_content(root)
 
 
 @pytest.mark.grading
 def test_parallel_grading_equals_serial_and_bad_submissions_cost_only_their_points(serial, tmp_path, capsys):
     root = make_course(tmp_path / "course")
-    assert grade(root, A, workers=2, memory_gb=4) == 0, "bad submissions must not make the grading itself fail"
+    assert grade(root, A, workers=2, memory_gb=MEMORY_GB) == 0, "bad submissions must not make the grading itself fail"
     out = capsys.readouterr().out
     parallel = gradebook_content(root)
     assert parallel == serial
@@ -181,13 +185,12 @@ def test_parallel_grading_equals_serial_and_bad_submissions_cost_only_their_poin
 @pytest.mark.grading
 def test_an_interrupted_run_started_again_executes_nobody_twice(serial, tmp_path):
     root = make_course(tmp_path / "course")
-    command = [sys.executable, "-m", "dlcourse.cli", "grade", A, "--workers", "2", "--memory-limit", "4"]
+    command = [sys.executable, "-m", "dlcourse.cli", "grade", A, "--workers", "2", "--memory-limit", str(MEMORY_GB)]
     first = subprocess.Popen(command, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     journal = root / WORK / A / "journal.log"
     deadline = time.time() + 300
     while time.time() < deadline and (not journal.exists() or len(journal.read_text().splitlines()) < 2):
         time.sleep(0.5)
-    import os
     os.killpg(first.pid, signal.SIGKILL)  # the grading process and everything it started
     first.wait()
     done_before = journal.read_text().splitlines()
