@@ -170,7 +170,10 @@ def test_feedback_shows_scores_and_failures_but_not_hidden_tests(graded, assignm
     students = [s for s, notebooks_ in result.scores.items() if notebook in notebooks_]
     for student in students:  # the failing ones matter most: tracebacks quote the test cell
         text = html.unescape(re.sub(r"<[^>]+>", "", result.feedback(student, notebook)))
-        leaked = [line for line in hidden_only if line in text]
+        # whole lines, also as a traceback quotes them ("----> 12 check(...)", "     13 check(...)")
+        shown = {re.sub(r"^(-+>)?\s*\d+\s", "", line.strip()).strip() for line in text.splitlines()} | \
+                {line.strip() for line in text.splitlines()}
+        leaked = [line for line in hidden_only if line in shown]
         assert not leaked, f"hidden test code appears in {student}'s feedback: {leaked[:3]}"
         assert "HIDDEN TESTS" not in text
         earned = sum(result.scores[student][notebook].values())
