@@ -1,0 +1,76 @@
+"""The benchmark command keeps working (its quick mode runs here), and what it reports is real: every
+timing a finite positive number, and NumPy and PyTorch computing the same numbers on its inputs."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from benchmarks import kernels
+from benchmarks.grading_throughput import grading_throughput
+from benchmarks.run import largest_difference
+from tests.course import ROOT
+
+KERNELS = {"conv2d fwd+bwd", "MLP epoch (Adam)", "RNN fwd+bwd", "softmax CE fwd+bwd", "Adam step"}
+
+
+def positive(x) -> bool:
+    return isinstance(x, (int, float)) and math.isfinite(x) and x > 0
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("benchmarks")
+    done = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--json", str(folder / "results.json"),
+                           "--markdown", str(folder / "RESULTS.md")], cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return json.loads((folder / "results.json").read_text()), (folder / "RESULTS.md").read_text()
+
+
+@pytest.mark.notebooks
+def test_every_kernel_is_timed_on_both_sides_and_both_compute_the_same_numbers(quick):
+    results, _ = quick
+    assert {k["name"] for k in results["kernels"]} == KERNELS
+    for k in results["kernels"]:
+        assert len(k["numpy_s"]) == len(k["torch_cpu_s"]) == k["repeats"] >= 1, k["name"]
+        assert all(positive(t) for t in k["numpy_s"] + k["torch_cpu_s"]), k["name"]
+        assert positive(k["numpy_median"]) and positive(k["torch_cpu_median"]) and positive(k["ratio"]), k["name"]
+        assert k["ratio"] == pytest.approx(k["numpy_median"] / k["torch_cpu_median"])
+        assert k["same_numbers"] and 0 <= k["max_difference"] <= k["tolerance"], (k["name"], k["max_difference"])
+    assert "PyTorch 1 thread" in results["threads"]
+
+
+@pytest.mark.notebooks
+def test_a_notebook_is_timed_and_the_report_has_every_table(quick):
+    results, markdown = quick
+    (notebook,) = results["notebooks"]
+    assert notebook["notebook"] == "ch01_networks/networks"
+    assert positive(notebook["seconds"]) and positive(notebook["cpu_seconds"]) and notebook["slowest_cell"]
+    assert results["grading"] == []  # the quick mode grades nobody: the test below does
+    for heading in ("NumPy from scratch against PyTorch", "Solution notebooks", "whole course", "conv2d fwd+bwd"):
+        assert heading in markdown
+
+
+def test_the_comparison_catches_a_wrong_gradient():
+    kernel = kernels.conv2d(n=2, size=6, filters=3)
+    ours = kernels.as_arrays(kernel.numpy_runner()())
+    theirs = kernels.as_arrays(kernel.torch_runner(torch.device("cpu"))())
+    assert largest_difference(ours, theirs) <= kernel.tolerance
+    assert largest_difference({**ours, "dw": 2 * ours["dw"]}, theirs) > 0.1
+    assert largest_difference({**ours, "dx": ours["dx"][:1]}, theirs) == math.inf   # wrong shape
+    assert largest_difference({**ours, "db": np.full_like(ours["db"], np.nan)}, theirs) == math.inf
+    assert largest_difference({"out": ours["out"]}, theirs) == math.inf              # an output missing
+
+
+@pytest.mark.grading
+def test_grading_throughput_grades_a_class_serially_and_in_parallel():
+    result = grading_throughput("ch01_networks", students=1, workers=2, echo=lambda *_: None)
+    assert result["serial_full_marks"] and result["parallel_full_marks"]
+    assert all(positive(result[key]) for key in ("serial_seconds", "parallel_seconds", "serial_per_submission",
+                                                 "parallel_per_submission", "speedup"))
