@@ -82,3 +82,41 @@ def copy_course(destination: Path) -> Path:
     shutil.copytree(SOLUTIONS, destination / "solutions")
     shutil.copytree(COURSE, destination / "course")
     return destination
+
+
+def cells_by_id(assignment: str, notebook: str) -> dict[str, str]:
+    """grade_id (exercises, tests) or cell id (every other cell) -> source, of a solution notebook."""
+    nb = read(SOLUTIONS / assignment / f"{notebook}.ipynb")
+    return {c.metadata.get("nbgrader", {}).get("grade_id", c.id): c.source for c in nb.cells}
+
+
+def run_test_cells(cells: dict[str, str], setup: str, functions: dict) -> dict:
+    """A namespace in which the setup cell ran, then every test cell with ``functions`` as the learner's.
+
+    The environment and PyTorch's thread count, which setup cells may change, are restored afterwards.
+    """
+    import torch
+    from unittest import mock
+
+    threads = torch.get_num_threads()
+    namespace: dict = {}
+    try:
+        with mock.patch.dict(os.environ):
+            exec(cells[setup], namespace)
+            namespace.update(functions)
+            for grade_id, source in cells.items():
+                if grade_id.endswith("_test"):
+                    exec(source, namespace)
+    finally:
+        torch.set_num_threads(threads)
+    return namespace
+
+
+def failure_of(cells: dict[str, str], namespace: dict, test_id: str, **functions) -> str:
+    """Run the test cell ``test_id`` with the given functions as the learner's; return its failure message."""
+    import pytest
+
+    namespace = {**namespace, **functions}
+    with pytest.raises(AssertionError) as failure:
+        exec(cells[test_id], namespace)
+    return str(failure.value)

@@ -24,7 +24,7 @@ from dlcourse.reference import regularization as ref  # noqa: E402
 from dlcourse.reference.networks import build_mlp  # noqa: E402
 from dlcourse.reference.training import fit_torch_mlp  # noqa: E402
 from dlcourse.solved import networks, optimizers, regularization as solved, training  # noqa: E402
-from tests.course import SOLUTIONS, read  # noqa: E402
+from tests.course import cells_by_id, run_test_cells, failure_of as course_failure_of  # noqa: E402
 
 
 def params_with_biases(sizes, seed):
@@ -254,37 +254,19 @@ def test_training_plots_draw():
 
 # --- the notebook's test cells and their hints -----------------------------------------------
 
-def _cells():
-    nb = read(SOLUTIONS / "ch07_capstone" / "capstone.ipynb")
-    return {c.metadata.get("nbgrader", {}).get("grade_id", c.id): c.source for c in nb.cells}
-
-
-CELLS = _cells()  # grade_id (exercises, tests) or cell id (everything else) -> source
+CELLS = cells_by_id("ch07_capstone", "capstone")
 EXERCISES = ["train_val_split", "normalize", "l2_penalty", "l2_grad", "dropout_forward", "dropout_backward",
              "early_stopping"]
 
 
 @pytest.fixture(scope="module")
 def notebook_namespace():
-    """The notebook's setup and every test cell, run with the solved functions (the setup's thread settings undone)."""
-    threads = torch.get_num_threads()
-    namespace: dict = {name: getattr(solved, name) for name in EXERCISES}
-    try:
-        with mock.patch.dict(os.environ):
-            exec(CELLS["setup"], namespace)
-            for grade_id, source in CELLS.items():
-                if grade_id.endswith("_test"):
-                    exec(source, namespace)
-    finally:
-        torch.set_num_threads(threads)
-    return namespace
+    """The notebook's setup and every test cell, run with the solved functions (the setup's settings undone)."""
+    return run_test_cells(CELLS, "setup", {name: getattr(solved, name) for name in EXERCISES})
 
 
 def failure_of(namespace: dict, test_id: str, **functions) -> str:
-    namespace = {**namespace, **functions}
-    with pytest.raises(AssertionError) as failure:
-        exec(CELLS[test_id], namespace)
-    return str(failure.value)
+    return course_failure_of(CELLS, namespace, test_id, **functions)
 
 
 def test_every_exercise_has_a_test_cell_and_the_solutions_pass(notebook_namespace):

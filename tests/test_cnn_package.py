@@ -21,7 +21,7 @@ from dlcourse.plots import cnn as cnn_plots
 from dlcourse.reference import cnn as ref
 from dlcourse.solved import augmentation as solved_aug
 from dlcourse.solved import cnn as solved
-from tests.course import SOLUTIONS, read
+from tests.course import cells_by_id, run_test_cells, failure_of as course_failure_of
 
 # (x shape, w shape, stride, padding): stride 1 to 3, padding 0 to 2, non-square inputs and kernels,
 # one channel and many, a batch of one, a 1x1 output, and an input row that the last window never reads
@@ -262,8 +262,7 @@ def test_fit_torch_classifier_feeds_augmented_batches_in_minibatch_order():
 
 # --- the notebook's test cells: the solutions pass, each hint fires on the mistake it describes --
 
-CELLS = {c.metadata.get("nbgrader", {}).get("grade_id", c.id): c.source
-         for c in read(SOLUTIONS / "ch05_cnn_rnn" / "cnn.ipynb").cells}
+CELLS = cells_by_id("ch05_cnn_rnn", "cnn")
 EXERCISES = {name: getattr(module, name) for module, names in [
     (solved, ["conv2d_forward_loops", "conv2d_forward", "conv2d_backward", "maxpool_forward", "maxpool_backward",
               "flatten", "flatten_backward", "im2col"]),
@@ -273,17 +272,7 @@ EXERCISES = {name: getattr(module, name) for module, names in [
 @pytest.fixture(scope="module")
 def notebook_namespace():
     """The notebook's setup and every test cell run with the solved functions: what a test cell may rely on."""
-    threads = torch.get_num_threads()
-    namespace: dict = {}
-    try:
-        exec(CELLS["cnn-setup"], namespace)
-        namespace.update(EXERCISES)
-        for grade_id, source in CELLS.items():
-            if grade_id.endswith("_test"):
-                exec(source, namespace)
-    finally:
-        torch.set_num_threads(threads)   # the setup cell gives PyTorch one thread
-    return namespace
+    return run_test_cells(CELLS, "cnn-setup", EXERCISES)
 
 
 def test_the_solution_cells_pass_their_test_cells():
@@ -300,10 +289,7 @@ def test_the_solution_cells_pass_their_test_cells():
 
 def failure_of(namespace: dict, test_id: str, **functions) -> str:
     """Run the notebook's test cell ``test_id`` with the given functions as the learner's; return its failure message."""
-    namespace = {**namespace, **functions}
-    with pytest.raises(AssertionError) as failure:
-        exec(CELLS[test_id], namespace)
-    return str(failure.value)
+    return course_failure_of(CELLS, namespace, test_id, **functions)
 
 
 def _conv_no_bias(x, w, b, stride=1, padding=0):

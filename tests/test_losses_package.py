@@ -17,7 +17,7 @@ from dlcourse.reference import metrics as ref_metrics
 from dlcourse.solved import losses as solved
 from dlcourse.solved import metrics as solved_metrics
 from dlcourse.solved.networks import sigmoid
-from tests.course import SOLUTIONS, read
+from tests.course import cells_by_id, run_test_cells, failure_of as course_failure_of
 
 EXTREME = np.array([[1000.0, 0.0, -1000.0], [0.0, 1000.0, -1000.0], [-1000.0, -1000.0, -1001.0]])
 EXTREME_LABELS = np.array([2, 1, 0])
@@ -187,13 +187,7 @@ def test_a_naive_softmax_fails_at_logits_of_minus_1000_and_says_why():
 
 # --- the notebook's test cells: each hint fires on the mistake it describes ------------------
 
-def _cells():
-    nb = read(SOLUTIONS / "ch04_losses" / "losses.ipynb")
-    by_id = {c.metadata.get("nbgrader", {}).get("grade_id", c.id): c.source for c in nb.cells}
-    return by_id
-
-
-CELLS = _cells()
+CELLS = cells_by_id("ch04_losses", "losses")
 
 
 SOLVED_EXERCISES = {name: getattr(module, name) for module, names in [
@@ -205,21 +199,12 @@ SOLVED_EXERCISES = {name: getattr(module, name) for module, names in [
 @pytest.fixture(scope="module")
 def notebook_namespace():
     """The notebook's setup and every test cell run with the solved functions: what a test cell may rely on."""
-    namespace: dict = dict(SOLVED_EXERCISES)
-    exec(CELLS["setup"], namespace)
-    namespace.update(SOLVED_EXERCISES)   # the setup imports a solved `sigmoid` only; keep the exercises' names ours
-    for grade_id, source in CELLS.items():
-        if grade_id.endswith("_test"):
-            exec(source, namespace)
-    return namespace
+    return run_test_cells(CELLS, "setup", SOLVED_EXERCISES)
 
 
 def failure_of(namespace: dict, test_id: str, **functions) -> str:
     """Run the notebook's test cell ``test_id`` with the given functions as the learner's; return its failure message."""
-    namespace = {**namespace, **functions}
-    with pytest.raises(AssertionError) as failure:
-        exec(CELLS[test_id], namespace)
-    return str(failure.value)
+    return course_failure_of(CELLS, namespace, test_id, **functions)
 
 
 def test_the_solution_cells_pass_their_test_cells():
