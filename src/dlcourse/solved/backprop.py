@@ -31,18 +31,26 @@ ACTIVATION_BACKWARDS = {"relu": relu_backward, "tanh": tanh_backward, "sigmoid":
 
 def dense_backward(dY: np.ndarray, X: np.ndarray, W: np.ndarray):
     """(dX, dW, db) for Y = X W^T + b, given dY = dL/dY of shape (N, n_out)."""
-    return dY @ W, dY.T @ X, dY.sum(axis=0)
+    return (dY @ W, *dense_param_grads(dY, X))
+
+
+def dense_param_grads(dY: np.ndarray, X: np.ndarray):
+    """(dW, db) for Y = X W^T + b: dense_backward without dX, for a layer whose input needs no gradient."""
+    return dY.T @ X, dY.sum(axis=0)
 
 
 def mlp_backward(dout: np.ndarray, caches: list, params: dict[str, np.ndarray], activation: str = "relu") -> dict[str, np.ndarray]:
     """Gradients {"W1": ..., "b1": ..., ...} of an MLP from dL/d(output) and the caches of ``mlp_forward``."""
     grads, n_layers = {}, len(caches)
     dZ = dout
-    for layer in range(n_layers, 0, -1):
+    for layer in range(n_layers, 1, -1):
         A_prev, _ = caches[layer - 1]
         dA_prev, grads[f"W{layer}"], grads[f"b{layer}"] = dense_backward(dZ, A_prev, params[f"W{layer}"])
-        if layer > 1:
-            dZ = ACTIVATION_BACKWARDS[activation](dA_prev, caches[layer - 2][1])
+        dZ = ACTIVATION_BACKWARDS[activation](dA_prev, caches[layer - 2][1])
+    # The first layer's input is the data, which needs no gradient: skipping dZ @ W1 (as PyTorch's
+    # autograd does for tensors without requires_grad) saves the largest product of the backward pass.
+    if n_layers:
+        grads["W1"], grads["b1"] = dense_param_grads(dZ, caches[0][0])
     return grads
 
 
