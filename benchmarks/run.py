@@ -36,6 +36,7 @@ from benchmarks.course_time import COURSE_SECONDS, NOTEBOOK_SECONDS, time_notebo
 from benchmarks.grading_throughput import grading_throughput
 
 RERUN = "python -m benchmarks --markdown benchmarks/RESULTS.md"
+QUICK_NOTEBOOK = "ch04_losses"  # the solution notebook that needs the least CPU time
 
 
 # --- settings --------------------------------------------------------------------------------------
@@ -140,11 +141,11 @@ def yes(flag: bool) -> str:
 
 def kernel_table(rows: list[dict]) -> str:
     cuda = any("torch_cuda_median" in r for r in rows)
-    head = ["benchmark", "inputs", "NumPy (median)", "PyTorch CPU (median)", "ratio NumPy / PyTorch-CPU",
+    head = ["benchmark", "inputs", "timed calls", "NumPy (median)", "PyTorch CPU (median)", "ratio NumPy / PyTorch-CPU",
             "target", "met", "same numbers (largest rel. difference)"] + (["PyTorch CUDA (median)"] if cuda else [])
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
-        cells = [r["name"], r["shape"], ms(r["numpy_median"]), ms(r["torch_cpu_median"]),
+        cells = [r["name"], r["shape"], str(r["repeats"]), ms(r["numpy_median"]), ms(r["torch_cpu_median"]),
                  f"**{r['ratio']:.2f}** ({r['ratio_range'][0]:.2f}-{r['ratio_range'][1]:.2f})", f"<= {r['target']:g}",
                  yes(r["meets_target"]), f"{yes(r['same_numbers'])} ({r['max_difference']:.0e})"]
         if cuda:
@@ -174,6 +175,11 @@ def grading_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def busy(results: dict) -> bool:
+    loads = (results.get("load_average_start") or []) + (results.get("load_average_end") or [])
+    return bool(loads) and max(loads) > results["machine"]["cores"]
+
+
 def report(results: dict) -> str:
     m = results["machine"]
     parts = [f"Measured {m['date']} on {m['cpu']}, {m['cores']} cores"
@@ -182,12 +188,17 @@ def report(results: dict) -> str:
              f"Load average {results['load_average_start']} at the start, {results['load_average_end']} at the end. "
              f"Command: `{results['command']}`.",
              f"Threads: {results['threads']}."]
+    if busy(results):
+        parts.append(f"**The machine was busy** (load average above its {m['cores']} cores): every absolute time is "
+                     "inflated and varies from run to run. The ratios, NumPy and PyTorch timed in the same run on the "
+                     "same inputs one after the other, are what to read; the CPU seconds of the notebooks say what they "
+                     f"cost. Measure again on a quiet machine: `{RERUN}`.")
     if results["kernels"]:
         parts += ["### NumPy from scratch against PyTorch (float32, same inputs)",
                   kernel_table(results["kernels"]),
-                  f"Medians of {results['kernels'][0]['repeats']} timed calls per side (MLP: one epoch per call), "
-                  "after one untimed call whose outputs are compared; NumPy and PyTorch alternate. In brackets, the "
-                  "smallest and largest ratio of the pairs timed one after the other."]
+                  "Medians of the timed calls per side (for the MLP, a call is one epoch from the same start), after "
+                  "one untimed call whose outputs are compared; NumPy and PyTorch alternate. In brackets, the smallest "
+                  "and largest ratio of the pairs timed one after the other."]
     if results["notebooks"]:
         parts += ["### Solution notebooks (nbclient, a fresh kernel each, default threads)", notebook_table(results["notebooks"])]
     if results["grading"]:
@@ -201,13 +212,13 @@ def parse(argv):
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true",
-                        help="tiny sizes, 2 repeats, chapter 1's notebook, no grading (checks that it all still runs)")
+                        help="tiny sizes, 2 repeats, one notebook, no grading (checks that it all still runs)")
     parser.add_argument("--threads", type=int, default=1,
                         help="threads for PyTorch and NumPy's BLAS (default 1: fair, and steady on a shared machine)")
     parser.add_argument("--repeats", type=int, help="timed calls per side (default 7, MLP epoch 3; quick: 2)")
     parser.add_argument("--kernels", default="all", help="'all', 'none' or names, comma-separated (conv2d,mlp,rnn,softmax,adam)")
     parser.add_argument("--notebooks", help="'all', 'none' or assignments/notebooks, comma-separated "
-                                            "(default all; quick: ch01_networks)")
+                                            f"(default all; quick: {QUICK_NOTEBOOK})")
     parser.add_argument("--grading", help="'none' or assignments to grade, comma-separated "
                                           "(default ch01_networks; quick: none)")
     parser.add_argument("--students", type=int, help="submissions per graded class (default 20; quick: 2)")
@@ -251,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
         repeats = args.repeats or (2 if args.quick else 3 if kernel.name.startswith("MLP") else 7)
         results["kernels"].append(benchmark_kernel(kernel, repeats))
 
-    only = _choice(args.notebooks, "ch01_networks" if args.quick else "all")
+    only = _choice(args.notebooks, QUICK_NOTEBOOK if args.quick else "all")
     results["notebooks"] = []
     if only != []:
         print("Solution notebooks:")
@@ -271,8 +282,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, default=float))
     if args.markdown:
-        args.markdown.write_text(f"# Benchmarks\n\nRerun: `{RERUN}` (quick check: `python -m benchmarks --quick`).\n\n" + text)
+        write_markdown(args.markdown, text)
     return 0
+
+
+NOTES = "<!-- Notes: everything below this line is kept when the tables above are measured again. -->"
+
+
+def write_markdown(path: Path, text: str) -> None:
+    """The results page: a title, the tables, then the notes the page had below the NOTES line (kept)."""
+    old = path.read_text() if path.exists() else ""
+    notes = old.split(NOTES, 1)[1] if NOTES in old else "\n"
+    path.write_text(f"# Benchmarks\n\nRerun: `{RERUN}` (quick check: `python -m benchmarks --quick`; "
+                    f"options: `python -m benchmarks --help`).\n\n{text}\n{NOTES}{notes}")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import torch
 
 from benchmarks import kernels
 from benchmarks.grading_throughput import grading_throughput
-from benchmarks.run import largest_difference
+from benchmarks.run import NOTES, largest_difference, write_markdown
 from tests.course import ROOT
 
 KERNELS = {"conv2d fwd+bwd", "MLP epoch (Adam)", "RNN fwd+bwd", "softmax CE fwd+bwd", "Adam step"}
@@ -34,6 +34,7 @@ def quick(tmp_path_factory):
 
 
 @pytest.mark.notebooks
+@pytest.mark.xdist_group("quick-benchmarks")  # one run of the quick mode for both tests
 def test_every_kernel_is_timed_on_both_sides_and_both_compute_the_same_numbers(quick):
     results, _ = quick
     assert {k["name"] for k in results["kernels"]} == KERNELS
@@ -47,10 +48,11 @@ def test_every_kernel_is_timed_on_both_sides_and_both_compute_the_same_numbers(q
 
 
 @pytest.mark.notebooks
+@pytest.mark.xdist_group("quick-benchmarks")
 def test_a_notebook_is_timed_and_the_report_has_every_table(quick):
     results, markdown = quick
     (notebook,) = results["notebooks"]
-    assert notebook["notebook"] == "ch01_networks/networks"
+    assert notebook["notebook"] == "ch04_losses/losses"
     assert positive(notebook["seconds"]) and positive(notebook["cpu_seconds"]) and notebook["slowest_cell"]
     assert results["grading"] == []  # the quick mode grades nobody: the test below does
     for heading in ("NumPy from scratch against PyTorch", "Solution notebooks", "whole course", "conv2d fwd+bwd"):
@@ -74,3 +76,13 @@ def test_grading_throughput_grades_a_class_serially_and_in_parallel():
     assert result["serial_full_marks"] and result["parallel_full_marks"]
     assert all(positive(result[key]) for key in ("serial_seconds", "parallel_seconds", "serial_per_submission",
                                                  "parallel_per_submission", "speedup"))
+
+
+def test_measuring_again_keeps_the_notes_of_the_results_page(tmp_path):
+    page = tmp_path / "RESULTS.md"
+    write_markdown(page, "| old table |\n")
+    page.write_text(page.read_text() + "\nWhat made the difference: in-place softmax.\n")
+    write_markdown(page, "| new table |\n")
+    text = page.read_text()
+    assert "| new table |" in text and "| old table |" not in text
+    assert text.index(NOTES) < text.index("What made the difference: in-place softmax.")
