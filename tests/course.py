@@ -23,10 +23,11 @@ def notebooks() -> list[tuple[str, str]]:
     return [(a, nb.stem) for a in assignments() for nb in sorted((SOLUTIONS / a).glob("*.ipynb"))]
 
 
-def nbgrader(*args: str, cwd: Path, timeout: float = 3000) -> subprocess.CompletedProcess:
+def nbgrader(*args: str, cwd: Path, timeout: float = 3000, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """Run an nbgrader command with this environment's bin/ on PATH (nbgrader calls `alembic` by name)."""
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env.update(extra_env or {})
     result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=env,
                             capture_output=True, text=True, timeout=timeout)
     if result.returncode != 0:
