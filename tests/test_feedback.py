@@ -40,3 +40,34 @@ def test_cells_without_hidden_tests_are_left_alone():
     before = list(cell.outputs[0]["traceback"])
     cell, _ = HideHiddenTestsInTracebacks().preprocess_cell(cell, {}, 0)
     assert cell.outputs[0]["traceback"] == before
+
+
+CUSTOM = """check(f, ref.f, [x])
+# >>> hidden
+check(f, ref.f, [secret_input])
+# <<< hidden"""
+CUSTOM_DELIMITERS = {"ClearHiddenTests": {"begin_test_delimeter": ">>> hidden", "end_test_delimeter": "<<< hidden"}}
+
+
+def test_the_delimiters_are_those_clear_hidden_tests_is_configured_with():
+    """A course that sets ClearHiddenTests's delimiters gets the same lines hidden in tracebacks,
+    through nbconvert's exporter as nbgrader's GenerateFeedback registers the preprocessors."""
+    from nbconvert.exporters import NotebookExporter
+    from traitlets.config import Config
+
+    frames = ["Cell In[5], line 3\n      1 check(f, ref.f, [x])\n      2 # >>> hidden\n----> 3 check(f, ref.f, [secret_input])",
+              "AssertionError: f, case 1 of 1: differs"]
+
+    def feedback_traceback(config: Config) -> str:
+        cell = graded_cell_with_error(frames)
+        cell.source = CUSTOM
+        exporter = NotebookExporter(config=config)
+        exporter.register_preprocessor("dlcourse.feedback.HideHiddenTestsInTracebacks", enabled=True)
+        nb, _ = exporter.from_notebook_node(nbformat.v4.new_notebook(cells=[cell]))
+        return "\n".join(nbformat.reads(nb, as_version=4).cells[0].outputs[0]["traceback"])
+
+    assert hidden_lines(CUSTOM, ">>> hidden", "<<< hidden") == {"# >>> hidden", "check(f, ref.f, [secret_input])", "# <<< hidden"}
+    hidden = feedback_traceback(Config(CUSTOM_DELIMITERS))
+    assert "secret_input" not in hidden and "not shown" in hidden and "f, case 1 of 1: differs" in hidden
+    # with nbgrader's default delimiters these lines are not a hidden block: the frame stays (so the test can fail)
+    assert "secret_input" in feedback_traceback(Config())
