@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import functools
-from typing import Callable
+import importlib
+from collections.abc import Callable
 
 
-def use_yours(yours: Callable, fallback: Callable) -> Callable:
-    """Your function, or ``fallback`` (the course's solved version) while yours is still a stub.
+def solved(name: str) -> Callable:
+    """The course's solved version of an exercise, by its name under ``dlcourse.solved`` ("networks.sigmoid")."""
+    module, _, attr = name.rpartition(".")
+    if not module:
+        raise ValueError(f"name the solved function with its chapter module, like 'networks.sigmoid', got {name!r}")
+    try:
+        return getattr(importlib.import_module(f"dlcourse.solved.{module}"), attr)
+    except (ImportError, AttributeError) as error:
+        raise ValueError(f"dlcourse.solved has no {name!r}") from error
+
+
+def use_yours(yours: Callable, fallback: Callable | str) -> Callable:
+    """Your function, or the course's solved version (``fallback``, e.g. "networks.sigmoid") while yours is a stub.
 
     Demos and plots call the result, so they run before you finish the exercise
-    and show your own code's work once you have.
+    and show your own code's work once you have. The solved version is looked up
+    only when it is needed, and never lands in the notebook's namespace.
     """
     told = False
 
@@ -23,6 +36,6 @@ def use_yours(yours: Callable, fallback: Callable) -> Callable:
             if not told:
                 print(f"({yours.__name__} is not implemented yet: this cell uses the course's solved version)")
                 told = True
-            return fallback(*args, **kwargs)
+            return (solved(fallback) if isinstance(fallback, str) else fallback)(*args, **kwargs)
 
     return call

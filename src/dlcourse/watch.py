@@ -1,0 +1,221 @@
+"""The watch: while a learner's function runs under a check, it may not call the answer key.
+
+A graded exercise earns points only for what the learner's own code computes. While
+:func:`dlcourse.checking.check` runs the learner's function, a profile hook
+(:func:`sys.setprofile`, which sees every call of a Python function and of a C function)
+looks at each call into
+
+* the course's solved code (``dlcourse.solved``) or its PyTorch references (``dlcourse.reference``),
+* ``torch`` (its Python functions, its C functions and the methods of its tensors),
+* an escape hatch: reading other frames (``sys._getframe``, ``inspect.stack``), the garbage
+  collector's object lists, turning the watch off (``sys.setprofile``/``settrace``), starting a
+  thread or a process (whose calls the hook would not see).
+
+For such a call it walks the stack from the caller outwards. Frames of libraries (NumPy,
+the standard library) and of the course's own helpers are passed over; the first frame
+that decides is either
+
+* the learner's code (any code not in an installed library and not the course's): the call is
+  recorded as a violation, and the check fails after the function returns, whatever it returned;
+* a building block the exercise offers (``allow=``, by qualified name, e.g.
+  ``"dlcourse.solved.losses.softmax"`` or a whole module): allowed, with everything it calls;
+* the checking code or the test cell itself (an adapter that calls the learner's function and
+  then a reference): allowed, because no learner frame is between it and the call.
+
+What it cannot see: code the learner copies as text (``inspect.getsource`` of a solved function,
+then ``exec``) — that is what ``dlcourse copies`` flags for the instructor —, and work done in
+C extensions the learner compiles. The answer itself is never on the stack while learner code runs:
+``check`` calls the learner's function on every case before it computes any reference result.
+
+Cost: one Python callback per call event, which returns after a dictionary lookup for the
+common case (NumPy code). Vectorised exercises make few calls; see benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import gc
+import inspect
+import os
+import sys
+import sysconfig
+import threading
+import types
+from collections.abc import Iterable
+from pathlib import Path
+
+import torch
+
+__all__ = ["Watch", "AnswerKeyCalled"]
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+_FORBIDDEN_DIRS = (str(PACKAGE_DIR / "solved") + os.sep, str(PACKAGE_DIR / "reference") + os.sep,
+                   str(Path(torch.__file__).resolve().parent) + os.sep)
+_TRUSTED_DIRS = (str(PACKAGE_DIR / "checking") + os.sep, str(PACKAGE_DIR / "cases") + os.sep)
+_THIS_FILE = str(Path(__file__).resolve())
+_LIBRARY_DIRS = tuple({str(Path(p).resolve()) + os.sep for p in
+                       (sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["purelib"],
+                        sysconfig.get_paths()["platlib"])})
+
+# the kinds of code a frame can belong to
+LEARNER, LIBRARY, COURSE, TRUSTED, FORBIDDEN = "learner", "library", "course", "trusted", "forbidden"
+
+_ESCAPES_C = {sys._getframe, sys.setprofile, sys.settrace, sys._current_frames, gc.get_objects,
+              gc.get_referrers, gc.get_referents, threading.setprofile, threading.settrace}
+for _name in ("fork", "forkpty", "vfork"):
+    if hasattr(os, _name):
+        _ESCAPES_C.add(getattr(os, _name))
+_ESCAPES_PY = {f.__code__ for f in (inspect.currentframe, inspect.stack, inspect.getouterframes, inspect.trace,
+                                    threading.Thread.start)}
+try:  # processes: whatever the child computes is out of sight
+    import _posixsubprocess
+
+    _ESCAPES_C.add(_posixsubprocess.fork_exec)
+except ImportError:  # pragma: no cover - not on POSIX
+    pass
+
+
+class AnswerKeyCalled(AssertionError):
+    """The learner's function called code it must not use for this exercise."""
+
+
+def _module_name(filename: str) -> str:
+    """dlcourse.solved.networks for .../dlcourse/solved/networks.py; torch.x.y for torch's files."""
+    path = Path(filename)
+    for root, prefix in ((PACKAGE_DIR, "dlcourse"), (Path(torch.__file__).resolve().parent, "torch")):
+        try:
+            parts = path.resolve().relative_to(root).with_suffix("").parts
+        except ValueError:
+            continue
+        parts = parts[:-1] if parts and parts[-1] == "__init__" else parts
+        return ".".join((prefix, *parts))
+    return filename
+
+
+def _is_torch_c_function(fn) -> bool:
+    module = getattr(fn, "__module__", None)
+    if isinstance(module, str) and module.startswith("torch"):
+        return True
+    owner = getattr(fn, "__self__", None)
+    if owner is None or isinstance(owner, types.ModuleType):
+        return isinstance(owner, types.ModuleType) and owner.__name__.startswith("torch")
+    owner_type = owner if isinstance(owner, type) else type(owner)
+    return getattr(owner_type, "__module__", "").startswith("torch")
+
+
+class Watch:
+    """A context manager that records the first forbidden call made by learner code while it is active.
+
+    ``allow``: qualified names (functions or modules) the learner may call. ``trusted_files``:
+    the files (notebook cells) whose code is the test's own, e.g. the cell that called ``check``.
+    ``learner``: the function's name, for the message.
+    """
+
+    def __init__(self, learner: str, allow: Iterable[str] = (), trusted_files: Iterable[str] = ()):
+        self.learner = learner
+        self.allow = tuple(allow)
+        self.trusted_files = frozenset(trusted_files)
+        self.violation: str | None = None
+        self._kinds: dict[types.CodeType, str] = {}
+        self._base = None
+        self._previous = None
+
+    # --- classifying code -------------------------------------------------------------------
+
+    def _allowed_name(self, qualified: str) -> bool:
+        return any(qualified == a or qualified.startswith(a + ".") for a in self.allow)
+
+    def _qualified(self, code: types.CodeType) -> str:
+        return f"{_module_name(code.co_filename)}.{getattr(code, 'co_qualname', code.co_name)}"
+
+    def _kind(self, code: types.CodeType) -> str:
+        kind = self._kinds.get(code)
+        if kind is None:
+            kind = self._classify(code)
+            self._kinds[code] = kind
+        return kind
+
+    def _classify(self, code: types.CodeType) -> str:
+        filename = code.co_filename
+        if filename in self.trusted_files or filename == _THIS_FILE:
+            return TRUSTED
+        if filename.startswith("<frozen"):
+            return LIBRARY
+        try:
+            resolved = str(Path(filename).resolve())
+        except (OSError, ValueError):
+            return LEARNER
+        if resolved.startswith(_FORBIDDEN_DIRS):
+            return "allowed" if self.allow and self._allowed_name(self._qualified(code)) else FORBIDDEN
+        if resolved.startswith(_TRUSTED_DIRS):
+            return TRUSTED
+        if resolved.startswith(str(PACKAGE_DIR) + os.sep):
+            return COURSE
+        if resolved.startswith(_LIBRARY_DIRS):
+            return LIBRARY
+        return LEARNER
+
+    # --- deciding ----------------------------------------------------------------------------
+
+    def _learner_behind(self, frame) -> bool:
+        """Walk out from ``frame``: is learner code the first frame that decides?"""
+        while frame is not None and frame is not self._base:
+            kind = self._kind(frame.f_code)
+            if kind == LEARNER:
+                return True
+            if kind in ("allowed", FORBIDDEN, TRUSTED):
+                return False
+            frame = frame.f_back
+        return False
+
+    def _record(self, what: str) -> None:
+        if self.violation is None:
+            self.violation = what
+
+    def _hook(self, frame, event, arg):
+        if event == "call":
+            code = frame.f_code
+            kind = self._kinds.get(code) or self._kind(code)
+            if kind == FORBIDDEN:
+                caller = frame.f_back
+                if caller is not None and self._kind(caller.f_code) not in (FORBIDDEN, "allowed") \
+                        and self._learner_behind(caller):
+                    self._record(f"`{self._qualified(code)}`")
+            elif code in _ESCAPES_PY and frame.f_back is not None and self._kind(frame.f_back.f_code) == LEARNER:
+                self._record(f"`{self._qualified(code)}` (it reads the caller's frames or runs code out of sight)")
+        elif event == "c_call":
+            kind = self._kinds.get(frame.f_code) or self._kind(frame.f_code)
+            if kind in (FORBIDDEN, "allowed", TRUSTED):
+                return
+            try:
+                escape = arg in _ESCAPES_C
+            except TypeError:
+                escape = False
+            if escape:
+                if kind == LEARNER:
+                    self._record(f"`{getattr(arg, '__module__', None) or 'builtins'}.{arg.__name__}` "
+                                 f"(it reads the caller's frames, turns the watch off or runs code out of sight)")
+            elif _is_torch_c_function(arg) and self._learner_behind(frame):
+                self._record(f"`torch` (`{getattr(arg, '__qualname__', arg)}`)")
+
+    # --- the context manager -------------------------------------------------------------------
+
+    def __enter__(self) -> Watch:
+        self._base = sys._getframe(1)
+        self._previous = sys.getprofile()
+        threading.setprofile(self._hook)
+        sys.setprofile(self._hook)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        hook = sys.getprofile()
+        sys.setprofile(self._previous)
+        threading.setprofile(None)
+        if hook is None or getattr(hook, "__self__", None) is not self:
+            self._record("`sys.setprofile` (it turned the course's watch off)")
+        self._base = None
+
+    def message(self) -> str:
+        offered = f" The exercise offers: {', '.join(self.allow)}." if self.allow else ""
+        return (f"`{self.learner}` calls {self.violation}: this exercise is graded on what your own code computes. "
+                f"Write it with NumPy (and your own functions), not with the course's solved code, its PyTorch "
+                f"references or torch.{offered}")

@@ -1,0 +1,184 @@
+"""The watch: a learner's function that calls the answer key, a reference or torch fails its check; honest code passes.
+
+The learner's code is compiled under a file name of its own, as a notebook cell is, so that it
+is not the test's own (trusted) code.
+"""
+
+from __future__ import annotations
+
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+from dlcourse.checking import CheckFailed, check
+from dlcourse.reference import networks as ref
+
+X = np.array([-3.0, -0.5, 0.0, 0.5, 3.0])
+
+
+def learner(source: str, name: str, cell: str = "<learner cell 1>", **namespace):
+    """Define ``name`` from ``source`` as a notebook cell would (its own file name), in a namespace with np."""
+    scope = {"np": np, **namespace}
+    exec(compile(textwrap.dedent(source), cell, "exec"), scope)
+    return scope[name]
+
+
+def message_of(fn, reference=ref.sigmoid, cases=(X,), **options) -> str:
+    with pytest.raises(CheckFailed) as info:
+        check(fn, reference, list(cases), quiet=True, **options)
+    return str(info.value)
+
+
+HONEST = """
+def sigmoid(x):
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+"""
+
+CHEATS = {
+    "solved, directly": "import dlcourse.solved.networks as solved\ndef sigmoid(x):\n    return solved.sigmoid(x)",
+    "solved, through an alias": "from dlcourse.solved.networks import sigmoid as s\nS = s\ndef sigmoid(x):\n    return S(x)",
+    "solved, imported inside": "def sigmoid(x):\n    from dlcourse.solved import networks\n    return networks.sigmoid(x)",
+    "the reference": "from dlcourse.reference import networks as r\ndef sigmoid(x):\n    return r.sigmoid(x)",
+    "torch": "import torch\ndef sigmoid(x):\n    return torch.sigmoid(torch.from_numpy(x)).numpy()",
+    "a tensor method": "import torch\ndef sigmoid(x):\n    t = torch.as_tensor(x)\n    return t.sigmoid().numpy()",
+    "torch.nn.functional": "import torch.nn.functional as F, torch\ndef sigmoid(x):\n    return F.sigmoid(torch.tensor(x)).numpy()",
+    "the course's device helper": ("from dlcourse.device import to_tensor, to_numpy\n"
+                                   "def sigmoid(x):\n    return to_numpy(to_tensor(x).sigmoid())"),
+    "map over solved": ("import dlcourse.solved.networks as s\n"
+                        "def sigmoid(x):\n    return np.array(list(map(s.sigmoid, x)))"),
+    "np.vectorize of solved": ("import dlcourse.solved.networks as s\n"
+                               "def sigmoid(x):\n    return np.vectorize(s.sigmoid)(x)"),
+    "exec of a string": ("import dlcourse.solved.networks as s\n"
+                         "def sigmoid(x):\n    return eval('s.sigmoid(x)')"),
+    "the demo fallback": ("from dlcourse.exercises import use_yours\n"
+                          "def stub(x):\n    raise NotImplementedError()\n"
+                          "def sigmoid(x):\n    return use_yours(stub, 'networks.sigmoid')(x)"),
+    "the watch turned off": ("import sys, dlcourse.solved.networks as s\n"
+                             "def sigmoid(x):\n    h = sys.getprofile(); sys.setprofile(None)\n"
+                             "    r = s.sigmoid(x)\n    sys.setprofile(h)\n    return r"),
+    "a thread": ("import threading, dlcourse.solved.networks as s\n"
+                 "def sigmoid(x):\n    out = []\n    t = threading.Thread(target=lambda: out.append(s.sigmoid(x)))\n"
+                 "    t.start(); t.join()\n    return out[0]"),
+    "the caller's frames": ("import sys\ndef sigmoid(x):\n    f = sys._getframe(1)\n"
+                            "    return np.zeros_like(x) if f is None else 1 / (1 + np.exp(-x))"),
+}
+
+
+@pytest.mark.parametrize("how", sorted(CHEATS))
+def test_a_cheat_fails_with_a_message_that_names_the_call(how):
+    message = message_of(learner(CHEATS[how], "sigmoid"))
+    assert message.startswith("`sigmoid` calls "), message
+    assert "write it with NumPy" in message.lower() or "Write it with NumPy" in message
+
+
+def test_the_message_names_the_solved_function():
+    message = message_of(learner(CHEATS["solved, directly"], "sigmoid"))
+    assert "`dlcourse.solved.networks.sigmoid`" in message
+
+
+def test_a_helper_from_another_cell_is_the_learners_code_too():
+    helper = learner("import dlcourse.solved.networks as s\ndef helper(x):\n    return s.sigmoid(x)", "helper",
+                     cell="<learner cell 2>")
+    fn = learner("def sigmoid(x):\n    return helper(x)", "sigmoid", helper=helper)
+    assert "dlcourse.solved.networks.sigmoid" in message_of(fn)
+
+
+def test_honest_code_passes_and_so_do_offered_blocks(capsys):
+    check(learner(HONEST, "sigmoid"), ref.sigmoid, [X])
+    offered = learner(CHEATS["solved, directly"], "sigmoid")
+    check(offered, ref.sigmoid, [X], allow=("dlcourse.solved.networks.sigmoid",))
+    check(offered, ref.sigmoid, [X], allow=("dlcourse.solved.networks",))
+    assert capsys.readouterr().out.count("matches the PyTorch reference") == 3
+
+
+def test_an_offered_block_does_not_open_the_others():
+    fn = learner("import dlcourse.solved.networks as s\ndef relu(x):\n    return s.relu(x)", "relu")
+    assert "dlcourse.solved.networks.relu" in message_of(fn, ref.relu, allow=("dlcourse.solved.networks.sigmoid",))
+
+
+def test_honest_code_that_warns_or_uses_math_passes():
+    fn = learner("""
+        import math, warnings
+        def sigmoid(x):
+            warnings.warn("a learner's own warning")
+            return np.array([1 / (1 + math.exp(-v)) for v in x.ravel()]).reshape(x.shape)
+        """, "sigmoid")
+    with pytest.warns(UserWarning):
+        check(fn, ref.sigmoid, [X], quiet=True)
+
+
+def test_an_adapter_in_the_test_cell_may_call_a_reference_after_the_learners_function():
+    fn = learner(HONEST, "sigmoid")
+    adapter = lambda x: ref.relu(fn(x) - 0.5)  # defined here, in the "test cell" that calls check  # noqa: E731
+    check(adapter, lambda x: ref.relu(ref.sigmoid(x) - 0.5), [X], quiet=True)
+
+
+def _search_for_answer_source() -> str:
+    return """
+        def sigmoid(x):
+            truth = 1 / (1 + np.exp(-x))  # what the learner wants to find somewhere
+            def found(value):
+                return isinstance(value, np.ndarray) and value.shape == x.shape and value is not x \\
+                    and np.allclose(value, truth) and value.dtype == x.dtype
+            def search(value, depth=0):
+                if found(value):
+                    return value
+                if depth < 3 and isinstance(value, (list, tuple)):
+                    for v in value:
+                        hit = search(v, depth + 1)
+                        if hit is not None:
+                            return hit
+                if depth < 3 and isinstance(value, dict):
+                    for v in list(value.values()):
+                        hit = search(v, depth + 1)
+                        if hit is not None:
+                            return hit
+                return None
+            try:
+                raise RuntimeError
+            except RuntimeError as error:
+                frame = error.__traceback__.tb_frame.f_back   # no call: the watch cannot see this walk
+            while frame is not None:
+                for value in list(frame.f_locals.values()):
+                    hit = search(value)
+                    if hit is not None:
+                        return hit.copy()
+                frame = frame.f_back
+            for name in ("In", "Out", "_", "__", "___"):
+                hit = search(STATE.get(name))
+                if hit is not None:
+                    return hit.copy()
+            return np.zeros_like(x)
+        """
+
+
+def test_the_expected_result_is_nowhere_on_the_stack_while_the_learners_code_runs():
+    state = {"Out": {1: ref.relu(X)}, "_": None}  # what an IPython history holds: no answer of this check
+    fn = learner(_search_for_answer_source(), "sigmoid", STATE=state)
+    message = message_of(fn, cases=(X, X * 2, np.float32(1) * X.astype(np.float32)))
+    assert "differs from the PyTorch reference" in message, message
+
+
+def test_the_watch_costs_little_on_vectorised_code():
+    fn = learner(HONEST, "sigmoid")
+    x = np.random.default_rng(0).standard_normal((200, 200))
+
+    def best_of(run, repeats=7):
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    from dlcourse.watch import Watch
+    plain = best_of(lambda: [fn(x) for _ in range(20)])
+
+    def watched():
+        with Watch("sigmoid"):
+            [fn(x) for _ in range(20)]
+
+    assert best_of(watched) < 1.5 * plain + 2e-3
