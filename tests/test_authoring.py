@@ -1,72 +1,143 @@
-"""The notebook text format round-trips, and the rules catch what they promise to."""
+"""The committed text sources build the committed notebooks, and the rules catch what they promise to."""
 
 from __future__ import annotations
 
+import re
+import shutil
+from pathlib import Path
+
+import jupytext
+import nbformat
 import pytest
 
-from dlcourse.authoring import NotebookRuleError, build_notebook, lint_notebook, notebook_to_script, parse_script, strip
-from tests.course import SOLUTIONS, read
+from dlcourse.authoring import NotebookRuleError, lint, lint_notebook, main, notebook_from_text, notebook_json
+from tests.course import ROOT, SOLUTIONS, nbgrader
 
-SCRIPT = """# %% [markdown] id=intro
+SOURCE = """# %% [markdown] id="intro"
 # # Title
 #
-# Some text.
+# Some text with $\\LaTeX$.
 
-# %% id=setup
+# %% id="setup"
 import numpy as np
 
-# %% solution id=ch09_double
+# %% id="ch09_double" nbgrader={"solution": true}
 def double(x):
     ### BEGIN SOLUTION
     return 2 * x
     ### END SOLUTION
 
-# %% test id=ch09_double_test points=2
+# %% id="ch09_double_test" nbgrader={"grade": true, "locked": true, "points": 2}
 assert double(1) == 2
+
+# %% id="show" tags=["demo"]
+print(double(3))
+# one blank line before the next cell, not jupytext's two: no layout metadata in the notebook
+
+# %% [markdown] id="end"
+# The end.
 """
 
 
-def test_script_to_notebook_and_back_is_lossless():
-    nb = build_notebook(parse_script(SCRIPT))
-    assert [c.id for c in nb.cells] == ["intro", "setup", "ch09_double", "ch09_double_test"]
+def solution_notebooks() -> list[Path]:
+    return sorted(SOLUTIONS.glob("*/*.ipynb"))
+
+
+def test_every_solution_notebook_has_a_source():
+    assert [p.with_suffix(".py") for p in solution_notebooks()] == sorted(SOLUTIONS.glob("*/*.py"))
+    assert len(solution_notebooks()) == 9
+
+
+@pytest.mark.parametrize("notebook", solution_notebooks(), ids=lambda p: p.stem)
+def test_every_solution_notebook_is_byte_for_byte_what_its_source_builds(notebook):
+    source = notebook.with_suffix(".py").read_text(encoding="utf-8")
+    assert notebook_json(notebook_from_text(source, str(notebook))) == notebook.read_text(encoding="utf-8")
+
+
+def test_a_source_is_a_notebook_for_jupytext_with_ids_and_nbgrader_metadata():
+    """What JupyterLab (jupytext) opens: the cells, their ids and nbgrader metadata, the same source text."""
+    path = SOLUTIONS / "ch01_networks" / "networks.py"
+    opened = jupytext.read(path)
+    built = nbformat.read(path.with_suffix(".ipynb"), as_version=4)
+    assert [c.metadata["id"] for c in opened.cells] == [c.id for c in built.cells]
+    assert [c.source for c in opened.cells] == [c.source for c in built.cells]
+    assert opened.cells[4].metadata["nbgrader"] == {"solution": True}
+
+
+def test_the_build_fills_in_nbgrader_metadata_and_keeps_tags():
+    nb = notebook_from_text(SOURCE)
+    assert [c.id for c in nb.cells] == ["intro", "setup", "ch09_double", "ch09_double_test", "show", "end"]
+    assert nb.cells[0].source == "# Title\n\nSome text with $\\LaTeX$."
+    assert nb.cells[2].metadata == {"nbgrader": {"grade": False, "grade_id": "ch09_double", "locked": False,
+                                                 "schema_version": 3, "solution": True, "task": False}}
     assert nb.cells[3].metadata["nbgrader"] == {"grade": True, "grade_id": "ch09_double_test", "locked": True,
-                                               "points": 2, "schema_version": 3, "solution": False, "task": False}
-    assert build_notebook(parse_script(notebook_to_script(nb))) == nb
+                                                "points": 2, "schema_version": 3, "solution": False, "task": False}
+    assert nb.cells[4].metadata == {"tags": ["demo"]}
+    assert nb.metadata == {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python",
+                                          "name": "python3"}, "language_info": {"name": "python"}}
 
 
-def test_every_solution_notebook_round_trips():
-    for path in SOLUTIONS.glob("*/*.ipynb"):
-        nb = read(path)
-        assert build_notebook(parse_script(notebook_to_script(nb))).cells == nb.cells, path
+def test_the_build_writes_the_notebook_beside_its_source_and_lint_sees_a_stale_one(tmp_path, capsys):
+    folder = tmp_path / "solutions" / "ch01_networks"
+    folder.mkdir(parents=True)
+    source, notebook = folder / "networks.py", folder / "networks.ipynb"
+    shutil.copy(SOLUTIONS / "ch01_networks" / "networks.py", source)
+    assert main(["build", "--no-course", str(source)]) == 0
+    assert notebook.read_bytes() == (SOLUTIONS / "ch01_networks" / "networks.ipynb").read_bytes()
+    assert lint([notebook]) == []
 
-
-def test_cells_without_id_get_a_stable_one():
-    text = SCRIPT.replace("# %% id=setup", "# %%")
-    assert build_notebook(parse_script(text)).cells[1].id == build_notebook(parse_script(text)).cells[1].id
+    edited = source.read_text().replace("def sigmoid(x):", "def sigmoid(x):\n    # a maintainer's edit", 1)
+    source.write_text(edited)
+    assert "not what networks.py builds" in lint([notebook])[0]
+    assert main(["lint", str(notebook)]) == 1
+    assert "python -m dlcourse.authoring build" in capsys.readouterr().err
+    assert main(["build", "--no-course", str(source)]) == 0
+    cell = next(c for c in nbformat.read(notebook, as_version=4).cells if c.id == "ch01_sigmoid")
+    assert cell.source.startswith("def sigmoid(x):\n    # a maintainer's edit\n")
+    assert lint([notebook]) == []
 
 
 @pytest.mark.parametrize("change, problem", [
-    (("points=2", "points=0"), "points > 0"),
-    (("id=ch09_double_test", "id=ch09_other_test"), "named after its exercise"),
+    (('# %% id="setup"', "# %%"), re.escape("cell 1 ('import numpy as np'): no id=")),
+    (('"points": 2', '"points": 0'), "points > 0"),
+    ((', "locked": true', ""), "must be locked"),
+    (("id=\"ch09_double_test\"", "id=\"ch09_other_test\""), "named after its exercise"),
     (("    ### END SOLUTION\n", ""), "BEGIN SOLUTION / ### END SOLUTION"),
-    (("id=ch09_double\n", "id=double\n"), "should look like ch01_sigmoid"),
+    (('id="ch09_double" ', 'id="double" '), "should look like ch01_sigmoid"),
+    (('id="show"', 'id="ch09_double_test"'), "cell id 'ch09_double_test' is used twice"),
+    (('id="setup"', "id=setup"), "cannot read 'id=setup'"),
+    (('id="show"', 'id="show" collapsed=true'), "unknown cell metadata \\['collapsed'\\]"),
 ])
-def test_the_rules_catch_broken_notebooks(change, problem):
+def test_the_rules_catch_broken_sources(change, problem):
+    assert SOURCE.count(change[0]) == 1
+    notebook_from_text(SOURCE)
     with pytest.raises(NotebookRuleError, match=problem):
-        build_notebook(parse_script(SCRIPT.replace(*change)))
+        notebook_from_text(SOURCE.replace(*change))
 
 
-def test_outputs_are_refused_and_strip_removes_them():
-    nb = build_notebook(parse_script(SCRIPT))
-    nb.cells[1].outputs = [{"output_type": "stream", "name": "stdout", "text": "hi"}]
-    nb.cells[1].execution_count = 1
-    with pytest.raises(NotebookRuleError, match="outputs"):
+def test_outputs_are_refused():
+    nb = notebook_from_text(SOURCE)
+    lint_notebook(nb, "x")
+    nb.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="hi")]
+    with pytest.raises(NotebookRuleError, match="cell 1 \\(setup\\): has outputs"):
         lint_notebook(nb, "x")
-    lint_notebook(strip(nb), "x")
 
 
-def test_script_errors_name_the_line():
-    with pytest.raises(NotebookRuleError, match="line 1: text before"):
-        parse_script("x = 1\n# %% id=a\n")
-    with pytest.raises(NotebookRuleError, match="unknown cell attribute"):
-        parse_script("# %% hidden id=a\n")
+def test_a_solution_notebook_without_a_source_is_reported(tmp_path):
+    notebook = tmp_path / "solutions" / "ch09_x" / "x.ipynb"
+    notebook.parent.mkdir(parents=True)
+    notebook.write_text(notebook_json(notebook_from_text(SOURCE)))
+    assert "no text source x.py" in lint([notebook])[0]
+
+
+@pytest.mark.grading
+def test_nbgrader_releases_no_source(tmp_path):
+    """generate_assignment (which the build runs) copies neither the .py source nor its hidden tests into course/."""
+    shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
+    shutil.copytree(SOLUTIONS / "ch04_losses", tmp_path / "solutions" / "ch04_losses")
+    (tmp_path / "solutions" / "ch04_losses" / "notes.txt").write_text("a data file the students get")
+    nbgrader("generate_assignment", "ch04_losses", "--no-db", "--force", cwd=tmp_path)
+    released = sorted(p.name for p in (tmp_path / "course" / "ch04_losses").iterdir())
+    assert released == ["losses.ipynb", "notes.txt"]
+    assert (tmp_path / "course" / "ch04_losses" / "losses.ipynb").read_bytes() == \
+        (ROOT / "course" / "ch04_losses" / "losses.ipynb").read_bytes()

@@ -16,48 +16,48 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from dlcourse.authoring import build_notebook, parse_script
+from dlcourse.authoring import notebook_from_text
 from dlcourse.grading import WORK, _limit_memory, grade
 from tests.course import ROOT, nbgrader
 
 A, NB = "ch99_tiny", "tiny"
 MEMORY_GB = 4  # address-space limit per grading process and kernel
-SCRIPT = '''# %% id=setup
+SCRIPT = '''# %% id="setup"
 import numpy as np
 from dlcourse.checking import check
 from dlcourse.reference import networks as ref
 
-# %% solution id=ch99_relu
+# %% id="ch99_relu" nbgrader={"solution": true}
 def relu(x):
     ### BEGIN SOLUTION
     return np.maximum(x, 0)
     ### END SOLUTION
 
-# %% test id=ch99_relu_test points=1
+# %% id="ch99_relu_test" nbgrader={"grade": true, "locked": true, "points": 1}
 check(relu, ref.relu, [np.array([-1.0, 2.0])])
 ### BEGIN HIDDEN TESTS
 check(relu, ref.relu, [np.array([-3.0, 0.5, 7.0])])
 ### END HIDDEN TESTS
 
-# %% solution id=ch99_sigmoid
+# %% id="ch99_sigmoid" nbgrader={"solution": true}
 def sigmoid(x):
     ### BEGIN SOLUTION
     return 1 / (1 + np.exp(-x))
     ### END SOLUTION
 
-# %% test id=ch99_sigmoid_test points=2
+# %% id="ch99_sigmoid_test" nbgrader={"grade": true, "locked": true, "points": 2}
 check(sigmoid, ref.sigmoid, [np.array([-1.0, 0.0, 1.0])])
 ### BEGIN HIDDEN TESTS
 check(sigmoid, ref.sigmoid, [np.array([-5.0, 5.0])])
 ### END HIDDEN TESTS
 
-# %% solution id=ch99_dense
+# %% id="ch99_dense" nbgrader={"solution": true}
 def dense(X, W, b):
     ### BEGIN SOLUTION
     return X @ W.T + b
     ### END SOLUTION
 
-# %% test id=ch99_dense_test points=3
+# %% id="ch99_dense_test" nbgrader={"grade": true, "locked": true, "points": 3}
 check(dense, ref.dense_forward, [(np.ones((2, 3)), np.ones((4, 3)), np.zeros(4))])
 ### BEGIN HIDDEN TESTS
 check(dense, ref.dense_forward, [(np.eye(3), np.arange(6.0).reshape(2, 3), np.ones(2))])
@@ -123,7 +123,7 @@ def make_course(root: Path, timeout: int = 15) -> Path:
     config = (ROOT / "nbgrader_config.py").read_text().replace("c.Execute.timeout = 60", f"c.Execute.timeout = {timeout}")
     (root / "nbgrader_config.py").write_text(config)
     (root / "solutions" / A).mkdir(parents=True)
-    nbformat.write(build_notebook(parse_script(SCRIPT)), str(root / "solutions" / A / f"{NB}.ipynb"))
+    nbformat.write(notebook_from_text(SCRIPT), str(root / "solutions" / A / f"{NB}.ipynb"))
     nbgrader("generate_assignment", A, "--force", cwd=root)
     student_nb = nbformat.read(str(root / "course" / A / f"{NB}.ipynb"), as_version=4)
     other = nbformat.read(str(ROOT / "course" / "ch01_networks" / "networks.ipynb"), as_version=4)

@@ -5,29 +5,29 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from dlcourse.authoring import build_notebook, parse_script
+from dlcourse.authoring import notebook_from_text
 from dlcourse.cli import main
 from dlcourse.selfcheck import check_notebook, format_report
 
-NOTEBOOK = """# %% id=setup
+NOTEBOOK = """# %% id="setup"
 x = 1
 
-# %% solution id=ch09_good
+# %% id="ch09_good" nbgrader={"solution": true}
 def good():
     ### BEGIN SOLUTION
     return 1
     ### END SOLUTION
 
-# %% test id=ch09_good_test points=2
+# %% id="ch09_good_test" nbgrader={"grade": true, "locked": true, "points": 2}
 assert good() == 1
 
-# %% solution id=ch09_bad
+# %% id="ch09_bad" nbgrader={"solution": true}
 def bad():
     ### BEGIN SOLUTION
     return 2
     ### END SOLUTION
 
-# %% test id=ch09_bad_test points=3
+# %% id="ch09_bad_test" nbgrader={"grade": true, "locked": true, "points": 3}
 assert bad() == 1, "bad() should return 1"
 """
 
@@ -36,7 +36,7 @@ assert bad() == 1, "bad() should return 1"
 def notebook(tmp_path):
     def write(text=NOTEBOOK, name="exercise.ipynb"):
         path = tmp_path / name
-        nbformat.write(build_notebook(parse_script(text)), str(path))
+        nbformat.write(notebook_from_text(text), str(path))
         return path
     return write
 

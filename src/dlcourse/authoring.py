@@ -1,145 +1,126 @@
-"""Maintainer tools for the course notebooks: a text form to write them in, and the rules they must follow.
+"""Maintainer tools: build the course's notebooks from their committed text sources, and check the rules.
 
-The solution notebooks in ``solutions/`` are the source of truth. To write or
-edit one as plain text, convert it to a *percent script* and back::
+Each solution notebook ``solutions/<chapter>/<name>.ipynb`` is generated from its source
+``solutions/<chapter>/<name>.py``, written in jupytext's percent format (JupyterLab, with jupytext,
+opens it as a notebook: right click, Open With, Notebook)::
 
-    python -m dlcourse.authoring script solutions/ch01_networks/networks.ipynb > /tmp/networks.py
-    python -m dlcourse.authoring build /tmp/networks.py solutions/ch01_networks/networks.ipynb
-    python -m dlcourse.authoring lint            # every notebook follows the rules below
-    python -m dlcourse.authoring strip FILE...   # drop outputs, give cells without an id a stable one
+    # %% [markdown] id="goals"                       a markdown cell; its lines start with "# "
+    # %% id="setup"                                  a code cell
+    # %% id="ch01_sigmoid" nbgrader={"solution": true}
+    #                                                an exercise: nbgrader replaces ### BEGIN/END SOLUTION by a stub
+    # %% id="ch01_sigmoid_test" nbgrader={"grade": true, "locked": true, "points": 2}
+    #                                                a graded, locked test cell (### BEGIN/END HIDDEN TESTS inside)
+    # %% id="demo-plot" tags=["demo"]                cell tags, as in JupyterLab's property inspector
 
-A percent script is Python with a header line before each cell::
+``id`` becomes the notebook cell id; an nbgrader cell's ``grade_id`` is its id, and the
+``nbgrader`` keys left out take nbgrader's defaults (false, schema_version 3)::
 
-    # %% [markdown] id=goals          a markdown cell; its lines start with "# "
-    # %% id=setup                     a plain code cell
-    # %% solution id=ch01_sigmoid     an exercise: nbgrader replaces ### BEGIN/END SOLUTION by a stub
-    # %% test id=ch01_sigmoid_test points=2
-                                      a graded, locked test cell (### BEGIN/END HIDDEN TESTS inside)
-
-``id`` is optional for markdown and plain cells (a stable id is derived from the
-cell's text); for solution and test cells it is the nbgrader ``grade_id``.
+    python -m dlcourse.authoring build [SOURCES...] [--no-course]   # .py -> .ipynb, then nbgrader -> course/
+    python -m dlcourse.authoring lint [NOTEBOOKS...]    # the rules below, and every .ipynb is what its .py builds
+    python -m dlcourse.authoring source NOTEBOOK...     # .ipynb -> .py, to start a source from a notebook
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
+import copy
+import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
+import jupytext
 import nbformat
 
-HEADER = re.compile(r"^# %%(?: \[(?P<markdown>markdown)\])?(?P<attrs>(?: [a-z_]+(?:=[^\s]+)?)*)\s*$")
 GRADE_ID = re.compile(r"^ch\d\d_[a-z0-9_]+$")
-KINDS = ("solution", "test")
+# What a source keeps (solutions/jupytext.toml says the same to JupyterLab, so that saving there changes nothing else).
+TEXT_FORMAT = {"extension": ".py", "format_name": "percent",
+               "notebook_metadata_filter": "-all", "cell_metadata_filter": "id,tags,nbgrader,-all"}
+NOTEBOOK_METADATA = {
+    "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
+    "language_info": {"name": "python"},
+}
+# What jupytext notes about a cell's layout in the text (blank lines, end markers): not the notebook's business.
+LAYOUT_KEYS = ("lines_to_next_cell", "lines_to_end_of_cell_marker", "cell_marker", "skipline", "noskipline")
+NBGRADER_DEFAULTS = {"grade": False, "locked": False, "schema_version": 3, "solution": False, "task": False}
+NEW_CELL = {"markdown": nbformat.v4.new_markdown_cell, "code": nbformat.v4.new_code_cell,
+            "raw": nbformat.v4.new_raw_cell}
 
 
 class NotebookRuleError(ValueError):
-    """A notebook or percent script breaks one of the course's rules."""
+    """A notebook or its source breaks one of the course's rules."""
 
 
-# --- script -> notebook ---------------------------------------------------------------------
+# --- source text <-> notebook ---------------------------------------------------------------
 
-def _parse_attrs(text: str, line_no: int) -> dict[str, str]:
-    attrs = {}
-    for word in text.split():
-        key, _, value = word.partition("=")
-        if key in KINDS and not value:
-            attrs["kind"] = key
-        elif key in ("id", "points") and value:
-            attrs[key] = value
-        else:
-            raise NotebookRuleError(f"line {line_no}: unknown cell attribute {word!r} (use solution, test, id=, points=)")
-    return attrs
-
-
-def _trim(lines: list[str]) -> str:
-    while lines and not lines[-1].strip():
-        lines.pop()
-    while lines and not lines[0].strip():
-        lines.pop(0)
-    return "\n".join(lines)
-
-
-def parse_script(text: str) -> list[dict]:
-    """The cells of a percent script: dicts with type, source, and optional kind, id, points."""
-    cells, current = [], None
-    for line_no, line in enumerate(text.splitlines(), start=1):
-        match = HEADER.match(line)
-        if match:
-            current = {"type": "markdown" if match["markdown"] else "code", "lines": [], "line": line_no}
-            current.update(_parse_attrs(match["attrs"], line_no))
-            if current["type"] == "markdown" and "kind" in current:
-                raise NotebookRuleError(f"line {line_no}: a markdown cell cannot be a {current['kind']} cell")
-            cells.append(current)
-        elif current is None:
-            if line.strip():
-                raise NotebookRuleError(f"line {line_no}: text before the first '# %%' cell header")
-        elif current["type"] == "markdown":
-            if line.strip() and not (line == "#" or line.startswith("# ")):
-                raise NotebookRuleError(f"line {line_no}: markdown lines must start with '# ', got {line!r}")
-            current["lines"].append(line[2:])
-        else:
-            current["lines"].append(line)
-    for cell in cells:
-        cell["source"] = _trim(cell.pop("lines"))
-    return cells
-
-
-def stable_id(source: str, taken: set[str]) -> str:
-    """An id derived from the cell's text (so inserting a cell elsewhere changes no other id), unique in ``taken``."""
-    base = "c" + hashlib.sha1(source.encode()).hexdigest()[:10]
-    candidate, n = base, 1
-    while candidate in taken:
-        n += 1
-        candidate = f"{base}-{n}"
-    return candidate
-
-
-def build_notebook(cells: list[dict]) -> nbformat.NotebookNode:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata = {
-        "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
-        "language_info": {"name": "python"},
-    }
-    taken: set[str] = {c["id"] for c in cells if "id" in c}
-    for cell in cells:
-        cell_id = cell.get("id") or stable_id(cell["source"], taken)
-        taken.add(cell_id)
-        if cell["type"] == "markdown":
-            nb.cells.append(nbformat.v4.new_markdown_cell(cell["source"], id=cell_id))
-            continue
-        new = nbformat.v4.new_code_cell(cell["source"], id=cell_id)
-        kind = cell.get("kind")
-        if kind:
-            meta = {"grade": kind == "test", "grade_id": cell_id, "locked": kind == "test",
-                    "schema_version": 3, "solution": kind == "solution", "task": False}
-            if kind == "test":
-                points = float(cell.get("points", 0))
-                meta["points"] = int(points) if points.is_integer() else points
-            new.metadata["nbgrader"] = meta
-        nb.cells.append(new)
-    lint_notebook(nb, "<built notebook>")
+def notebook_from_text(text: str, where: str = "<source>") -> nbformat.NotebookNode:
+    """The notebook a percent source describes (ids and nbgrader metadata in full, no outputs), checked."""
+    parsed = jupytext.reads(text, fmt="py:percent")
+    metadata = copy.deepcopy(NOTEBOOK_METADATA)
+    metadata.update({key: value for key, value in parsed.metadata.items() if key != "jupytext"})
+    nb = nbformat.v4.new_notebook(metadata=metadata)
+    problems = []
+    for index, cell in enumerate(parsed.cells):
+        first = next((line for line in cell.source.splitlines() if line.strip()), "")
+        label = f"cell {index} ({first[:40]!r})"
+        cell_meta = {key: value for key, value in cell.metadata.items() if key not in LAYOUT_KEYS}
+        cell_id = cell_meta.pop("id", None)
+        if not cell_id:
+            problems.append(f'{label}: no id="..." in its "# %%" header')
+            cell_id = f"missing-id-{index}"
+        if "incorrectly_encoded_metadata" in cell_meta:
+            problems.append(f"{label}: cannot read {cell_meta['incorrectly_encoded_metadata']!r} in its header "
+                            '(write key=value, the value in JSON: id="setup" nbgrader={"solution": true})')
+        elif set(cell_meta) - {"tags", "nbgrader"}:
+            problems.append(f"{label}: unknown cell metadata {sorted(set(cell_meta) - {'tags', 'nbgrader'})} "
+                            "(a header holds id=, tags= and nbgrader=)")
+        if "nbgrader" in cell_meta:
+            cell_meta["nbgrader"] = {**NBGRADER_DEFAULTS, "grade_id": cell_id, **cell_meta["nbgrader"]}
+        nb.cells.append(NEW_CELL[cell.cell_type](cell.source, id=str(cell_id), metadata=cell_meta))
+    if problems:
+        raise NotebookRuleError(f"{where}:\n  " + "\n  ".join(problems))
+    lint_notebook(nb, where)
     return nb
 
 
-# --- notebook -> script ---------------------------------------------------------------------
-
-def notebook_to_script(nb: nbformat.NotebookNode) -> str:
-    parts = []
+def text_from_notebook(nb: nbformat.NotebookNode) -> str:
+    """The percent source of a notebook: the inverse of notebook_from_text for the course's notebooks."""
+    nb = copy.deepcopy(nb)
     for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type == "markdown":
-            header = f"# %% [markdown] id={cell.id}"
-            body = "\n".join(("# " + line) if line else "#" for line in cell.source.splitlines())
-        else:
-            kind = "test " if meta.get("grade") else "solution " if meta.get("solution") else ""
-            points = f" points={meta['points']}" if meta.get("grade") else ""
-            header = f"# %% {kind}id={cell.id}{points}"
-            body = cell.source
-        parts.append(f"{header}\n{body}\n" if body else f"{header}\n")
-    return "\n".join(parts)
+        meta = {"id": cell.id, **cell.metadata}
+        if "nbgrader" in meta:
+            meta["nbgrader"] = {key: value for key, value in meta["nbgrader"].items()
+                                if not (key == "grade_id" and value == cell.id) and NBGRADER_DEFAULTS.get(key) != value}
+        cell.metadata = meta
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    return jupytext.writes(nb, fmt=dict(TEXT_FORMAT))
+
+
+def notebook_json(nb: nbformat.NotebookNode) -> str:
+    """The text of the .ipynb file, exactly as nbformat.write (and nbgrader) writes it."""
+    text = nbformat.writes(nb)
+    return text if text.endswith("\n") else text + "\n"
+
+
+def build_source(source: Path) -> Path:
+    """Write the notebook next to ``source`` (same name, .ipynb); return its path."""
+    target = source.with_suffix(".ipynb")
+    built = notebook_json(notebook_from_text(source.read_text(encoding="utf-8"), str(source)))
+    if not target.exists() or target.read_text(encoding="utf-8") != built:
+        target.write_text(built, encoding="utf-8")
+    return target
+
+
+def generate_course(root: Path, chapters: list[str]) -> None:
+    """``nbgrader generate_assignment CHAPTER --no-db --force`` in ``root``: solutions/ -> course/."""
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    for chapter in chapters:
+        result = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", chapter, "--no-db", "--force"],
+                                cwd=root, env=env, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise NotebookRuleError(f"nbgrader generate_assignment {chapter} failed:\n{result.stderr[-4000:]}")
 
 
 # --- rules ----------------------------------------------------------------------------------
@@ -147,17 +128,20 @@ def notebook_to_script(nb: nbformat.NotebookNode) -> str:
 def lint_notebook(nb: nbformat.NotebookNode, where: str, *, student: bool = False) -> list[str]:
     """Raise NotebookRuleError listing every rule the notebook breaks; return the grade ids of its test cells."""
     problems, test_ids, seen = [], [], set()
+    ids = [cell.get("id") for cell in nb.cells]
+    problems += [f"cell id {cell_id!r} is used twice" for cell_id in sorted({i for i in ids if i and ids.count(i) > 1})]
     try:
-        nbformat.validate(nb)
+        if not problems:  # (validate would "repair" duplicate ids, in place)
+            nbformat.validate(nb)
     except nbformat.ValidationError as error:
         problems.append(f"not a valid notebook: {error.message}")
     previous_solution = None
     for index, cell in enumerate(nb.cells):
         label = f"cell {index} ({cell.get('id', 'no id')})"
         if not cell.get("id"):
-            problems.append(f"{label}: no cell id (run `python -m dlcourse.authoring strip`)")
+            problems.append(f"{label}: no cell id")
         if cell.cell_type == "code" and (cell.outputs or cell.execution_count):
-            problems.append(f"{label}: has outputs or an execution count (run `python -m dlcourse.authoring strip`)")
+            problems.append(f"{label}: has outputs or an execution count")
         meta = cell.metadata.get("nbgrader")
         if not meta:
             continue
@@ -187,20 +171,22 @@ def lint_notebook(nb: nbformat.NotebookNode, where: str, *, student: bool = Fals
     return test_ids
 
 
-def strip(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Outputs and execution counts removed; cells without an id given a stable one."""
-    taken = {c.get("id") for c in nb.cells if c.get("id")}
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
-        if not cell.get("id"):
-            cell.id = stable_id(cell.source, taken)
-            taken.add(cell.id)
-    return nb
+def lint_built(notebook: Path) -> None:
+    """Raise NotebookRuleError unless the solution notebook is byte for byte what its .py source builds."""
+    source = notebook.with_suffix(".py")
+    if not source.exists():
+        raise NotebookRuleError(f"{notebook}: no text source {source.name} beside it")
+    built = notebook_json(notebook_from_text(source.read_text(encoding="utf-8"), str(source)))
+    if notebook.read_text(encoding="utf-8") != built:
+        raise NotebookRuleError(f"{notebook}: is not what {source.name} builds (run `python -m dlcourse.authoring build`)")
 
 
 def course_notebooks(root: Path) -> list[Path]:
     return sorted((root / "solutions").glob("*/*.ipynb")) + sorted((root / "course").glob("*/*.ipynb"))
+
+
+def sources(root: Path) -> list[Path]:
+    return sorted((root / "solutions").glob("*/*.py"))
 
 
 def read(path: Path) -> nbformat.NotebookNode:
@@ -210,36 +196,52 @@ def read(path: Path) -> nbformat.NotebookNode:
         raise NotebookRuleError(f"{path}: cannot be read as a notebook: {error}") from error
 
 
-def write(nb: nbformat.NotebookNode, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, str(path))
+def lint(paths: list[Path]) -> list[str]:
+    """Every rule for every notebook named; the problems found (empty when all is well)."""
+    problems = []
+    for path in paths:
+        student = "course" in path.parts
+        try:
+            lint_notebook(read(path), str(path), student=student)
+            if not student:
+                lint_built(path)
+        except NotebookRuleError as error:
+            problems.append(str(error))
+    return problems
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dlcourse.authoring", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("build", help="percent script -> notebook")
-    p.add_argument("script", type=Path)
-    p.add_argument("notebook", type=Path)
-    p = sub.add_parser("script", help="notebook -> percent script (printed)")
-    p.add_argument("notebook", type=Path)
+    p = sub.add_parser("build", help="sources (default: solutions/*/*.py) -> notebooks, then nbgrader -> course/")
+    p.add_argument("sources", type=Path, nargs="*")
+    p.add_argument("--no-course", action="store_true", help="do not regenerate course/ with nbgrader")
     p = sub.add_parser("lint", help="check every notebook of the course (or the ones named)")
     p.add_argument("notebooks", type=Path, nargs="*")
-    p = sub.add_parser("strip", help="drop outputs, give cells without an id a stable one")
+    p = sub.add_parser("source", help="notebook -> percent source beside it (refuses to overwrite one)")
     p.add_argument("notebooks", type=Path, nargs="+")
     args = parser.parse_args(argv)
+    root = Path.cwd()
     try:
         if args.command == "build":
-            write(build_notebook(parse_script(args.script.read_text())), args.notebook)
-        elif args.command == "script":
-            sys.stdout.write(notebook_to_script(read(args.notebook)))
-        elif args.command == "strip":
-            for path in args.notebooks:
-                write(strip(read(path)), path)
-        else:
-            paths = args.notebooks or course_notebooks(Path.cwd())
+            paths = args.sources or sources(root)
             for path in paths:
-                lint_notebook(read(path), str(path), student="course" in path.parts)
+                print(f"built {build_source(path)}")
+            if not args.no_course:
+                generate_course(root, sorted({path.resolve().parent.name for path in paths}))
+                print("regenerated course/ with nbgrader generate_assignment")
+        elif args.command == "source":
+            for path in args.notebooks:
+                target = path.with_suffix(".py")
+                if target.exists():
+                    raise NotebookRuleError(f"{target} exists: edit it, then build")
+                target.write_text(text_from_notebook(read(path)), encoding="utf-8")
+                print(f"wrote {target}")
+        else:
+            paths = args.notebooks or course_notebooks(root)
+            problems = lint(paths)
+            if problems:
+                raise NotebookRuleError("\n".join(problems))
             print(f"{len(paths)} notebooks follow the rules")
     except NotebookRuleError as error:
         print(error, file=sys.stderr)
