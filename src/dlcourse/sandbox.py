@@ -1,0 +1,232 @@
+"""One sandbox per grading kernel: submissions run in bubblewrap, not with the grader's rights.
+
+``nbgrader_config.py`` makes nbgrader's autograde execute notebooks with :class:`SandboxedExecute`,
+whose kernels :class:`SandboxedKernelManager` starts under ``bwrap --unshare-all`` (so both
+``nbgrader autograde`` and ``dlcourse grade``, which runs it, grade in the sandbox). What a
+grading kernel gets, and nothing else:
+
+* **read-only**: ``/usr`` (and the ``/bin``, ``/lib*`` links to it), ``/etc/ld.so.cache`` and
+  ``/etc/localtime``, the Python installation and the virtual environment that run the kernel,
+  the folder holding the ``dlcourse`` package (``src/`` of an editable install), the course's
+  ``datasets/``, and the folder nbgrader executes the notebook in (``autograded/<student>/<assignment>``:
+  the submission itself). Not the course root: no ``solutions/``, ``gradebook.db``, ``submitted/``,
+  ``autograded/`` or ``feedback/`` of anyone, no home folder, no ``/etc`` beyond the two files;
+* **writable**: a private ``/tmp`` and ``/dev/shm`` (size-limited tmpfs, gone with the kernel), and
+  the kernel's own folder of Unix sockets (the ``ipc`` transport: TCP on loopback does not cross
+  into a new network namespace);
+* **no network** (a new, empty network namespace), its own PID, IPC and UTS namespaces, uid and gid
+  65534 (nobody), an environment reduced to a few harmless variables (no tokens of the grader's);
+* **limits**: address space (``memory_gb``), CPU seconds (``cpu_seconds``), processes and threads
+  (``max_processes``: RLIMIT_NPROC, and when grading as root, which that limit does not bind, a
+  ``pids`` cgroup where one can be made), file size and tmpfs size (``disk_mb``).
+
+Where bubblewrap is missing or cannot start (macOS, no user namespaces), kernels run unsandboxed
+after one warning; with ``require = True`` (``dlcourse grade --require-sandbox``, or
+``$DLCOURSE_REQUIRE_SANDBOX=1``) they refuse to start instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Callable
+
+from jupyter_client.manager import AsyncKernelManager
+from nbgrader.preprocessors import Execute
+from traitlets import Bool, Float, Integer, Unicode, default
+
+NOBODY = 65534
+ENV_KEPT = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+            "NUMEXPR_NUM_THREADS", "MPLBACKEND", "DLCOURSE_DEVICE", "JPY_SESSION_NAME", "PYDEVD_DISABLE_FILE_VALIDATION")
+_warned = False
+
+
+class SandboxUnavailable(RuntimeError):
+    """bubblewrap is required but cannot run here."""
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def readonly_paths() -> list[Path]:
+    """What a grading kernel reads: the Python installation, the venv, the package's folder, the datasets."""
+    import dlcourse
+    from dlcourse.data import datasets_dir
+
+    paths = [Path(sys.base_prefix), Path(sys.prefix), Path(dlcourse.__file__).resolve().parents[1]]
+    try:
+        paths.append(datasets_dir())
+    except Exception:  # no datasets folder: the notebooks that load data will say so
+        pass
+    paths = [p.resolve() for p in paths if p.is_dir() and not str(p.resolve()).startswith("/usr/")]
+    return sorted(set(paths))
+
+
+def bwrap_command(kernel_cmd: list[str], work_dir: Path, sockets_dir: Path, *, bwrap: str = "bwrap",
+                  readonly: list[Path] | None = None, disk_mb: int = 1024) -> list[str]:
+    """The bwrap command line that runs ``kernel_cmd`` in the sandbox described in the module's docstring."""
+    work_dir, sockets_dir = Path(work_dir).resolve(), Path(sockets_dir).resolve()
+    if (work_dir / "gradebook.db").exists() or (work_dir / "nbgrader_config.py").exists():
+        raise SandboxUnavailable(f"{work_dir} is a course root: a grading kernel must not see it")
+    args = [bwrap, "--unshare-all", "--uid", str(NOBODY), "--gid", str(NOBODY), "--die-with-parent",
+            "--unsetenv", "JPY_PARENT_PID",  # ipykernel would see its parent gone (new PID namespace) and exit
+            "--ro-bind", "/usr", "/usr"]
+    for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        path = Path("/") / name
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            args += ["--ro-bind", str(path), str(path)]
+    args += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache", "--ro-bind-try", "/etc/localtime", "/etc/localtime",
+             "--proc", "/proc", "--dev", "/dev", "--size", str(64 * 2**20), "--tmpfs", "/dev/shm",
+             # /tmp first: a later mount under /tmp (a work folder, the sockets) must not be hidden by it
+             "--size", str(disk_mb * 2**20), "--tmpfs", "/tmp"]
+    for path in readonly if readonly is not None else readonly_paths():
+        args += ["--ro-bind", str(path), str(path)]
+    args += ["--ro-bind", str(work_dir), str(work_dir), "--bind", str(sockets_dir), str(sockets_dir),
+             "--remount-ro", "/dev", "--remount-ro", "/", "--chdir", str(work_dir), "--", *kernel_cmd]
+    return args
+
+
+@functools.lru_cache(maxsize=None)
+def problem(bwrap: str = "bwrap") -> str | None:
+    """Why bubblewrap cannot sandbox a kernel here, or None when it can (tried once per process)."""
+    found = shutil.which(bwrap)
+    if not found:
+        return f"bubblewrap ({bwrap}) is not installed"
+    with tempfile.TemporaryDirectory() as folder:
+        command = bwrap_command([sys.executable, "-c", "pass"], Path(folder), Path(folder), bwrap=found)
+        try:
+            result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            return f"bubblewrap cannot start: {error}"
+    return None if result.returncode == 0 else f"bubblewrap cannot start: {result.stderr.strip()[-300:]}"
+
+
+def _pids_cgroup(limit: int) -> Path | None:
+    """A new cgroup holding at most ``limit`` processes (cgroup v1 ``pids`` or v2), or None where none can be made."""
+    try:
+        own = dict(line.rstrip("\n").split(":", 2)[1:] for line in open("/proc/self/cgroup"))
+        for line in open("/proc/self/mountinfo"):
+            fields = line.split()
+            kind, options = fields[fields.index("-") + 1], fields[fields.index("-") + 3].split(",")
+            v1 = kind == "cgroup" and "pids" in options
+            if not v1 and kind != "cgroup2":
+                continue
+            parent = Path(fields[4]) / own.get("pids" if v1 else "", "/").lstrip("/")
+            if not v1:
+                if "pids" not in (parent / "cgroup.controllers").read_text().split():
+                    continue
+                (parent / "cgroup.subtree_control").write_text("+pids")
+            group = parent / f"dlcourse-kernel-{uuid.uuid4().hex[:12]}"
+            group.mkdir()
+            (group / "pids.max").write_text(str(limit))
+            return group
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """A kernel manager that starts each kernel in its own bubblewrap sandbox (see the module's docstring)."""
+
+    memory_gb = Float(4.0, help="Address space limit of a grading kernel, in GB (RLIMIT_AS).").tag(config=True)
+    cpu_seconds = Integer(600, help="CPU time limit of a grading kernel, in seconds (RLIMIT_CPU): "
+                                    "a whole notebook's computation, not one cell's (that is Execute.timeout).").tag(config=True)
+    max_processes = Integer(256, help="Processes and threads a grading kernel may have at once "
+                                      "(RLIMIT_NPROC; a pids cgroup when grading as root).").tag(config=True)
+    disk_mb = Integer(1024, help="Size of a grading kernel's private /tmp and largest file it may write, in MB.").tag(config=True)
+    bwrap = Unicode("bwrap", help="The bubblewrap executable.").tag(config=True)
+    require = Bool(help="Refuse to start a kernel that cannot be sandboxed, instead of warning once and "
+                        "running it unsandboxed. Default: $DLCOURSE_REQUIRE_SANDBOX.").tag(config=True)
+
+    @default("require")
+    def _require_default(self) -> bool:
+        return _truthy(os.environ.get("DLCOURSE_REQUIRE_SANDBOX"))
+
+    @default("transport")
+    def _transport_default(self) -> str:
+        return "ipc"
+
+    _sockets_dir: str | None = None
+    _cgroup: Path | None = None
+
+    async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
+        global _warned
+        reason = problem(self.bwrap)
+        if reason and self.require:
+            raise SandboxUnavailable(f"grading kernels must be sandboxed, but {reason}")
+        if reason and not _warned:
+            _warned = True
+            self.log.warning("WARNING: grading kernels are NOT sandboxed (%s): submissions run with your rights and can "
+                             "read solutions/ and gradebook.db. Install bubblewrap, or refuse with --require-sandbox.", reason)
+        if not reason and self._sockets_dir is None:  # the connection file and Unix sockets, in a folder both sides see
+            self._sockets_dir = tempfile.mkdtemp(prefix="dlcourse-kernel-")
+            self.connection_file = os.path.join(self._sockets_dir, "kernel.json")
+            self.ip = os.path.join(self._sockets_dir, "ipc")
+        return await super()._async_pre_start_kernel(**kw)
+
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+        if self._sockets_dir is not None:
+            work_dir = Path(kw.get("cwd") or os.getcwd())
+            kernel_cmd = bwrap_command(kernel_cmd, work_dir, Path(self._sockets_dir), bwrap=self.bwrap, disk_mb=self.disk_mb)
+            env = kw.get("env") or os.environ
+            kw["env"] = {**{k: v for k, v in env.items() if k in ENV_KEPT}, "HOME": "/tmp", "USER": "nobody",
+                         "LOGNAME": "nobody", "TMPDIR": "/tmp", "MPLCONFIGDIR": "/tmp/matplotlib"}
+            if os.geteuid() == 0 and self._cgroup is None:
+                self._cgroup = _pids_cgroup(self.max_processes)
+            kw["preexec_fn"] = self._limits()
+        await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    def _limits(self) -> Callable[[], None]:
+        import resource
+
+        limits = {resource.RLIMIT_AS: int(self.memory_gb * 2**30), resource.RLIMIT_CPU: self.cpu_seconds,
+                  resource.RLIMIT_NPROC: self.max_processes, resource.RLIMIT_FSIZE: self.disk_mb * 2**20,
+                  resource.RLIMIT_CORE: 0}
+        cgroup = self._cgroup
+
+        def apply() -> None:  # in the child, before bwrap starts: bwrap and the kernel inherit all of it
+            # An interrupt goes to the kernel's whole process group: bwrap must outlive it (and the kernel
+            # with it); ipykernel sets its own SIGINT handler while it runs a cell, so interrupts still work.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            for which, value in limits.items():
+                hard = resource.getrlimit(which)[1]
+                value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+                resource.setrlimit(which, (value, value + 5 if which == resource.RLIMIT_CPU and hard == resource.RLIM_INFINITY else value))
+            if cgroup is not None:
+                (cgroup / "cgroup.procs").write_text(str(os.getpid()))
+        return apply
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart=restart)
+        if restart:
+            return
+        if self._sockets_dir is not None:
+            shutil.rmtree(self._sockets_dir, ignore_errors=True)
+            self._sockets_dir = None
+        if self._cgroup is not None:
+            for _ in range(50):  # the sandbox's processes die with it, a moment after
+                try:
+                    self._cgroup.rmdir()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            self._cgroup = None
+
+
+class SandboxedExecute(Execute):
+    """nbgrader's Execute with each notebook's kernel in a sandbox (nbgrader's own Execute fixes its kernel manager)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
+        super().__init__(*args, **kwargs)
