@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shutil
 from pathlib import Path
@@ -11,7 +12,7 @@ import nbformat
 import pytest
 
 from dlcourse.authoring import NotebookRuleError, lint, lint_notebook, main, notebook_from_text, notebook_json
-from tests.course import ROOT, SOLUTIONS, nbgrader
+from tests.course import ROOT, SOLUTIONS, nbgrader, read
 
 SOURCE = """# %% [markdown] id="intro"
 # # Title
@@ -54,6 +55,18 @@ def test_every_solution_notebook_is_byte_for_byte_what_its_source_builds(noteboo
     assert notebook_json(notebook_from_text(source, str(notebook))) == notebook.read_text(encoding="utf-8")
 
 
+def test_the_source_command_writes_what_is_committed(tmp_path, capsys):
+    """`source` (a notebook -> its text) is the inverse of the build, for every notebook of the course."""
+    for notebook in solution_notebooks():
+        copied = tmp_path / notebook.parent.name / notebook.name
+        copied.parent.mkdir(exist_ok=True)
+        shutil.copy(notebook, copied)
+        assert main(["source", str(copied)]) == 0
+        assert copied.with_suffix(".py").read_bytes() == notebook.with_suffix(".py").read_bytes(), notebook
+    assert main(["source", str(copied)]) == 1
+    assert "exists: edit it, then build" in capsys.readouterr().err
+
+
 def test_a_source_is_a_notebook_for_jupytext_with_ids_and_nbgrader_metadata():
     """What JupyterLab (jupytext) opens: the cells, their ids and nbgrader metadata, the same source text."""
     path = SOLUTIONS / "ch01_networks" / "networks.py"
@@ -64,17 +77,63 @@ def test_a_source_is_a_notebook_for_jupytext_with_ids_and_nbgrader_metadata():
     assert opened.cells[4].metadata["nbgrader"] == {"solution": True}
 
 
+def test_jupyterlab_opens_a_source_as_a_notebook_and_saves_it_to_the_source_only(tmp_path):
+    """Through jupytext's contents manager, the one the Jupyter server behind JupyterLab uses."""
+    from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
+    from jupytext.async_contentsmanager import build_async_jupytext_contents_manager_class
+
+    shutil.copy(SOLUTIONS / "jupytext.toml", tmp_path)
+    for suffix in (".py", ".ipynb"):
+        shutil.copy((SOLUTIONS / "ch01_networks" / "networks").with_suffix(suffix), tmp_path)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    contents = build_async_jupytext_contents_manager_class(AsyncLargeFileManager)(root_dir=str(tmp_path))
+
+    async def open_edit_save():
+        model = await contents.get("networks.py", type="notebook")
+        assert model["type"] == "notebook"
+        cells = model["content"].cells
+        assert [c.metadata["id"] for c in cells] == [c.id for c in read(tmp_path / "networks.ipynb").cells]
+        setup = next(c for c in cells if c.metadata["id"] == "setup")
+        setup.metadata.update(tags=["demo"], editable=False, scrolled=True)  # what JupyterLab may add
+        setup.outputs = [nbformat.v4.new_output("stream", name="stdout", text="cpu")]
+        await contents.save(model, "networks.py")
+
+    asyncio.run(open_edit_save())
+    after = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert after.keys() == before.keys() and after["networks.ipynb"] == before["networks.ipynb"]  # not paired
+    assert after["networks.py"].decode() == before["networks.py"].decode().replace(
+        '# %% id="setup"\n', '# %% id="setup" tags=["demo"]\n', 1
+    )
+
+
 def test_the_build_fills_in_nbgrader_metadata_and_keeps_tags():
     nb = notebook_from_text(SOURCE)
     assert [c.id for c in nb.cells] == ["intro", "setup", "ch09_double", "ch09_double_test", "show", "end"]
     assert nb.cells[0].source == "# Title\n\nSome text with $\\LaTeX$."
-    assert nb.cells[2].metadata == {"nbgrader": {"grade": False, "grade_id": "ch09_double", "locked": False,
-                                                 "schema_version": 3, "solution": True, "task": False}}
-    assert nb.cells[3].metadata["nbgrader"] == {"grade": True, "grade_id": "ch09_double_test", "locked": True,
-                                                "points": 2, "schema_version": 3, "solution": False, "task": False}
+    assert nb.cells[2].metadata == {
+        "nbgrader": {
+            "grade": False,
+            "grade_id": "ch09_double",
+            "locked": False,
+            "schema_version": 3,
+            "solution": True,
+            "task": False,
+        }
+    }
+    assert nb.cells[3].metadata["nbgrader"] == {
+        "grade": True,
+        "grade_id": "ch09_double_test",
+        "locked": True,
+        "points": 2,
+        "schema_version": 3,
+        "solution": False,
+        "task": False,
+    }
     assert nb.cells[4].metadata == {"tags": ["demo"]}
-    assert nb.metadata == {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python",
-                                          "name": "python3"}, "language_info": {"name": "python"}}
+    assert nb.metadata == {
+        "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+    }
 
 
 def test_the_build_writes_the_notebook_beside_its_source_and_lint_sees_a_stale_one(tmp_path, capsys):
@@ -97,17 +156,20 @@ def test_the_build_writes_the_notebook_beside_its_source_and_lint_sees_a_stale_o
     assert lint([notebook]) == []
 
 
-@pytest.mark.parametrize("change, problem", [
-    (('# %% id="setup"', "# %%"), re.escape("cell 1 ('import numpy as np'): no id=")),
-    (('"points": 2', '"points": 0'), "points > 0"),
-    ((', "locked": true', ""), "must be locked"),
-    (("id=\"ch09_double_test\"", "id=\"ch09_other_test\""), "named after its exercise"),
-    (("    ### END SOLUTION\n", ""), "BEGIN SOLUTION / ### END SOLUTION"),
-    (('id="ch09_double" ', 'id="double" '), "should look like ch01_sigmoid"),
-    (('id="show"', 'id="ch09_double_test"'), "cell id 'ch09_double_test' is used twice"),
-    (('id="setup"', "id=setup"), "cannot read 'id=setup'"),
-    (('id="show"', 'id="show" collapsed=true'), "unknown cell metadata \\['collapsed'\\]"),
-])
+@pytest.mark.parametrize(
+    "change, problem",
+    [
+        (('# %% id="setup"', "# %%"), re.escape("cell 1 ('import numpy as np'): no id=")),
+        (('"points": 2', '"points": 0'), "points > 0"),
+        ((', "locked": true', ""), "must be locked"),
+        (('id="ch09_double_test"', 'id="ch09_other_test"'), "named after its exercise"),
+        (("    ### END SOLUTION\n", ""), "BEGIN SOLUTION / ### END SOLUTION"),
+        (('id="ch09_double" ', 'id="double" '), "should look like ch01_sigmoid"),
+        (('id="show"', 'id="ch09_double_test"'), "cell id 'ch09_double_test' is used twice"),
+        (('id="setup"', "id=setup"), "cannot read 'id=setup'"),
+        (('id="show"', 'id="show" collapsed=true'), "unknown cell metadata \\['collapsed'\\]"),
+    ],
+)
 def test_the_rules_catch_broken_sources(change, problem):
     assert SOURCE.count(change[0]) == 1
     notebook_from_text(SOURCE)
@@ -139,5 +201,6 @@ def test_nbgrader_releases_no_source(tmp_path):
     nbgrader("generate_assignment", "ch04_losses", "--no-db", "--force", cwd=tmp_path)
     released = sorted(p.name for p in (tmp_path / "course" / "ch04_losses").iterdir())
     assert released == ["losses.ipynb", "notes.txt"]
-    assert (tmp_path / "course" / "ch04_losses" / "losses.ipynb").read_bytes() == \
-        (ROOT / "course" / "ch04_losses" / "losses.ipynb").read_bytes()
+    assert (tmp_path / "course" / "ch04_losses" / "losses.ipynb").read_bytes() == (
+        ROOT / "course" / "ch04_losses" / "losses.ipynb"
+    ).read_bytes()

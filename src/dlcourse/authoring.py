@@ -35,8 +35,12 @@ import nbformat
 
 GRADE_ID = re.compile(r"^ch\d\d_[a-z0-9_]+$")
 # What a source keeps (solutions/jupytext.toml says the same to JupyterLab, so that saving there changes nothing else).
-TEXT_FORMAT = {"extension": ".py", "format_name": "percent",
-               "notebook_metadata_filter": "-all", "cell_metadata_filter": "id,tags,nbgrader,-all"}
+TEXT_FORMAT = {
+    "extension": ".py",
+    "format_name": "percent",
+    "notebook_metadata_filter": "-all",
+    "cell_metadata_filter": "id,tags,nbgrader,-all",
+}
 NOTEBOOK_METADATA = {
     "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
     "language_info": {"name": "python"},
@@ -44,8 +48,11 @@ NOTEBOOK_METADATA = {
 # What jupytext notes about a cell's layout in the text (blank lines, end markers): not the notebook's business.
 LAYOUT_KEYS = ("lines_to_next_cell", "lines_to_end_of_cell_marker", "cell_marker", "skipline", "noskipline")
 NBGRADER_DEFAULTS = {"grade": False, "locked": False, "schema_version": 3, "solution": False, "task": False}
-NEW_CELL = {"markdown": nbformat.v4.new_markdown_cell, "code": nbformat.v4.new_code_cell,
-            "raw": nbformat.v4.new_raw_cell}
+NEW_CELL = {
+    "markdown": nbformat.v4.new_markdown_cell,
+    "code": nbformat.v4.new_code_cell,
+    "raw": nbformat.v4.new_raw_cell,
+}
 
 
 class NotebookRuleError(ValueError):
@@ -53,6 +60,7 @@ class NotebookRuleError(ValueError):
 
 
 # --- source text <-> notebook ---------------------------------------------------------------
+
 
 def notebook_from_text(text: str, where: str = "<source>") -> nbformat.NotebookNode:
     """The notebook a percent source describes (ids and nbgrader metadata in full, no outputs), checked."""
@@ -70,11 +78,15 @@ def notebook_from_text(text: str, where: str = "<source>") -> nbformat.NotebookN
             problems.append(f'{label}: no id="..." in its "# %%" header')
             cell_id = f"missing-id-{index}"
         if "incorrectly_encoded_metadata" in cell_meta:
-            problems.append(f"{label}: cannot read {cell_meta['incorrectly_encoded_metadata']!r} in its header "
-                            '(write key=value, the value in JSON: id="setup" nbgrader={"solution": true})')
+            problems.append(
+                f"{label}: cannot read {cell_meta['incorrectly_encoded_metadata']!r} in its header "
+                '(write key=value, the value in JSON: id="setup" nbgrader={"solution": true})'
+            )
         elif set(cell_meta) - {"tags", "nbgrader"}:
-            problems.append(f"{label}: unknown cell metadata {sorted(set(cell_meta) - {'tags', 'nbgrader'})} "
-                            "(a header holds id=, tags= and nbgrader=)")
+            problems.append(
+                f"{label}: unknown cell metadata {sorted(set(cell_meta) - {'tags', 'nbgrader'})} "
+                "(a header holds id=, tags= and nbgrader=)"
+            )
         if "nbgrader" in cell_meta:
             cell_meta["nbgrader"] = {**NBGRADER_DEFAULTS, "grade_id": cell_id, **cell_meta["nbgrader"]}
         nb.cells.append(NEW_CELL[cell.cell_type](cell.source, id=str(cell_id), metadata=cell_meta))
@@ -90,8 +102,11 @@ def text_from_notebook(nb: nbformat.NotebookNode) -> str:
     for cell in nb.cells:
         meta = {"id": cell.id, **cell.metadata}
         if "nbgrader" in meta:
-            meta["nbgrader"] = {key: value for key, value in meta["nbgrader"].items()
-                                if not (key == "grade_id" and value == cell.id) and NBGRADER_DEFAULTS.get(key) != value}
+            meta["nbgrader"] = {
+                key: value
+                for key, value in meta["nbgrader"].items()
+                if not (key == "grade_id" and value == cell.id) and NBGRADER_DEFAULTS.get(key) != value
+            }
         cell.metadata = meta
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
@@ -117,13 +132,20 @@ def generate_course(root: Path, chapters: list[str]) -> None:
     """``nbgrader generate_assignment CHAPTER --no-db --force`` in ``root``: solutions/ -> course/."""
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     for chapter in chapters:
-        result = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", chapter, "--no-db", "--force"],
-                                cwd=root, env=env, capture_output=True, text=True)
+        result = subprocess.run(
+            [sys.executable, "-m", "nbgrader", "generate_assignment", chapter, "--no-db", "--force"],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if result.returncode != 0:
             raise NotebookRuleError(f"nbgrader generate_assignment {chapter} failed:\n{result.stderr[-4000:]}")
 
 
 # --- rules ----------------------------------------------------------------------------------
+
 
 def lint_notebook(nb: nbformat.NotebookNode, where: str, *, student: bool = False) -> list[str]:
     """Raise NotebookRuleError listing every rule the notebook breaks; return the grade ids of its test cells."""
@@ -178,7 +200,9 @@ def lint_built(notebook: Path) -> None:
         raise NotebookRuleError(f"{notebook}: no text source {source.name} beside it")
     built = notebook_json(notebook_from_text(source.read_text(encoding="utf-8"), str(source)))
     if notebook.read_text(encoding="utf-8") != built:
-        raise NotebookRuleError(f"{notebook}: is not what {source.name} builds (run `python -m dlcourse.authoring build`)")
+        raise NotebookRuleError(
+            f"{notebook}: is not what {source.name} builds (run `python -m dlcourse.authoring build`)"
+        )
 
 
 def course_notebooks(root: Path) -> list[Path]:
