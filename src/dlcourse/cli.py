@@ -3,6 +3,7 @@
     dlcourse check NOTEBOOK...    run a notebook's tests in a fresh kernel; table of points; exit 1 on failure
     dlcourse check --all          every notebook in course/
     dlcourse grade ASSIGNMENT     autograde every submission with N workers (run in the course folder)
+    dlcourse copies ASSIGNMENT    list submissions whose answers are near-copies (of the course's code, of each other)
 """
 
 from __future__ import annotations
@@ -33,11 +34,22 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--force", action="store_true", help="execute every submission again")
     grade.add_argument("--memory-limit", type=float, default=8.0, metavar="GB",
                        help="address-space limit of each grading process and its kernel (0: none; default 8)")
+    copies = sub.add_parser("copies", help="list near-copied answers for review; changes no score (instructors)")
+    copies.add_argument("assignment")
+    copies.add_argument("--threshold", type=float, default=0.8, help="similarity from which a pair is listed (0.8)")
     args = parser.parse_args(argv)
+
+    if args.command == "copies":
+        from .copies import report_copies
+        print(report_copies(Path.cwd(), args.assignment, args.threshold))
+        return 0
 
     if args.command == "grade":
         from .grading import grade as grade_class
-        return grade_class(Path.cwd(), args.assignment, args.workers, args.force, args.memory_limit)
+        status = grade_class(Path.cwd(), args.assignment, args.workers, args.force, args.memory_limit)
+        from .copies import report_copies  # near-copies for the instructor to review (no score changes)
+        print(report_copies(Path.cwd(), args.assignment))
+        return status
 
     if args.command == "check":
         from .selfcheck import main as check_main
