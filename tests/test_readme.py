@@ -13,7 +13,7 @@ def readme_commands() -> list[str]:
 
 def test_the_readme_gives_a_setup_command_and_a_test_command():
     setup, test = readme_commands()
-    assert "jupyter lab course/ch01_networks/" in setup
+    assert setup.endswith(".venv/bin/dlcourse lab")  # the whole course, index.ipynb open (tests/test_lab.py)
     assert "pytest" in test and "torch==2.13.0" in test and "torch==2.13.0" in setup
 
 

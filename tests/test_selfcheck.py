@@ -76,3 +76,22 @@ def test_a_file_that_is_not_a_notebook_is_refused(tmp_path, capsys):
     assert "not a readable notebook" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["check", str(tmp_path / "missing.ipynb")])
+
+
+def test_several_notebooks_end_with_a_total(notebook, capsys):
+    fixed = notebook(NOTEBOOK.replace("return 2", "return 1"), "fixed.ipynb")
+    assert main(["check", str(notebook()), str(fixed)]) == 1
+    assert capsys.readouterr().out.rstrip().endswith("total: 7/10 points, 3 of 4 exercises passed, in 2 notebooks")
+
+
+def test_progress_shows_points_per_notebook_and_exercise_and_a_total(notebook, tmp_path, capsys, monkeypatch):
+    course = tmp_path / "course" / "ch09_demo"
+    course.mkdir(parents=True)
+    (tmp_path / "nbgrader_config.py").write_text("")
+    notebook().rename(course / "exercise.ipynb")
+    monkeypatch.chdir(tmp_path)
+    assert main(["progress"]) == 0
+    out = capsys.readouterr().out
+    assert "ch09_demo/exercise" in out and "2/5 points" in out
+    assert "✔ good" in out and "✘ bad" in out
+    assert out.rstrip().endswith("total: 2/5 points, 1 of 2 exercises passed, in 1 notebook")

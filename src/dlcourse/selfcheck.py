@@ -99,6 +99,43 @@ def format_report(report: Report) -> str:
     return "\n".join(lines)
 
 
+def format_total(reports: list[Report]) -> str:
+    earned = sum(e.earned for r in reports for e in r.exercises)
+    possible = sum(e.points for r in reports for e in r.exercises)
+    passed = sum(e.error is None for r in reports for e in r.exercises)
+    count = sum(len(r.exercises) for r in reports)
+    return (f"total: {earned:g}/{possible:g} points, {passed} of {count} exercises passed, "
+            f"in {len(reports)} notebook{'s' * (len(reports) != 1)}")
+
+
+def format_progress(reports: list[Report]) -> str:
+    """One line per chapter notebook (points, exercises passed), the exercises under it, then the total."""
+    lines = []
+    for report in reports:
+        earned, possible = sum(e.earned for e in report.exercises), sum(e.points for e in report.exercises)
+        name = f"{report.notebook.parent.name}/{report.notebook.stem}"
+        lines.append(f"{name:<36} {f'{earned:g}/{possible:g}':>7} points")
+        marks = "  ".join(f"{'✔' if e.error is None else '✘'} {e.grade_id.split('_', 1)[-1].removesuffix('_test')}"
+                          for e in report.exercises)
+        lines.append(f"    {marks}")
+    lines.append(format_total(reports))
+    return "\n".join(lines)
+
+
+def progress(paths: list[Path], timeout: int = 120) -> int:
+    """``dlcourse progress``: run every notebook quietly, then show points per chapter and exercise, and the total."""
+    reports = []
+    for path in paths:
+        print(f"running {path} ...", flush=True)
+        try:
+            reports.append(check_notebook(path, timeout, progress=lambda line: None))
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+    print(format_progress(reports))
+    return 0
+
+
 def main(paths: list[Path], timeout: int = 120) -> int:
     reports = []
     for path in paths:
@@ -109,4 +146,6 @@ def main(paths: list[Path], timeout: int = 120) -> int:
             print(f"error: {error}", file=sys.stderr)
             return 2
         print(format_report(reports[-1]), flush=True)
+    if len(reports) > 1:
+        print(format_total(reports))
     return 0 if all(r.passed for r in reports) else 1
