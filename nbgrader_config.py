@@ -6,7 +6,10 @@ course/<chapter>/     student notebooks generated from them (committed)
 
 from pathlib import Path
 
+from nbgrader.converters import Autograde
 from nbgrader.coursedir import CourseDirectory
+
+from dlcourse.grading_execute import with_grading_execute
 
 c = get_config()  # noqa: F821 (provided by nbgrader)
 
@@ -21,6 +24,13 @@ c.CourseDirectory.ignore = [*CourseDirectory.class_traits()["ignore"].default(),
 # The longest cell of any chapter (a small training run) takes a few seconds on 2 cores;
 # an endless loop in a submission is stopped after this many seconds and costs that cell's points.
 c.Execute.timeout = 60
+
+# Grading runs what grading needs: code cells tagged "demo" (plots, training runs, timings; no graded
+# cell depends on them, tests/test_demo_cells.py proves it) are skipped by autograde and validate.
+# Autograde runs nbgrader's own preprocessor list with Execute replaced by GradingExecute, which never
+# skips a cell nbgrader owns (a test cell a learner tagged "demo" still runs).
+c.Execute.skip_cells_with_tag = "demo"
+c.Autograde.autograde_preprocessors = with_grading_execute(Autograde.autograde_preprocessors.default())
 
 # Hidden tests stay hidden in the feedback students get: in the test cells' source, and in the
 # tracebacks of failed tests (which quote the lines around the failing call).

@@ -1,19 +1,24 @@
-"""Grade a class in parallel, with the gradebook nbgrader's serial ``autograde`` would leave.
+"""Grade a class on a Dask cluster, with the gradebook nbgrader's serial ``autograde`` would leave.
 
-nbgrader's ``autograde`` grades one submission at a time, and its SQLite gradebook is not
-safe for concurrent writers. ``dlcourse grade ASSIGNMENT --workers N`` splits the work:
+nbgrader's ``autograde`` grades one submission at a time, and its SQLite gradebook is not safe for
+concurrent writers. ``dlcourse grade ASSIGNMENT`` splits the work:
 
-1. **execute, in parallel**: each submission is autograded by nbgrader itself in a private
-   copy of the course (its own copy of the gradebook), N at a time. The executed notebook is
-   kept in ``.grading/<assignment>/<student>/`` — written whole, then renamed, so a run that
-   is interrupted and started again executes nobody twice and loses nobody.
-2. **record, one at a time**: nbgrader's ``autograde`` runs for every student against the real
-   gradebook with one change: instead of executing the notebook again it takes the outputs from
-   step 1 (:class:`ReuseExecution`). Every score, comment and timestamp is written by
-   nbgrader's own code, in the order serial grading writes them.
+1. **execute, as Dask tasks** (one per submission): by default on an embedded ``LocalCluster``
+   (one worker process per core, one thread each: nothing to install or start), or with
+   ``--scheduler tcp://HOST:8786`` on an existing cluster. A task runs ``nbgrader autograde`` itself,
+   with the course's ``nbgrader_config.py`` (its Execute settings, demo skipping, sandbox), in a
+   private copy of the course in the worker's temporary folder, then publishes the executed notebooks
+   in ``.grading/<assignment>/<student>/`` with one atomic rename. A task depends on nothing of the
+   client but the course root's path (workers on other machines mount the same course folder), and
+   is idempotent: a task whose worker died is run again by Dask, and only the first finished run of a
+   submission is published; an interrupted ``dlcourse grade`` started again executes nobody twice.
+2. **record, one at a time, on the client**: nbgrader's ``autograde`` for every student against the
+   real gradebook, with the course's own preprocessor list in which the executing preprocessor is
+   replaced by :class:`ReuseExecution` (the outputs of step 1). Every score, comment and timestamp is
+   written by nbgrader's own code, in the order serial grading writes them.
 
-Submissions nbgrader cannot grade (not a notebook, a notebook of another assignment, ...)
-are reported by name at the end; the exit status is non-zero only when grading itself broke.
+Submissions nbgrader cannot grade (not a notebook, a notebook of another assignment, ...) are
+reported by name at the end; the exit status is non-zero only when grading itself broke.
 """
 
 from __future__ import annotations
@@ -21,10 +26,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +40,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
 WORK = ".grading"
+REUSE = f"{__name__}.ReuseExecution"
 
 
 class ReuseExecution(NbGraderPreprocessor):
@@ -60,60 +68,98 @@ class Outcome:
     ok: bool
     seconds: float
     message: str = ""
+    broke: bool = False  # grading itself broke (not the submission's fault)
 
 
 def _cause(log: str) -> str:
     """The most telling line of an nbgrader log: the last exception that is not nbgrader's summary."""
-    causes = re.findall(r"^\s*((?:\w+\.)*\w*(?:Error|Exception)\b.*)$", log, re.M)
+    causes = re.findall(r"^\s*((?:\w+\.)*\w*(?:Error|Exception)\b.*)$", log, re.MULTILINE)
     causes = [c for c in causes if "NbGraderException" not in c]
     return (causes[-1] if causes else "nbgrader autograde failed").strip()[:300]
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"  # nbgrader runs `alembic`
-    return env
+def _child_setup(gigabytes: float):
+    """For the nbgrader process of a task: an address-space limit, and death with the worker that started it."""
+    def apply():
+        import resource
+        if gigabytes:
+            limit = int(gigabytes * 2**30)
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        try:  # Linux: a worker killed mid-task takes its nbgrader along (else it would grade on, orphaned)
+            import ctypes
+            import signal
+            ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    return apply
 
 
 def _limit_memory(gigabytes: float):
-    def apply():
-        import resource
-        limit = int(gigabytes * 2**30)
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    return apply if gigabytes else None
+    """A ``preexec_fn`` that limits a process's address space (None: no limit)."""
+    return _child_setup(gigabytes) if gigabytes else None
 
 
-def execute_one(root: Path, assignment: str, student: str, memory_gb: float) -> Outcome:
-    """Step 1 for one student: nbgrader autograde in a private copy; keep the executed notebooks."""
-    start = time.perf_counter()
-    done = root / WORK / assignment / student
+def _worker_name() -> str:
+    try:
+        from distributed import get_worker
+        return get_worker().address
+    except (ImportError, ValueError):
+        return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def execute_one(root: str, assignment: str, student: str, memory_gb: float = 8.0) -> Outcome:
+    """Step 1 for one student, as a Dask task: nbgrader autograde in a private copy; publish the executed notebooks."""
+    course, start = Path(root), time.perf_counter()
+    work = course / WORK / assignment
+    done = work / student
     if done.is_dir():
         return Outcome(student, True, 0.0, "already executed")
-    scratch = root / WORK / assignment / f".{student}.running"
-    shutil.rmtree(scratch, ignore_errors=True)
-    (scratch / "submitted" / student).mkdir(parents=True)
-    shutil.copy(root / "nbgrader_config.py", scratch)
-    shutil.copy(root / "gradebook.db", scratch)
-    shutil.copytree(root / "submitted" / student / assignment, scratch / "submitted" / student / assignment)
-    command = [sys.executable, "-m", "nbgrader", "autograde", assignment, f"--student={student}", "--force"]
-    for attempt in (1, 2):  # a second try only for what may pass on its own (a kernel that was slow to start)
-        result = subprocess.run(command, cwd=scratch, env=_env(), capture_output=True, text=True,
-                                preexec_fn=_limit_memory(memory_gb))
-        if result.returncode == 0:
-            break
-        log = result.stdout + result.stderr
-        (root / WORK / assignment / f"{student}.log").write_text(log)
-        if not re.search(r"Kernel|Timeout|timed out", log):
-            break
-    seconds = time.perf_counter() - start
-    if result.returncode != 0:
-        return Outcome(student, False, seconds, f"{_cause(log)} (log: {WORK}/{assignment}/{student}.log)")
-    (scratch / "autograded" / student / assignment).rename(scratch / "executed")
-    (scratch / "executed").rename(done)  # the atomic step: from here on this student counts as executed
-    with open(root / WORK / assignment / "journal.log", "a") as journal:  # one line per execution, for audits
-        journal.write(f"{student}\t{seconds:.2f}\n")
-    shutil.rmtree(scratch, ignore_errors=True)
+    if not (course / "nbgrader_config.py").is_file():
+        raise FileNotFoundError(f"worker {_worker_name()} does not see the course at {course}: mount it there")
+    with tempfile.TemporaryDirectory(prefix=f"dlcourse-grade-{student}-") as tmp:
+        scratch = Path(tmp)
+        shutil.copy(course / "nbgrader_config.py", scratch)
+        shutil.copy(course / "gradebook.db", scratch)
+        shutil.copytree(course / "submitted" / student / assignment, scratch / "submitted" / student / assignment)
+        command = [sys.executable, "-m", "nbgrader", "autograde", assignment, f"--student={student}", "--force"]
+        env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+        for _attempt in (1, 2):  # a second try only for what may pass on its own (a kernel slow to start)
+            result = subprocess.run(command, cwd=scratch, env=env, capture_output=True, text=True,
+                                    check=False, preexec_fn=_child_setup(memory_gb))
+            if result.returncode == 0:
+                break
+            log = result.stdout + result.stderr
+            (work / f"{student}.log").write_text(log)
+            if not re.search(r"Kernel|Timeout|timed out", log):
+                break
+        seconds = time.perf_counter() - start
+        if result.returncode != 0:
+            return Outcome(student, False, seconds, f"{_cause(log)} (log: {WORK}/{assignment}/{student}.log)")
+        partial = work / f".{student}.{uuid.uuid4().hex}.partial"
+        shutil.copytree(scratch / "autograded" / student / assignment, partial)
+    try:
+        partial.rename(done)  # the atomic step: from here on this student counts as executed
+    except OSError:  # another run of this task (Dask ran it again after losing a worker) was first
+        shutil.rmtree(partial, ignore_errors=True)
+        return Outcome(student, True, 0.0, "already executed")
+    with open(work / "journal.log", "a") as journal:  # one line per published execution, for audits
+        journal.write(f"{student}\t{seconds:.2f}\t{_worker_name()}\n")
     return Outcome(student, True, seconds)
+
+
+def recording_preprocessors(config) -> list:
+    """The course's autograde preprocessors (nbgrader's default if unset) with the executing one replaced by ReuseExecution."""
+    from nbconvert.preprocessors import ExecutePreprocessor
+    from nbgrader.converters import Autograde
+    from traitlets.utils.importstring import import_item
+
+    configured = (config.Autograde.autograde_preprocessors if "autograde_preprocessors" in config.Autograde
+                  else Autograde.autograde_preprocessors.default())
+    executes = [isinstance(p, type) and issubclass(p, ExecutePreprocessor)
+                or isinstance(p, str) and issubclass(import_item(p), ExecutePreprocessor) for p in configured]
+    if sum(executes) != 1:
+        raise ValueError(f"expected one executing preprocessor in Autograde.autograde_preprocessors: {configured}")
+    return [REUSE if is_execute else p for p, is_execute in zip(configured, executes)]
 
 
 def record_all(root: Path, assignment: str, students: list[str]) -> dict[str, str]:
@@ -123,38 +169,67 @@ def record_all(root: Path, assignment: str, students: list[str]) -> dict[str, st
     from traitlets.config import Config, PyFileConfigLoader
 
     config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
-    merged = Config()
-    merged.merge(config)
-    merged.merge(Config({
-        "Autograde": {"autograde_preprocessors": [
-            "dlcourse.grading.ReuseExecution", "nbgrader.preprocessors.IgnorePattern",
-            "nbconvert.preprocessors.ClearMetadataPreprocessor", "nbgrader.preprocessors.LimitOutput",
-            "nbgrader.preprocessors.SaveAutoGrades", "nbgrader.preprocessors.AssignLatePenalties",
-            "nbgrader.preprocessors.CheckCellMetadata"]},
-        "ReuseExecution": {"executed_root": str(root / WORK / assignment)},
-    }))
-    old_path = os.environ["PATH"]
-    os.environ["PATH"] = _env()["PATH"]
-    try:
-        api = NbGraderAPI(CourseDirectory(config=merged), config=merged)
-        problems = {}
-        for student in students:
-            result = api.autograde(assignment, student, force=True, create=True)
-            if not result["success"]:
-                lines = [line for line in (result.get("error") or result.get("log") or "").splitlines() if line.strip()]
-                problems[student] = (lines[-1] if lines else "nbgrader could not grade it")[-300:]
-        return problems
-    finally:
-        os.environ["PATH"] = old_path
+    config.merge(Config({"Autograde": {"autograde_preprocessors": recording_preprocessors(config)},
+                         "ReuseExecution": {"executed_root": str(root / WORK / assignment)}}))
+    api = NbGraderAPI(CourseDirectory(config=config), config=config)
+    problems = {}
+    for student in students:
+        result = api.autograde(assignment, student, force=True, create=True)
+        if not result["success"]:
+            lines = [line for line in (result.get("error") or result.get("log") or "").splitlines() if line.strip()]
+            problems[student] = (lines[-1] if lines else "nbgrader could not grade it")[-300:]
+    return problems
 
 
-def progress_bar(done: int, total: int, problems: int, width: int = 30) -> str:
+def _duration(seconds: float) -> str:
+    seconds = round(seconds)
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+
+
+def progress_bar(done: int, total: int, problems: int, elapsed: float | None = None, width: int = 30) -> str:
     filled = int(width * done / total) if total else width
-    return f"[{'#' * filled}{'-' * (width - filled)}] {done}/{total} executed" + (f", {problems} problem(s)" if problems else "")
+    bar = f"[{'#' * filled}{'-' * (width - filled)}] {done}/{total} executed"
+    if elapsed is not None and 0 < done < total:
+        bar += f", ETA {_duration(elapsed / done * (total - done))}"
+    return bar + (f", {problems} problem(s)" if problems else "")
+
+
+def execute_on_dask(root: Path, assignment: str, students: list[str], scheduler: str | None, workers: int,
+                    memory_gb: float, echo=print) -> list[Outcome]:
+    """Step 1: one task per student on the cluster at ``scheduler`` (or an embedded LocalCluster); progress as they end."""
+    import logging
+
+    from distributed import Client, LocalCluster, as_completed
+
+    cluster = None if scheduler else LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                                  dashboard_address=None, silence_logs=logging.ERROR)
+    client = Client(scheduler or cluster)
+    try:
+        if scheduler and not client.scheduler_info()["workers"]:
+            echo(f"waiting for a worker to join {scheduler} ...")
+        where = scheduler or f"an embedded cluster of {workers} worker(s)"
+        echo(f"grading {len(students)} submissions of {assignment} on {where}")
+        run = uuid.uuid4().hex[:8]
+        futures = {client.submit(execute_one, str(root), assignment, s, memory_gb, key=f"grade-{assignment}-{s}-{run}",
+                                 pure=False): s for s in students}
+        start, outcomes = time.perf_counter(), []
+        for future in as_completed(futures):
+            try:
+                outcomes.append(future.result())
+            except Exception as error:  # noqa: BLE001 (the task itself failed: a worker that cannot see the course, died, ...)
+                outcomes.append(Outcome(futures[future], False, 0.0, f"{type(error).__name__}: {error}"[:300], broke=True))
+            echo(f"\r{progress_bar(len(outcomes), len(students), sum(not o.ok for o in outcomes), time.perf_counter() - start)}",
+                 end="", flush=True)
+        echo("")
+        return outcomes
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
 
 def grade(root: Path, assignment: str, workers: int = 2, force: bool = False, memory_gb: float = 8.0,
-          echo=print) -> int:
+          echo=print, scheduler: str | None = None) -> int:
     """Grade every submission of ``assignment`` under ``root/submitted``; return the exit status."""
     root = root.resolve()
     if not (root / "nbgrader_config.py").is_file() or not (root / "gradebook.db").is_file():
@@ -168,24 +243,21 @@ def grade(root: Path, assignment: str, workers: int = 2, force: bool = False, me
     if force:
         shutil.rmtree(root / WORK / assignment, ignore_errors=True)
     (root / WORK / assignment).mkdir(parents=True, exist_ok=True)
-    echo(f"grading {len(students)} submissions of {assignment} with {workers} workers")
-    start, outcomes = time.perf_counter(), []
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(execute_one, root, assignment, s, memory_gb) for s in students]
-        for future in as_completed(futures):
-            outcomes.append(future.result())
-            echo(f"\r{progress_bar(len(outcomes), len(students), sum(not o.ok for o in outcomes))}", end="", flush=True)
-    echo("")
+    start = time.perf_counter()
+    todo = [s for s in students if not (root / WORK / assignment / s).is_dir()]
+    if len(todo) < len(students):
+        echo(f"{len(students) - len(todo)} of {len(students)} submissions already executed (in {WORK}/{assignment})")
+    outcomes = execute_on_dask(root, assignment, todo, scheduler, workers, memory_gb, echo) if todo else []
     failed = {o.student: o.message for o in outcomes if not o.ok}
     problems = record_all(root, assignment, students)
     for student, message in {**problems, **failed}.items():
         echo(f"problem: {student}: {message}")
     executed = [o for o in outcomes if o.ok and o.seconds]
-    echo(f"done in {time.perf_counter() - start:.0f} s: {len(students) - len(set(problems) | set(failed))} graded, "
-         f"{len(set(problems) | set(failed))} with problems"
+    bad = set(problems) | set(failed)
+    echo(f"done in {time.perf_counter() - start:.0f} s: {len(students) - len(bad)} graded, {len(bad)} with problems"
          + (f"; {sum(o.seconds for o in executed) / len(executed):.1f} s per execution" if executed else ""))
-    unexplained = set(problems) - set(failed)
-    if unexplained:  # step 1 executed them, step 2 could not record them: grading itself broke
-        echo(f"error: grading broke for {sorted(unexplained)}")
+    broke = sorted({o.student for o in outcomes if o.broke} | (set(problems) - set(failed)))
+    if broke:  # a task that failed by itself, or an execution nbgrader could not record: grading itself broke
+        echo(f"error: grading broke for {broke} (run the same command again to resume)")
         return 1
     return 0
