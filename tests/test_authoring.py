@@ -46,7 +46,7 @@ def solution_notebooks() -> list[Path]:
 
 def test_every_solution_notebook_has_a_source():
     assert [p.with_suffix(".py") for p in solution_notebooks()] == sorted(SOLUTIONS.glob("*/*.py"))
-    assert len(solution_notebooks()) == 9
+    assert len(solution_notebooks()) >= 9  # the chapters that existed when the sources were introduced
 
 
 @pytest.mark.parametrize("notebook", solution_notebooks(), ids=lambda p: p.stem)

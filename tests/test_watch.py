@@ -182,3 +182,17 @@ def test_the_watch_costs_little_on_vectorised_code():
             [fn(x) for _ in range(20)]
 
     assert best_of(watched) < 1.5 * plain + 2e-3
+
+
+def test_demos_use_the_learners_function_only_once_it_passes_its_test(capsys):
+    from dlcourse.exercises import use_yours
+
+    wrong = learner("def sigmoid(x):\n    return 1 / (1 + np.exp(x))", "sigmoid")
+    assert np.allclose(use_yours(wrong, "networks.sigmoid")(X), 1 / (1 + np.exp(X)))  # not checked yet: the learner's
+    message_of(wrong)
+    demo = use_yours(wrong, "networks.sigmoid")
+    assert np.allclose(demo(X), ref.sigmoid(X)) and np.allclose(demo(X), ref.sigmoid(X))
+    assert capsys.readouterr().out.count("does not pass its test yet") == 1
+    right = learner(HONEST, "sigmoid")
+    check(right, ref.sigmoid, [X], quiet=True)
+    assert use_yours(right, "networks.sigmoid")(X) is not None and "solved" not in capsys.readouterr().out

@@ -47,6 +47,9 @@ NOTEBOOK_METADATA = {
 }
 # What jupytext notes about a cell's layout in the text (blank lines, end markers): not the notebook's business.
 LAYOUT_KEYS = ("lines_to_next_cell", "lines_to_end_of_cell_marker", "cell_marker", "skipline", "noskipline")
+# Every test cell is tagged so that JupyterLab's Run All goes on past a failing test (the learner sees every
+# test's verdict and the demos run); nbclient and nbgrader honour the same tag. The sources leave it out.
+TEST_CELL_TAG = "raises-exception"
 NBGRADER_DEFAULTS = {"grade": False, "locked": False, "schema_version": 3, "solution": False, "task": False}
 NEW_CELL = {
     "markdown": nbformat.v4.new_markdown_cell,
@@ -89,6 +92,8 @@ def notebook_from_text(text: str, where: str = "<source>") -> nbformat.NotebookN
             )
         if "nbgrader" in cell_meta:
             cell_meta["nbgrader"] = {**NBGRADER_DEFAULTS, "grade_id": cell_id, **cell_meta["nbgrader"]}
+            if cell_meta["nbgrader"]["grade"] and TEST_CELL_TAG not in cell_meta.get("tags", []):
+                cell_meta["tags"] = [*cell_meta.get("tags", []), TEST_CELL_TAG]
         nb.cells.append(NEW_CELL[cell.cell_type](cell.source, id=str(cell_id), metadata=cell_meta))
     if problems:
         raise NotebookRuleError(f"{where}:\n  " + "\n  ".join(problems))
@@ -101,6 +106,10 @@ def text_from_notebook(nb: nbformat.NotebookNode) -> str:
     nb = copy.deepcopy(nb)
     for cell in nb.cells:
         meta = {"id": cell.id, **cell.metadata}
+        if meta.get("nbgrader", {}).get("grade") and TEST_CELL_TAG in meta.get("tags", []):
+            meta["tags"] = [tag for tag in meta["tags"] if tag != TEST_CELL_TAG]
+            if not meta["tags"]:
+                del meta["tags"]
         if "nbgrader" in meta:
             meta["nbgrader"] = {
                 key: value

@@ -19,23 +19,32 @@ def solved(name: str) -> Callable:
 
 
 def use_yours(yours: Callable, fallback: Callable | str) -> Callable:
-    """Your function, or the course's solved version (``fallback``, e.g. "networks.sigmoid") while yours is a stub.
+    """Your function, or the course's solved version (``fallback``, e.g. "networks.sigmoid") until yours works.
 
     Demos and plots call the result, so they run before you finish the exercise
-    and show your own code's work once you have. The solved version is looked up
-    only when it is needed, and never lands in the notebook's namespace.
+    and show your own code's work once it passes its test. Until then (a stub, or
+    a function whose test cell failed) they use the solved version, and say so once.
+    The solved version is looked up only when it is needed, and never lands in the
+    notebook's namespace.
     """
+    from .checking import verdict
+
     told = False
+
+    def fall_back(reason: str, args, kwargs):
+        nonlocal told
+        if not told:
+            print(f"({yours.__name__} {reason}: this cell uses the course's solved version)")
+            told = True
+        return (solved(fallback) if isinstance(fallback, str) else fallback)(*args, **kwargs)
 
     @functools.wraps(yours)
     def call(*args, **kwargs):
-        nonlocal told
+        if verdict(yours) is False:
+            return fall_back("does not pass its test yet", args, kwargs)
         try:
             return yours(*args, **kwargs)
         except NotImplementedError:
-            if not told:
-                print(f"({yours.__name__} is not implemented yet: this cell uses the course's solved version)")
-                told = True
-            return (solved(fallback) if isinstance(fallback, str) else fallback)(*args, **kwargs)
+            return fall_back("is not implemented yet", args, kwargs)
 
     return call

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import sys
 import traceback
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -42,7 +43,7 @@ from .compare import Comparer
 from .describe import describe_inputs
 from .running import Inputs, as_inputs, float_dtype_of, run_reference, run_student
 
-__all__ = ["check", "check_seeded", "Inputs", "Hint", "CheckFailed", "randn", "uniform", "randint"]
+__all__ = ["check", "check_seeded", "verdict", "Inputs", "Hint", "CheckFailed", "randn", "uniform", "randint"]
 
 RTOL, ATOL = 1e-7, 1e-10
 RTOL_F32, ATOL_F32 = 1e-5, 1e-6
@@ -63,6 +64,24 @@ class CheckFailed(AssertionError):
                 lines += [line.rstrip("\n") for line in traceback.format_list(frames)]
                 lines += [f"{type(cause).__name__}: {cause}"]
         return lines
+
+
+_VERDICTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def verdict(fn: Callable) -> bool | None:
+    """Did ``fn`` pass its last check (True), fail it (False), or was it never checked (None)?"""
+    try:
+        return _VERDICTS.get(fn)
+    except TypeError:  # not weak-referenceable
+        return None
+
+
+def _record(fn: Callable, passed: bool) -> None:
+    try:
+        _VERDICTS[fn] = passed
+    except TypeError:
+        pass
 
 
 def _is_learners(filename: str) -> bool:
@@ -149,6 +168,7 @@ def check(
         failed = _failing(error)
     else:
         failed = None
+    _record(student_fn, failed is None)
     if failed is not None:
         raise failed
     if not quiet:
