@@ -1,7 +1,7 @@
 """One sandbox per grading kernel: submissions run in bubblewrap, not with the grader's rights.
 
-``nbgrader_config.py`` makes nbgrader's autograde execute notebooks with :class:`SandboxedExecute`,
-whose kernels :class:`SandboxedKernelManager` starts under ``bwrap --unshare-all`` (so both
+``nbgrader_config.py`` makes nbgrader's autograde execute notebooks with a sandboxed Execute
+(:func:`sandboxed`), whose kernels :class:`SandboxedKernelManager` starts under ``bwrap --unshare-all`` (so both
 ``nbgrader autograde`` and ``dlcourse grade``, which runs it, grade in the sandbox). What a
 grading kernel gets, and nothing else:
 
@@ -42,6 +42,7 @@ from typing import Any, Callable
 from jupyter_client.manager import AsyncKernelManager
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Float, Integer, Unicode, default
+from traitlets.utils.importstring import import_item
 
 NOBODY = 65534
 ENV_KEPT = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
@@ -72,7 +73,7 @@ def readonly_paths() -> list[Path]:
 
 
 def bwrap_command(kernel_cmd: list[str], work_dir: Path, sockets_dir: Path, *, bwrap: str = "bwrap",
-                  readonly: list[Path] | None = None, disk_mb: int = 1024) -> list[str]:
+                  readonly: list[Path] | None = None, disk_mb: int = 512) -> list[str]:
     """The bwrap command line that runs ``kernel_cmd`` in the sandbox described in the module's docstring."""
     work_dir, sockets_dir = Path(work_dir).resolve(), Path(sockets_dir).resolve()
     if (work_dir / "gradebook.db").exists() or (work_dir / "nbgrader_config.py").exists():
@@ -136,6 +137,18 @@ def _pids_cgroup(limit: int) -> Path | None:
     return None
 
 
+def _remove_cgroup(group: Path) -> None:
+    """Kill what is left in a kernel's cgroup (the sandbox's processes die with it, but not at once) and remove it."""
+    for _ in range(50):
+        try:
+            for pid in (group / "cgroup.procs").read_text().split():
+                os.kill(int(pid), signal.SIGKILL)
+            group.rmdir()
+            return
+        except OSError:
+            time.sleep(0.1)
+
+
 class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager that starts each kernel in its own bubblewrap sandbox (see the module's docstring)."""
 
@@ -144,7 +157,7 @@ class SandboxedKernelManager(AsyncKernelManager):
                                     "a whole notebook's computation, not one cell's (that is Execute.timeout).").tag(config=True)
     max_processes = Integer(256, help="Processes and threads a grading kernel may have at once "
                                       "(RLIMIT_NPROC; a pids cgroup when grading as root).").tag(config=True)
-    disk_mb = Integer(1024, help="Size of a grading kernel's private /tmp and largest file it may write, in MB.").tag(config=True)
+    disk_mb = Integer(512, help="Size of a grading kernel's private /tmp and largest file it may write, in MB.").tag(config=True)
     bwrap = Unicode("bwrap", help="The bubblewrap executable.").tag(config=True)
     require = Bool(help="Refuse to start a kernel that cannot be sandboxed, instead of warning once and "
                         "running it unsandboxed. Default: $DLCOURSE_REQUIRE_SANDBOX.").tag(config=True)
@@ -154,8 +167,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         return _truthy(os.environ.get("DLCOURSE_REQUIRE_SANDBOX"))
 
     @default("transport")
-    def _transport_default(self) -> str:
-        return "ipc"
+    def _transport_default(self) -> str:  # Unix sockets in a folder both sides see; unsandboxed, the usual TCP
+        return "tcp" if problem(self.bwrap) else "ipc"
 
     _sockets_dir: str | None = None
     _cgroup: Path | None = None
@@ -215,18 +228,42 @@ class SandboxedKernelManager(AsyncKernelManager):
             shutil.rmtree(self._sockets_dir, ignore_errors=True)
             self._sockets_dir = None
         if self._cgroup is not None:
-            for _ in range(50):  # the sandbox's processes die with it, a moment after
-                try:
-                    self._cgroup.rmdir()
-                    break
-                except OSError:
-                    time.sleep(0.1)
+            _remove_cgroup(self._cgroup)
             self._cgroup = None
 
 
-class SandboxedExecute(Execute):
-    """nbgrader's Execute with each notebook's kernel in a sandbox (nbgrader's own Execute fixes its kernel manager)."""
+def _sandboxed_class(execute: type) -> type:
+    """``execute`` (nbgrader's Execute or a subclass) starting its kernels with :class:`SandboxedKernelManager`.
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
-        super().__init__(*args, **kwargs)
+    nbgrader's Execute passes its kernel manager class as an argument, which beats configuration:
+    a subclass is the way to change it.
+    """
+    if execute not in _SANDBOXED:
+        def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+            kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
+            execute.__init__(self, *args, **kwargs)
+        _SANDBOXED[execute] = type(f"Sandboxed{execute.__name__}", (execute,), {
+            "__init__": __init__, "__module__": __name__, "__doc__": f"{execute.__name__}, each kernel in a sandbox."})
+    return _SANDBOXED[execute]
+
+
+_SANDBOXED: dict[type, type] = {}
+SandboxedExecute = _sandboxed_class(Execute)
+
+
+def sandboxed(preprocessors: list | None = None) -> list:
+    """``preprocessors`` (nbgrader's autograde list when None) with the one that executes notebooks sandboxed.
+
+    For ``nbgrader_config.py``: ``c.Autograde.autograde_preprocessors = sandboxed(...)``; any
+    subclass of nbgrader's Execute in the list is kept, as a sandboxed subclass of itself.
+    """
+    if preprocessors is None:
+        from nbgrader.converters import Autograde
+        preprocessors = Autograde.autograde_preprocessors.default()
+    result = []
+    for preprocessor in preprocessors:
+        cls = import_item(preprocessor) if isinstance(preprocessor, str) else preprocessor
+        result.append(_sandboxed_class(cls) if isinstance(cls, type) and issubclass(cls, Execute) else preprocessor)
+    if result == list(preprocessors):
+        raise ValueError(f"no nbgrader Execute to sandbox in {preprocessors}")
+    return result
