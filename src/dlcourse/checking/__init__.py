@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import progress
 from ..guard import install_name_guard, remember_originals, verify_environment
 from ..mistakes import Hint, leaves
 from ..watch import Watch
@@ -153,6 +154,7 @@ def check(
     if not cases:
         raise ValueError("check() was given no test cases")
     allow, trusted = tuple(allow), (_calling_file(),)
+    cell = trusted[0]
     try:
         results = [run_student(student_fn, inputs, name, f"{name}, case {n} of {len(cases)}",
                                Watch(name, allow, trusted)) for n, inputs in enumerate(cases, start=1)]
@@ -169,6 +171,7 @@ def check(
     else:
         failed = None
     _record(student_fn, failed is None)
+    progress.record(cell, failed is None)
     if failed is not None:
         raise failed
     if not quiet:
@@ -194,19 +197,21 @@ def check_seeded(fn: Callable, *args, seed_name: str = "seed", name: str | None 
         finally:
             np.random.set_state(state)
 
+    failed: CheckFailed | None = None
     try:
         first, again, other = run(0, 1), run(0, 2), run(1, 3)
     except AssertionError as error:
         failed = _failing(error)
     else:
-        failed = None
+        if not all(np.array_equal(a, b) for a, b in zip(leaves(first), leaves(again))):
+            failed = CheckFailed(f"{name}: two calls with {seed_name}=0 gave different results. Make every random "
+                                 f"draw from `rng = np.random.default_rng({seed_name})`, not from np.random directly.")
+        elif all(np.array_equal(a, b) for a, b in zip(leaves(first), leaves(other))):
+            failed = CheckFailed(f"{name}: {seed_name}=0 and {seed_name}=1 gave identical results: "
+                                 f"is the seed used at all?")
+    progress.record(trusted[0], failed is None)
     if failed is not None:
         raise failed
-    if not all(np.array_equal(a, b) for a, b in zip(leaves(first), leaves(again))):
-        raise CheckFailed(f"{name}: two calls with {seed_name}=0 gave different results. Make every random "
-                          f"draw from `rng = np.random.default_rng({seed_name})`, not from np.random directly.")
-    if all(np.array_equal(a, b) for a, b in zip(leaves(first), leaves(other))):
-        raise CheckFailed(f"{name}: {seed_name}=0 and {seed_name}=1 gave identical results: is the seed used at all?")
     print(f"\u2714 {name} is deterministic for a given {seed_name} and changes with it")
 
 
