@@ -22,12 +22,12 @@ import torch
 from torch import nn
 
 from dlcourse import data, plots
+from dlcourse.cases import networks as cases
 from dlcourse.checking import Inputs, check, check_seeded, randn
 from dlcourse.device import describe, get_device, to_numpy, to_tensor
 from dlcourse.exercises import use_yours
-from dlcourse.hints import Hint, mistake
+from dlcourse.mistakes import networks as mistakes
 from dlcourse.reference import networks as ref
-from dlcourse.solved import networks as solved
 
 torch.manual_seed(0)
 torch.set_num_threads(1)  # the tensors here are tiny: one thread is faster than several fighting over them
@@ -70,7 +70,19 @@ print(describe())
 # ### Exercise 1 — `sigmoid` (2 points)
 #
 # Return $\sigma(x)$ element-wise for an array `x` of any shape, without overflow for any finite `x`.
-# Keep the input's dtype (float32 in, float32 out) and do not modify `x`.
+# **dtype rule** (every exercise of this notebook): float32 in, float32 out; float64 in, float64 out. The
+# tests try both. Do not modify `x`.
+#
+# <details><summary>Hint 1</summary>
+#
+# Both branches of the formula above can be written with the same number, $e^{-|x|}$, which lies in $(0, 1]$.
+# </details>
+#
+# <details><summary>Hint 2</summary>
+#
+# Compute $e = e^{-|x|}$ once; then $\sigma(x)$ is $1/(1+e)$ where $x \ge 0$ and $e/(1+e)$ where $x < 0$. A
+# `np.where` between two arrays that are both finite everywhere is safe.
+# </details>
 
 # %% id="ch01_sigmoid" nbgrader={"solution": true}
 def sigmoid(x):
@@ -82,32 +94,45 @@ def sigmoid(x):
 
 
 # %% id="ch01_sigmoid_test" nbgrader={"grade": true, "locked": true, "points": 2}
-# Fixed inputs you can check by hand (sigmoid(0) = 0.5), then the extremes, then random ones.
-sigmoid_hints = [mistake(lambda x: 1 - ref.sigmoid(x), "you computed 1 / (1 + exp(x)): the sign inside exp is flipped.")]
+# Fixed inputs you can check by hand (sigmoid(0) = 0.5), then the extremes, random ones, and float32.
 check(sigmoid, ref.sigmoid, [
     np.array([-2.0, 0.0, 2.0]),
     np.array([-1000.0, -50.0, 50.0, 1000.0]),
     randn(4, 5, seed=1, scale=3.0),
-], hints=sigmoid_hints)
+    randn(6, seed=4, scale=100.0).astype(np.float32),   # float32 stays float32, huge values included
+], hints=mistakes.sigmoid)
 ### BEGIN HIDDEN TESTS
 check(sigmoid, ref.sigmoid, [
     np.array([-745.2, -709.8, -1e-300, 0.0, 1e-300, 709.8, 745.2]),
     randn(1, seed=2),                                    # a batch of one
     randn(2, 3, 4, seed=3, scale=400.0),                 # 3-D, huge values
-    randn(6, 7, seed=4, scale=10.0).astype(np.float32),  # float32 stays float32
-], hints=sigmoid_hints)
+    randn(6, 7, seed=5, scale=10.0).astype(np.float32),
+], hints=mistakes.sigmoid)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="ex-tanh"
 # ### Exercise 2 — `tanh` (2 points)
 #
-# Return $\tanh(x)$ element-wise, built from `np.exp` (or `np.expm1`), not `np.tanh`. The naive
-# formula $(e^{x} - e^{-x}) / (e^{x} + e^{-x})$ overflows for $|x| > 709$. Use that tanh is odd,
-# $\tanh(-x) = -\tanh(x)$, and for $x \ge 0$ write it with $e^{-2x} \le 1$:
+# Return $\tanh(x)$ element-wise, built from `np.exp` (or `np.expm1`), not `np.tanh`: without overflow for
+# any finite `x`, and to full relative precision for tiny $|x|$ (the tests try $10^{-12}$). The naive
+# formula $(e^{x} - e^{-x}) / (e^{x} + e^{-x})$ overflows for $|x| > 709$. tanh is odd,
+# $\tanh(-x) = -\tanh(x)$, and for $x \ge 0$ it can be written with $e^{-2x} \le 1$:
 #
 # $$ \tanh(x) = \operatorname{sign}(x)\,\frac{1 - e^{-2|x|}}{1 + e^{-2|x|}}. $$
 #
-# For tiny $|x|$, $1 - e^{-2|x|}$ loses digits to cancellation; `-np.expm1(-2|x|)` computes it exactly.
+# Same dtype rule: float32 in, float32 out.
+#
+# <details><summary>Hint 1</summary>
+#
+# For $|x| = 10^{-12}$, $e^{-2|x|}$ is $0.999999999998$: the subtraction $1 - e^{-2|x|}$ keeps only the few
+# digits in which two nearly equal numbers differ (*cancellation*).
+# </details>
+#
+# <details><summary>Hint 2</summary>
+#
+# NumPy has a function that computes $e^{y} - 1$ directly, accurate for tiny $y$: `np.expm1`. Then
+# $1 - e^{-2|x|} = -(e^{-2|x|} - 1)$.
+# </details>
 
 # %% id="ch01_tanh" nbgrader={"solution": true}
 def tanh(x):
@@ -123,21 +148,26 @@ check(tanh, ref.tanh, [
     np.array([-1.0, 0.0, 1.0]),
     np.array([-1000.0, -20.0, 20.0, 1000.0]),
     randn(3, 4, seed=5, scale=2.0),
-])
+    randn(8, seed=8, scale=50.0).astype(np.float32),
+], hints=mistakes.tanh)
+# Tiny values keep their relative precision. atol=0: with the default atol (1e-10) any answer within 1e-10 of
+# 1e-12 would pass; 1 - exp(-2|x|) is off by ~1e-4 relative there, which rtol 1e-7 catches.
+check(tanh, ref.tanh, [np.array([-1e-12, -1e-8, 3e-9, 1e-5])], atol=0.0, hints=mistakes.tanh)
 ### BEGIN HIDDEN TESTS
 check(tanh, ref.tanh, [
-    np.array([-1e-12, -1e-8, 0.0, 3e-9, 1e-5]),          # tiny values keep their precision
-    np.array([-745.0, -400.0, 400.0, 745.0]),
+    np.array([-745.0, -400.0, 0.0, 400.0, 745.0]),
     randn(1, seed=6),
     randn(3, 2, 5, seed=7, scale=300.0),
-    randn(8, seed=8).astype(np.float32),
-])
+    randn(9, seed=9).astype(np.float32),
+], hints=mistakes.tanh)
+check(tanh, ref.tanh, [np.array([2e-15, -7e-11, 4e-7]), randn(5, seed=10, scale=1e-9)], atol=0.0, hints=mistakes.tanh)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="ex-relu"
 # ### Exercise 3 — `relu` (1 point)
 #
 # Return $\max(0, x)$ element-wise, as a **new** array (the tests check that `x` is unchanged).
+# Same dtype rule: float32 in, float32 out.
 
 # %% id="ch01_relu" nbgrader={"solution": true}
 def relu(x):
@@ -151,13 +181,15 @@ def relu(x):
 check(relu, ref.relu, [
     np.array([-2.0, -0.5, 0.0, 0.5, 2.0]),
     randn(4, 6, seed=9),
-])
+    np.array([-1e300, -1e-300, 1e-300, 1e300]),
+    randn(2, 5, seed=12).astype(np.float32),
+], hints=mistakes.relu)
 ### BEGIN HIDDEN TESTS
 check(relu, ref.relu, [
-    np.array([-1e300, -1e-300, 1e-300, 1e300]),
     randn(1, 1, seed=10),
     randn(2, 3, 4, seed=11).astype(np.float32),
-])
+    randn(3, 7, seed=13, scale=1e5),
+], hints=mistakes.relu)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="pytorch-activations"
@@ -168,15 +200,16 @@ check(relu, ref.relu, [
 # the device the course uses. PyTorch also gives us the **derivatives** for free with autograd —
 # chapter 2 is about computing them yourself.
 
-# %% id="pytorch-activations-code"
-my_sigmoid, my_tanh, my_relu = use_yours(sigmoid, solved.sigmoid), use_yours(tanh, solved.tanh), use_yours(relu, solved.relu)
+# %% id="pytorch-activations-code" tags=["demo"]
+my_sigmoid, my_tanh, my_relu = (use_yours(sigmoid, "networks.sigmoid"), use_yours(tanh, "networks.tanh"),
+                                use_yours(relu, "networks.relu"))
 x = np.array([-1000.0, -3.0, -0.5, 0.0, 0.5, 3.0, 1000.0])
 xt = to_tensor(x, requires_grad=True)
 for name, mine, theirs in [("sigmoid", my_sigmoid, torch.sigmoid), ("tanh", my_tanh, torch.tanh), ("relu", my_relu, torch.relu)]:
     print(f"{name:8s} NumPy  :", np.array2string(mine(x), precision=4))
     print(f"{name:8s} PyTorch:", np.array2string(to_numpy(theirs(xt)), precision=4))
 
-# %% id="plot-activations"
+# %% id="plot-activations" tags=["demo"]
 # Plot 1: each activation and its derivative (the derivative from PyTorch's autograd).
 grid = np.linspace(-5, 5, 401)
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
@@ -218,7 +251,7 @@ plt.show()
 # ### Exercise 4 — `dense_forward` (2 points)
 #
 # Return $Y = XW^\top + b$ for `X` of shape (N, n_in), `W` of shape (n_out, n_in), `b` of shape (n_out,).
-# One matrix product, no Python loop over examples.
+# One matrix product, no Python loop over examples. float32 inputs give a float32 result.
 
 # %% id="ch01_dense_forward" nbgrader={"solution": true}
 def dense_forward(X, W, b):
@@ -229,32 +262,29 @@ def dense_forward(X, W, b):
 
 
 # %% id="ch01_dense_forward_test" nbgrader={"grade": true, "locked": true, "points": 2}
-dense_hints = [
-    mistake(lambda X, W, b: X @ W + b, "W is stored as (n_out, n_in), like nn.Linear.weight: use X @ W.T, not X @ W."),
-    mistake(lambda X, W, b: X @ W.T, "the bias b is missing."),
-]
 check(dense_forward, ref.dense_forward, [
     (np.array([[1.0, 2.0]]), np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]), np.array([0.5, -0.5, 0.0])),
     (randn(4, 3, seed=12), randn(3, 3, seed=13), randn(3, seed=14)),
     (randn(5, 4, seed=15), randn(2, 4, seed=16), randn(2, seed=17)),
-], hints=dense_hints)
+    (randn(3, 4, seed=27).astype(np.float32), randn(2, 4, seed=28).astype(np.float32), randn(2, seed=29).astype(np.float32)),
+], hints=mistakes.dense_forward)
 ### BEGIN HIDDEN TESTS
 check(dense_forward, ref.dense_forward, [
     (randn(1, 7, seed=18), randn(3, 7, seed=19), randn(3, seed=20)),       # batch of one
     (randn(6, 1, seed=21), randn(1, 1, seed=22), randn(1, seed=23)),       # one input, one output
     (randn(16, 5, seed=24, scale=1e3), randn(9, 5, seed=25), randn(9, seed=26)),
-    (randn(3, 4, seed=27).astype(np.float32), randn(2, 4, seed=28).astype(np.float32), randn(2, seed=29).astype(np.float32)),
-], hints=dense_hints)
+    (randn(7, 3, seed=37).astype(np.float32), randn(5, 3, seed=38).astype(np.float32), randn(5, seed=39).astype(np.float32)),
+], hints=mistakes.dense_forward)
 ### END HIDDEN TESTS
 
-# %% id="pytorch-dense"
+# %% id="pytorch-dense" tags=["demo"]
 # PyTorch: nn.Linear(n_in, n_out) holds weight (n_out, n_in) and bias (n_out,). Copy ours in, compare.
 X, W, b = randn(4, 3, seed=30), randn(2, 3, seed=31), randn(2, seed=32)
 linear = nn.Linear(3, 2, dtype=torch.float64).to(get_device())
 with torch.no_grad():
     linear.weight.copy_(to_tensor(W))
     linear.bias.copy_(to_tensor(b))
-mine = use_yours(dense_forward, solved.dense_forward)(X, W, b)
+mine = use_yours(dense_forward, "networks.dense_forward")(X, W, b)
 theirs = to_numpy(linear(to_tensor(X)))
 print("NumPy:\n", mine, "\nnn.Linear:\n", theirs, "\nlargest difference:", np.abs(mine - theirs).max())
 
@@ -280,9 +310,29 @@ print("NumPy:\n", mine, "\nnn.Linear:\n", theirs, "\nlargest difference:", np.ab
 #
 # Given `layer_sizes = [n_0, n_1, ..., n_L]`, return a dict with `W1, b1, ..., WL, bL` where `Wl` has
 # shape $(n_l, n_{l-1})$ and `bl` shape $(n_l,)$ of zeros; `method` is `"he"` or `"xavier"`.
-# Draw every random number from `rng = np.random.default_rng(seed)` so that the same seed always
-# gives the same network. Random draws cannot be compared number by number with PyTorch's, so the test
-# compares what matters: shapes, zero biases, and the spread (std) of each weight matrix, to 2 %.
+# The weights are drawn from a **normal** distribution with mean 0 and the method's variance, each layer's
+# draws independent of the others'. Draw every random number from one generator made from the seed,
+# `rng = np.random.default_rng(seed)`, so that the same seed always gives the same network (and
+# another seed another one). Return float64 arrays.
+#
+# Random draws cannot be compared number by number with PyTorch's, so the test compares what does not
+# depend on the draw, with PyTorch's own initialisers (`nn.init.kaiming_normal_`, `nn.init.xavier_normal_`):
+# the shapes, zero biases, the spread (std) of each weight matrix to 2 %; and the *distribution*: the mean
+# (in units of the std, about 0), the excess kurtosis (about 0 for a normal distribution, $-1.2$ for a
+# uniform one) and the correlation between two layers' draws (about 0 when they are independent), each to
+# within 0.15.
+#
+# <details><summary>Hint 1</summary>
+#
+# `rng.normal(loc, scale, size=...)`: `loc` is the mean, `scale` the **standard deviation**, the square root of
+# the variance above.
+# </details>
+#
+# <details><summary>Hint 2</summary>
+#
+# Make the generator once, before the loop over the layers: a generator made again inside the loop with the
+# same seed hands every layer the same numbers.
+# </details>
 
 # %% id="ch01_init_params" nbgrader={"solution": true}
 def init_params(layer_sizes, method="he", seed=0):
@@ -299,15 +349,21 @@ def init_params(layer_sizes, method="he", seed=0):
 
 
 # %% id="ch01_init_params_test" nbgrader={"grade": true, "locked": true, "points": 2}
-init_hints = [Hint("He: std = sqrt(2 / n_in), with n_in = W.shape[1] (the layer's inputs); Xavier: std = sqrt(2 / (n_in + n_out)). "
-                   "Pass the standard deviation, not the variance, to rng.normal.", lambda m: m.path.endswith("['std']"))]
-summarize = lambda sizes, method: ref.summarize_init(init_params(sizes, method=method, seed=0))
-check(summarize, ref.init_params_summary, [([300, 200, 200], "he"), ([300, 200, 200], "xavier")],
-      name="init_params", rtol=0.02, hints=init_hints)
+# Spread: the sample std of 40,000+ draws is within ~0.4 % of the true one, so 2 % accepts every seed and
+# catches a wrong formula (fan_out for fan_in, the variance for the std: 10 % and more here).
+check(cases.init_spread(init_params), cases.init_spread(ref.init_params),
+      [([300, 200, 200, 200], "he"), ([300, 200, 200, 200], "xavier")], rtol=0.02, hints=mistakes.init_params)
+# Distribution: with 40,000+ draws per layer, these statistics lie within ~0.03 of their true values (mean / std,
+# correlation: 1/sqrt(n); excess kurtosis: sqrt(24 / n)), so 0.15 accepts every seed and catches a mean of
+# 1 (mean / std > 10), a uniform draw (kurtosis -1.2) and a generator re-made per layer (correlation 1).
+check(cases.init_distribution(init_params), cases.init_distribution(ref.init_params),
+      [([300, 200, 200, 200], "he"), ([300, 200, 200, 200], "xavier")], rtol=0.0, atol=0.15, hints=mistakes.init_params)
 check_seeded(init_params, [4, 3, 2])
 ### BEGIN HIDDEN TESTS
-check(summarize, ref.init_params_summary, [([250, 400], "he"), ([250, 400], "xavier"), ([500, 100, 400, 100], "he")],
-      name="init_params", rtol=0.02, hints=init_hints)
+check(cases.init_spread(init_params), cases.init_spread(ref.init_params),
+      [([250, 400], "he"), ([250, 400], "xavier"), ([500, 100, 400, 100], "he")], rtol=0.02, hints=mistakes.init_params)
+check(cases.init_distribution(init_params), cases.init_distribution(ref.init_params),
+      [([400, 250, 250], "he"), ([500, 100, 400, 100], "xavier")], rtol=0.0, atol=0.15, hints=mistakes.init_params)
 check_seeded(init_params, [6, 5, 4, 3], method="xavier")
 ### END HIDDEN TESTS
 
@@ -327,13 +383,26 @@ check_seeded(init_params, [6, 5, 4, 3], method="xavier")
 # %% [markdown] id="ex-mlp"
 # ### Exercise 6 — `mlp_forward` (3 points)
 #
-# Return `(output, caches)` for `params` as made by `init_params` and `activation` one of
-# `"relu"`, `"tanh"`, `"sigmoid"`; the number of layers is `len(params) // 2`. Write each layer as
-# `A @ W.T + b` and take the activation from the dict `ACTIVATIONS` below: it holds the course's
-# solved versions, so that a slip in exercises 1–4 does not cost you points twice.
+# Return `(output, caches)` for `params` shaped like `init_params`'s (any number of layers,
+# `len(params) // 2`; the tests give the biases non-zero values) and `activation` one of `"relu"`, `"tanh"`,
+# `"sigmoid"`. Take the activation functions from the dict `ACTIVATIONS` imported below: it holds the
+# course's solved versions, so that a slip in exercises 1–4 does not cost you points twice. float32 inputs
+# and parameters give a float32 output and caches.
+#
+# <details><summary>Hint 1</summary>
+#
+# One loop over the layers $l = 1, \dots, L$; keep the current activations in one variable that each layer
+# replaces. Only the last layer skips the activation.
+# </details>
+#
+# <details><summary>Hint 2</summary>
+#
+# Each layer computes what `dense_forward` of exercise 4 computes, with `params[f"W{l}"]` and `params[f"b{l}"]`;
+# append `(A_prev, Z)` to the caches before applying the activation.
+# </details>
 
 # %% id="ch01_mlp_forward" nbgrader={"solution": true}
-ACTIVATIONS = solved.ACTIVATIONS  # {"relu": ..., "tanh": ..., "sigmoid": ...}, the course's versions
+from dlcourse.solved.networks import ACTIVATIONS  # {"relu": ..., "tanh": ..., "sigmoid": ...}, the course's versions
 
 
 def mlp_forward(X, params, activation="relu"):
@@ -350,28 +419,33 @@ def mlp_forward(X, params, activation="relu"):
 
 
 # %% id="ch01_mlp_forward_test" nbgrader={"grade": true, "locked": true, "points": 3}
-mlp_hints = [mistake(lambda X, p, activation="relu": ref.relu(ref.mlp_forward(X, p, activation)[0]),
-                     "the last layer has no activation: return its Z (the logits) as they are.", output="output")]
-X = randn(5, 4, seed=33)
+# Random weights and non-zero biases (cases.mlp_params); one layer, then deeper networks, every activation, float32.
+offered = ("dlcourse.solved.networks.relu", "dlcourse.solved.networks.tanh", "dlcourse.solved.networks.sigmoid")
 check(mlp_forward, ref.mlp_forward, [
-    (X, solved.init_params([4, 3], seed=1)),                 # one layer: just dense_forward
-    (X, solved.init_params([4, 6, 3], seed=2)),
-    Inputs(X, solved.init_params([4, 6, 5, 2], seed=3), activation="relu"),
-], output_names=("output", "caches"), hints=mlp_hints)
+    (randn(5, 4, seed=33), cases.mlp_params([4, 3], seed=1)),                    # one layer: just dense_forward
+    (randn(5, 4, seed=33), cases.mlp_params([4, 6, 3], seed=2)),
+    Inputs(randn(5, 4, seed=33), cases.mlp_params([4, 6, 5, 5, 2], seed=3), activation="tanh"),     # 3 hidden layers
+    Inputs(randn(6, 3, seed=34), cases.mlp_params([3, 8, 8, 8, 8, 1], seed=4), activation="sigmoid"),
+    Inputs(randn(4, 5, seed=35).astype(np.float32), cases.mlp_params([5, 7, 6, 3], seed=5, dtype=np.float32)),
+], output_names=("output", "caches"), hints=mistakes.mlp_forward, allow=offered)
 ### BEGIN HIDDEN TESTS
 check(mlp_forward, ref.mlp_forward, [
-    Inputs(X, solved.init_params([4, 6, 3], seed=4), activation="tanh"),
-    Inputs(X, solved.init_params([4, 8, 8, 8, 1], seed=5), activation="sigmoid"),
-    Inputs(randn(1, 10, seed=34), solved.init_params([10, 7, 3], seed=6)),           # batch of one
-    Inputs(randn(3, 2, seed=35, scale=1e3), solved.init_params([2, 5, 5, 2], seed=7), activation="tanh"),
-], output_names=("output", "caches"), hints=mlp_hints)
+    Inputs(randn(5, 4, seed=36), cases.mlp_params([4, 6, 3], seed=6), activation="tanh"),
+    Inputs(randn(1, 10, seed=37), cases.mlp_params([10, 7, 3], seed=7)),                         # batch of one
+    Inputs(randn(3, 2, seed=38, scale=1e3), cases.mlp_params([2, 5, 5, 2], seed=8), activation="tanh"),
+    Inputs(randn(8, 6, seed=39), cases.mlp_params([6] * 12 + [2], seed=9), activation="relu"),    # 12 layers
+    Inputs(randn(2, 3, seed=40).astype(np.float32), cases.mlp_params([3, 4, 4, 4, 2], seed=10, dtype=np.float32),
+           activation="sigmoid"),
+], output_names=("output", "caches"), hints=mistakes.mlp_forward, allow=offered)
 ### END HIDDEN TESTS
 
-# %% id="pytorch-mlp"
+# %% id="pytorch-mlp" tags=["demo"]
 # PyTorch: the same MLP as an nn.Sequential with our weights copied in (ref.build_mlp does the copying:
 # Linear(4, 6), ReLU, Linear(6, 3)). The outputs agree to rounding error.
-my_mlp_forward = use_yours(mlp_forward, solved.mlp_forward)
-params = solved.init_params([4, 6, 3], seed=8)
+my_mlp_forward = use_yours(mlp_forward, "networks.mlp_forward")
+my_init_params = use_yours(init_params, "networks.init_params")
+X = randn(5, 4, seed=33)
+params = my_init_params([4, 6, 3], seed=8)
 model = ref.build_mlp(params, "relu")
 print(model)
 mine, _ = my_mlp_forward(X, params)
@@ -385,15 +459,15 @@ print("largest difference between NumPy and PyTorch:", np.abs(mine - theirs).max
 # every second layer. With weights that are too small the signal shrinks to zero; with the right scale
 # it keeps its size all the way through. (Too large, and tanh units saturate at ±1.)
 
-# %% id="plot-init"
+# %% id="plot-init" tags=["demo"]
 # Plot 2: activation histograms through a deep network, three initialisations.
 X_deep = randn(1000, 256, seed=36)
 sizes = [256] * 11
 settings = {
     "tanh, std 0.01": ("tanh", {k: v * (0.01 / np.sqrt(2 / 512)) if k.startswith("W") else v
-                                for k, v in solved.init_params(sizes, "xavier", seed=9).items()}),
-    "tanh, Xavier": ("tanh", solved.init_params(sizes, "xavier", seed=9)),
-    "ReLU, He": ("relu", solved.init_params(sizes, "he", seed=9)),
+                                for k, v in my_init_params(sizes, "xavier", seed=9).items()}),
+    "tanh, Xavier": ("tanh", my_init_params(sizes, "xavier", seed=9)),
+    "ReLU, He": ("relu", my_init_params(sizes, "he", seed=9)),
 }
 fig, axes = plt.subplots(len(settings), 5, figsize=(13, 6), sharex="row")
 for row, (title, (act, p)) in zip(axes, settings.items()):
@@ -413,11 +487,11 @@ plt.show()
 # on the two-moons data for a few hundred steps — training is chapters 2–6 — then **your**
 # `mlp_forward` runs with the trained weights copied out of PyTorch and draws the regions.
 
-# %% id="plot-regions"
+# %% id="plot-regions" tags=["demo"]
 # Plot 3: decision regions of a PyTorch-trained MLP, evaluated by your NumPy forward pass.
 X_moons, y_moons = data.make_moons(300, noise=0.15, seed=0)
 torch.manual_seed(0)
-net = ref.build_mlp(solved.init_params([2, 32, 32, 2], seed=10), "relu")
+net = ref.build_mlp(my_init_params([2, 32, 32, 2], seed=10), "relu")
 optimizer = torch.optim.Adam(net.parameters(), lr=0.01)
 Xt, yt = to_tensor(X_moons), to_tensor(y_moons)
 for step in range(300):
@@ -446,7 +520,8 @@ plt.show()
 # %% [markdown] id="ex-count"
 # ### Exercise 7 — `count_params` (1 point)
 #
-# Return the number of trainable parameters (an `int`) of the MLP with the given `layer_sizes`.
+# Return the number of trainable parameters (an `int`) of the MLP with the given `layer_sizes`
+# $[n_0, n_1, \dots, n_L]$.
 
 # %% id="ch01_count_params" nbgrader={"solution": true}
 def count_params(layer_sizes):
@@ -457,11 +532,9 @@ def count_params(layer_sizes):
 
 
 # %% id="ch01_count_params_test" nbgrader={"grade": true, "locked": true, "points": 1}
-count_hints = [mistake(lambda sizes: sum(a * b for a, b in zip(sizes[:-1], sizes[1:])),
-                       "count the biases too: every layer has n_out of them.")]
-check(count_params, ref.count_params, [[2, 1], [784, 128, 10]], hints=count_hints)
+check(count_params, ref.count_params, [[2, 1], [784, 128, 10], [3, 5, 7, 4, 2]], hints=mistakes.count_params)
 ### BEGIN HIDDEN TESTS
-check(count_params, ref.count_params, [[784, 512, 10], [10, 10, 10, 10], [1, 1], [3, 100, 1]], hints=count_hints)
+check(count_params, ref.count_params, [[784, 512, 10], [10, 10, 10, 10], [1, 1], [3, 100, 1]], hints=mistakes.count_params)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="e4"
@@ -471,13 +544,14 @@ check(count_params, ref.count_params, [[784, 512, 10], [10, 10, 10, 10], [1, 1],
 # `Dense(10, activation="softmax")` for MNIST, and Keras reports **101,770** parameters. The same
 # network in PyTorch (the softmax goes into the loss, chapter 4), counted both ways:
 
-# %% id="e4-code"
+# %% id="e4-code" tags=["demo"]
 e4 = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
 torch_count = sum(p.numel() for p in e4.parameters())
-my_count = use_yours(count_params, solved.count_params)([784, 128, 10])
+my_count = use_yours(count_params, "networks.count_params")([784, 128, 10])
 print(e4)
 print(f"PyTorch: {torch_count:,} parameters; your count_params: {my_count:,}")
-assert torch_count == my_count == 101_770
+if my_count != torch_count:
+    print(f"your count_params is off by {my_count - torch_count:+,}: its test above says what is missing")
 
 # %% [markdown] id="e5"
 # ### Worked example E5: one ReLU neuron, and how it dies
@@ -490,15 +564,16 @@ assert torch_count == my_count == 101_770
 #
 # ReLU's derivative is 0 for $z < 0$. When $z < 0$ for every training example, no gradient reaches $W$
 # or $b$, Adam has nothing to follow, and the loss stays where it is forever: the unit is **dead**. This
-# is why a ReLU on the *output* of a regression model is risky, why He initialisation keeps
-# pre-activations centred, and why variants like Leaky ReLU exist. Chapter 2 computes these gradients by
-# hand and shows the zero.
+# is why a ReLU on the *output* of a regression model is risky, why biases start at zero and weights are
+# drawn centred on zero (then a unit's pre-activation is positive for about half of the inputs; He
+# initialisation only sets the weights' *variance*, so that signals keep their size), and why variants like
+# Leaky ReLU exist. Chapter 2 computes these gradients by hand and shows the zero.
 
-# %% id="e5-code"
+# %% id="e5-code" tags=["demo"]
 X_e5 = np.array([[1.0, 2.0], [2.0, 1.0]])
 y_e5 = np.array([[1.0], [2.0]])
-my_relu_ = use_yours(relu, solved.relu)
-my_dense = use_yours(dense_forward, solved.dense_forward)
+my_relu_ = use_yours(relu, "networks.relu")
+my_dense = use_yours(dense_forward, "networks.dense_forward")
 
 
 def train_e5(W0, b0, steps=1000, lr=0.01):
@@ -529,7 +604,7 @@ for name, (W0, b0) in [("healthy start", healthy), ("dead start (z < 0 for both 
     print(name)
     losses[name] = train_e5(W0, b0)
 
-# %% id="plot-e5"
+# %% id="plot-e5" tags=["demo"]
 # Plot 4: the two training curves. The dead unit's loss never moves: its gradient is exactly zero.
 plots.plot_curves(losses, xlabel="Adam step", ylabel="MSE loss", logy=True, title="E5: a healthy and a dead ReLU unit")
 plt.show()
@@ -541,8 +616,9 @@ print("final losses:", {k: round(v[-1], 6) for k, v in losses.items()})
 # * A neuron computes $\varphi(\mathbf w^\top \mathbf x + b)$; a dense layer does it for $n_\text{out}$
 #   neurons and a batch of $N$ examples at once: $Y = XW^\top + \mathbf b$ — with $W$ in PyTorch's (n_out, n_in) layout.
 # * Sigmoid and tanh must be written so that `exp` never sees a large positive argument; ReLU is a max.
-# * Weights start random (to break symmetry) with a variance that keeps signals stable:
-#   Xavier $2/(n_\text{in}+n_\text{out})$ for tanh, He $2/n_\text{in}$ for ReLU; biases start at zero.
+# * Weights start random (to break symmetry), drawn from a normal distribution with mean 0 and a variance
+#   that keeps signals the same size from layer to layer: Xavier $2/(n_\text{in}+n_\text{out})$ for tanh,
+#   He $2/n_\text{in}$ for ReLU; biases start at zero.
 # * An MLP's forward pass alternates dense layers and activations, with no activation on the output,
 #   and keeps `(A_prev, Z)` of each layer for the backward pass.
 # * A ReLU unit whose input is negative for every example gets no gradient and never recovers.
@@ -564,7 +640,7 @@ print("final losses:", {k: round(v[-1], 6) for k, v in losses.items()})
 # | feedforward network, multi-layer perceptron (MLP) | 前馈网络，多层感知机 |
 # | forward pass | 前向传播 |
 # | batch | 批量 |
-# | logits | 逻辑值（未归一化得分） |
+# | logits (unnormalised scores) | 对数几率 / 未归一化的对数概率 |
 # | initialisation (Xavier, He) | 初始化（Xavier、He） |
 # | overflow / numerical stability | 溢出 / 数值稳定性 |
 # | saturation | 饱和 |

@@ -76,17 +76,6 @@ def count_params(layer_sizes: list[int]) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-def summarize_init(params: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
-    """What an initialisation must get right, independent of the random draw: each W's shape and std,
-    each b's shape and largest |entry| (biases start at zero)."""
-    summary = {}
-    for key, value in params.items():
-        value = np.asarray(value)
-        stat = ("std", np.float64(value.std())) if key.startswith("W") else ("max_abs", np.float64(np.abs(value).max(initial=0.0)))
-        summary[key] = {"shape": np.array(value.shape), stat[0]: stat[1]}
-    return summary
-
-
 def init_params(layer_sizes: list[int], method: str = "he", seed: int = 0) -> dict[str, np.ndarray]:
     """Weights initialised by PyTorch's own initialisers, zero biases, as a params dict.
 
@@ -104,8 +93,3 @@ def init_params(layer_sizes: list[int], method: str = "he", seed: int = 0) -> di
         initialisers[method](W, generator)
         params[f"W{layer}"], params[f"b{layer}"] = W.numpy(), np.zeros(n_out)
     return params
-
-
-def init_params_summary(layer_sizes: list[int], method: str = "he") -> dict[str, dict[str, np.ndarray]]:
-    """:func:`summarize_init` of PyTorch-initialised weights: what the learner's ``init_params`` must match."""
-    return summarize_init(init_params(layer_sizes, method))

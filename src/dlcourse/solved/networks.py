@@ -16,7 +16,7 @@ def tanh(x: np.ndarray) -> np.ndarray:
 
 
 def relu(x: np.ndarray) -> np.ndarray:
-    return np.maximum(x, 0.0)
+    return np.maximum(x, 0)
 
 
 ACTIVATIONS = {"relu": relu, "tanh": tanh, "sigmoid": sigmoid}
@@ -40,7 +40,7 @@ def mlp_forward(X: np.ndarray, params: dict[str, np.ndarray], activation: str = 
     n_layers = len(params) // 2
     caches, A = [], X
     for layer in range(1, n_layers + 1):
-        Z = dense_forward(A, params[f"W{layer}"], params[f"b{layer}"])
+        Z = A @ params[f"W{layer}"].T + params[f"b{layer}"]
         caches.append((A, Z))
         A = ACTIVATIONS[activation](Z) if layer < n_layers else Z
     return A, caches
