@@ -18,10 +18,19 @@ import nbformat
 import numpy as np
 import pytest
 
-from dlcourse.solved import losses, networks, optimizers
 from dlcourse.cli import main
-from dlcourse.copies import (MIN_TOKENS, THRESHOLD, course_answers, find_copies, functions, given_code, report_copies,
-                             similarity, student_answers)
+from dlcourse.copies import (
+    MIN_TOKENS,
+    THRESHOLD,
+    course_answers,
+    find_copies,
+    functions,
+    given_code,
+    report_copies,
+    similarity,
+    student_answers,
+)
+from dlcourse.solved import losses, networks, optimizers
 
 A, NB = "ch99_tiny", "tiny"
 EXERCISES = {  # grade id -> (function, its signature)
