@@ -6,15 +6,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dlcourse.checking import Inputs, check, check_seeded, randn
+from dlcourse.cases import gradient_descent as cases
+from dlcourse.checking import CheckFailed, Inputs, check, check_seeded, randn
+from dlcourse.demos import gradient_descent as demos
+from dlcourse.mistakes import gradient_descent as mistakes
 from dlcourse.plots import gradient_descent as gd_plots
 from dlcourse.reference import gradient_descent as ref
 from dlcourse.solved import gradient_descent as solved
 
-MODELS = {"linear": solved.linear_regression_grads, "logistic": solved.logistic_regression_grads}
+MODELS = cases.MODELS
+train = cases.trainer(solved.gradient_descent)
 
 
-def train(X, y, params, model, **options):
+def fit(X, y, params, model="linear", **options):
     return solved.gradient_descent(MODELS[model], X, y, params, **options)
 
 
@@ -30,11 +34,11 @@ def labels(n, seed):
 
 def test_solved_minibatches_match_the_dataloader_reference():
     X, y = randn(13, 3, seed=1), randn(13, seed=2)
-    check(ref.listed(solved.minibatches), ref.minibatches, [
+    check(cases.listed(solved.minibatches), ref.minibatches, [
         (X, y, 4), Inputs(X, y, 5, seed=3), Inputs(X, y, 4, shuffle=False), (X, y, 13), (X, y, 20), (X, y, 1),
         Inputs(randn(6, 2, 2, seed=4), np.arange(6), np.int64(4), seed=5),
     ], quiet=True)
-    check_seeded(ref.listed(solved.minibatches), X, y, 4)
+    check_seeded(cases.listed(solved.minibatches), X, y, 4)
 
 
 def test_minibatches_keep_the_last_partial_batch_and_cover_every_example_once():
@@ -61,20 +65,16 @@ def test_minibatches_refuse_bad_sizes_clearly(module, args, message):
 
 
 def test_solved_gd_step_matches_torch_sgd_and_skips_parameters_without_gradient():
-    check(ref.after_step(solved.gd_step), ref.gd_step, [
+    check(cases.after_step(solved.gd_step), ref.gd_step, [
         ({"W": randn(3, 2, seed=1), "b": randn(3, seed=2)}, {"W": randn(3, 2, seed=3), "b": randn(3, seed=4)}, 0.1),
         ({"W": randn(3, 2, seed=1), "b": randn(3, seed=2)}, {"W": randn(3, 2, seed=3)}, 0.5),
         ({"W": randn(2, 2, seed=5).astype(np.float32)}, {"W": randn(2, 2, seed=6).astype(np.float32)}, 0.1),
     ], quiet=True)
 
 
-def test_gd_step_refuses_unknown_parameters_and_wrong_shapes():
-    with pytest.raises(KeyError, match="unknown"):
-        solved.gd_step({"W": np.zeros(2)}, {"V": np.zeros(2)}, 0.1)
+def test_the_reference_gd_step_refuses_unknown_parameters():
     with pytest.raises(KeyError, match="unknown"):
         ref.gd_step({"W": np.zeros(2)}, {"V": np.zeros(2)}, 0.1)
-    with pytest.raises(ValueError, match="shape"):
-        solved.gd_step({"W": np.zeros(2)}, {"W": np.zeros(3)}, 0.1)
 
 
 def test_references_do_not_change_their_inputs():
@@ -111,16 +111,16 @@ def test_solved_trajectory_matches_torch_sgd_at_every_step(model, method):
 def test_trajectory_has_a_row_per_step_and_starts_at_the_start():
     X, y, params = randn(10, 2, seed=1), randn(10, seed=2), start()
     for method, steps in [("batch", 3), ("stochastic", 30), ("minibatch", 9)]:
-        trajectory = solved.fit_linear_regression(X, y, params, method=method, epochs=3, batch_size=4)
+        trajectory = fit(X, y, params, method=method, epochs=3, batch_size=4)
         assert trajectory["W"].shape == (1 + steps, 1, 2) and trajectory["b"].shape == (1 + steps, 1)
         assert np.array_equal(trajectory["W"][0], params["W"])
-    assert solved.fit_logistic_regression(X, labels(10, 3), params, epochs=0)["W"].shape == (1, 1, 2)
+    assert fit(X, labels(10, 3), params, "logistic", epochs=0)["W"].shape == (1, 1, 2)
 
 
 def test_unknown_methods_and_models_are_refused():
     X, y = randn(4, 2, seed=1), randn(4, seed=2)
     with pytest.raises(ValueError, match="method"):
-        solved.fit_linear_regression(X, y, start(), method="full")
+        fit(X, y, start(), method="full")
     with pytest.raises(ValueError, match="method"):
         ref.sgd_trajectory(X, y, start(), "linear", method="full")
     with pytest.raises(ValueError, match="model"):
@@ -131,7 +131,7 @@ def test_batch_descent_on_a_convex_loss_reaches_least_squares():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(50, 2))
     y = X @ np.array([1.5, -2.0]) + 0.3 + 0.1 * rng.normal(size=50)
-    trajectory = solved.fit_linear_regression(X, y, {"W": np.zeros((1, 2)), "b": np.zeros(1)}, method="batch", lr=0.2, epochs=300)
+    trajectory = fit(X, y, {"W": np.zeros((1, 2)), "b": np.zeros(1)}, method="batch", lr=0.2, epochs=300)
     exact = np.linalg.lstsq(np.c_[X, np.ones(50)], y, rcond=None)[0]
     assert np.allclose(np.r_[trajectory["W"][-1, 0], trajectory["b"][-1]], exact, atol=1e-8)
 
@@ -144,13 +144,13 @@ def test_sgd_path_stops_in_the_local_minimum_of_a_non_convex_function():
 
 def test_loss_along_evaluates_every_row():
     X, y = randn(8, 2, seed=1), randn(8, seed=2)
-    trajectory = solved.fit_linear_regression(X, y, start(), method="stochastic", epochs=1)
-    losses = solved.loss_along(solved.linear_regression_grads, trajectory, X, y, every=4)
+    trajectory = fit(X, y, start(), method="stochastic", epochs=1)
+    losses = demos.loss_along(solved.linear_regression_grads, trajectory, X, y, every=4)
     assert losses.shape == (3,)
     assert losses[0] == pytest.approx(solved.linear_regression_grads(start(), X, y)[0])
 
 
-# --- test-cell helpers and hints -----------------------------------------------------------
+# --- test-cell adapters ---------------------------------------------------------------------
 
 def test_check_rejects_explains_a_missing_or_wrong_error():
     def accepts_anything(X, y, batch_size):
@@ -160,11 +160,19 @@ def test_check_rejects_explains_a_missing_or_wrong_error():
         raise TypeError("boom")
 
     case = [((np.zeros((2, 1)), np.zeros(3), 1), {}, "X has 2 examples and y has 3")]
-    with pytest.raises(AssertionError, match="ran without an error"):
-        ref.check_rejects(accepts_anything, case)
-    with pytest.raises(AssertionError, match="raised TypeError"):
-        ref.check_rejects(raises_type_error, case)
-    ref.check_rejects(ref.listed(solved.minibatches), case)
+    with pytest.raises(CheckFailed, match="ran without an error"):
+        cases.check_rejects(accepts_anything, case)
+    with pytest.raises(CheckFailed, match="raised TypeError"):
+        cases.check_rejects(raises_type_error, case)
+    cases.check_rejects(cases.listed(solved.minibatches), case)
+
+
+def test_check_rejects_runs_the_learners_function_under_the_watch():
+    def delegates(X, y, batch_size):
+        return list(solved.minibatches(X, y, batch_size))
+
+    with pytest.raises(CheckFailed, match="dlcourse.solved.gradient_descent.minibatches"):
+        cases.check_rejects(delegates, [((np.zeros((2, 1)), np.zeros(3), 1), {}, "sizes differ")])
 
 
 def test_stubs_are_reported_as_not_implemented():
@@ -172,48 +180,151 @@ def test_stubs_are_reported_as_not_implemented():
         raise NotImplementedError()
 
     with pytest.raises(AssertionError, match="not implemented yet"):
-        check(ref.listed(stub), ref.minibatches, [(randn(3, 1), randn(3), 2)], name="minibatches")
+        check(cases.listed(stub), ref.minibatches, [(randn(3, 1), randn(3), 2)], name="minibatches")
     with pytest.raises(AssertionError, match="not implemented yet"):
-        ref.check_rejects(stub, [((1,), {}, "whatever")], name="minibatches")
+        cases.check_rejects(stub, [((1,), {}, "whatever")], name="minibatches")
 
 
-def _failure(student, reference, cases, hints, **kwargs) -> str:
-    with pytest.raises(AssertionError) as error:
-        check(student, reference, cases, hints=hints, **kwargs)
-    return str(error.value)
+# --- hints: each fires on its mistake, and is silent on a right answer and on a dtype-only difference ---------
+
+def _message(student, reference, case_list, hints, **kwargs) -> str:
+    try:
+        check(student, reference, case_list, hints=hints, quiet=True, **kwargs)
+    except CheckFailed as error:
+        return str(error)
+    return ""
 
 
-def test_step_hints_recognise_the_classic_mistakes():
-    def no_change(params, grads, lr):
-        params = {k: v - lr * grads[k] for k, v in params.items()}
-
-    def uphill(params, grads, lr):
-        for k, g in grads.items():
-            params[k] += lr * g
-
-    hints = [ref.UNCHANGED_PARAMS, ref.step_mistake(lambda p, g, lr: p + lr * g, "UPHILL")]
-    case = [({"W": randn(2, 2, seed=1)}, {"W": randn(2, 2, seed=2)}, 0.1)]
-    assert "did not change" in _failure(ref.after_step(no_change), ref.gd_step, case, hints)
-    assert "UPHILL" in _failure(ref.after_step(uphill), ref.gd_step, case, hints)
+def _texts(hints) -> list[str]:
+    return [h.message for h in hints if isinstance(h.message, str)]
 
 
-def test_trajectory_hints_recognise_the_classic_mistakes():
-    def shallow_snapshots(X, y, params, model, **options):
-        trajectory = train(X, y, params, model, **options)
-        return {k: np.concatenate([v[:1], np.repeat(v[-1:], len(v) - 1, axis=0)]) for k, v in trajectory.items()}
+def _silent(message: str, hints) -> bool:
+    return not any(text in message for text in _texts(hints)) and "hint: the trajectory has" not in message
 
-    def once_per_epoch(X, y, params, model, **options):
-        return {k: v[::4] for k, v in train(X, y, params, model, **options).items()}
 
-    def same_seed(X, y, params, model, **options):
-        return ref.same_order_every_epoch(X, y, params, model, **options)
+BATCH_CASES = [Inputs(randn(7, 2, seed=1), randn(7, seed=2), 3, seed=4),
+               Inputs(randn(9, 3, seed=3).astype(np.float32), randn(9, seed=5).astype(np.float32), 4, seed=2)]
 
-    hints = ref.TRAJECTORY_HINTS + [ref.trajectory_mistake(ref.same_order_every_epoch, "SAME ORDER")]
-    case = [Inputs(randn(8, 2, seed=1), randn(8, seed=2), start(), "linear", method="minibatch", lr=0.1, epochs=3,
-                   batch_size=2, seed=1)]
-    assert "Record copies" in _failure(shallow_snapshots, ref.sgd_trajectory, case, hints)
-    assert "rows" in _failure(once_per_epoch, ref.sgd_trajectory, case, hints)
-    assert "SAME ORDER" in _failure(same_seed, ref.sgd_trajectory, case, hints)
+
+def _batches(change):
+    def wrong(X, y, batch_size, seed=0, shuffle=True):
+        return change(list(solved.minibatches(X, y, batch_size, seed, shuffle)), X, y, batch_size, seed)
+    return wrong
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (_batches(lambda b, X, y, B, seed: b[:-1]), "number of batches"),
+    (_batches(lambda b, X, y, B, seed: list(solved.minibatches(X, y, B, seed, shuffle=False))), "original order"),
+    (_batches(lambda b, X, y, B, seed: [(Xb, yb[::-1]) for Xb, yb in b]), "y_batch is not"),
+    (_batches(lambda b, X, y, B, seed: list(solved.minibatches(X, y, B, seed + 1))), "another order"),
+])
+def test_minibatches_hints(wrong, words):
+    assert words in _message(wrong, ref.minibatches, BATCH_CASES, mistakes.minibatches)
+
+
+def test_minibatches_hints_are_silent_on_a_right_answer_and_on_a_dtype_only_difference():
+    assert _message(cases.listed(solved.minibatches), ref.minibatches, BATCH_CASES, mistakes.minibatches) == ""
+    float64 = _batches(lambda b, X, y, B, seed: [(Xb.astype(np.float64), yb.astype(np.float64)) for Xb, yb in b])
+    message = _message(float64, ref.minibatches, BATCH_CASES[1:], mistakes.minibatches)
+    assert "dtype float64" in message and _silent(message, mistakes.minibatches)
+
+
+STEP_CASES = [({"W": randn(2, 2, seed=1), "b": randn(2, seed=3)}, {"W": randn(2, 2, seed=2)}, 0.1)]
+
+
+@pytest.mark.parametrize("update, words", [
+    (lambda p, g, lr: p, "did not change"),
+    (lambda p, g, lr: p + lr * g, "uphill"),
+    (lambda p, g, lr: p - g, "learning rate is missing"),
+])
+def test_gd_step_hints(update, words):
+    def wrong(params, grads, lr):
+        for key, grad in grads.items():
+            params[key][...] = update(params[key], grad, lr)
+
+    assert words in _message(cases.after_step(wrong), ref.gd_step, STEP_CASES, mistakes.gd_step)
+
+
+def test_gd_step_hints_are_silent_on_a_right_answer_and_on_a_dtype_only_difference():
+    assert _message(cases.after_step(solved.gd_step), ref.gd_step, STEP_CASES, mistakes.gd_step) == ""
+
+    def float64(params, grads, lr):
+        for key, grad in grads.items():
+            params[key] = params[key].astype(np.float64) - lr * grad
+
+    case = [({"W": randn(2, 2, seed=1).astype(np.float32)}, {"W": randn(2, 2, seed=2).astype(np.float32)}, 0.1)]
+    message = _message(cases.after_step(float64), ref.gd_step, case, mistakes.gd_step)
+    assert "dtype float64" in message and _silent(message, mistakes.gd_step)
+
+
+def _model_cases(model):
+    y = randn(6, seed=3) if model == "linear" else labels(6, 3)
+    return [(start(3), randn(6, 3, seed=2), y),
+            ({"W": np.array([[900.0, -900.0, 0.0]]), "b": np.zeros(1)}, randn(6, 3, seed=4), y)]
+
+
+@pytest.mark.parametrize("model, wrong, words", [
+    ("linear", mistakes._linear_broadcast, "broadcasts"),
+    ("linear", mistakes._halved(solved.linear_regression_grads), "half the right value"),
+    ("logistic", mistakes._through_sigmoid_derivative, "cancels"),
+    ("logistic", mistakes._without_mean, "N times too large"),
+    ("logistic", mistakes._log_of_probabilities, "log(0)"),
+])
+def test_regression_hints(model, wrong, words):
+    hints = getattr(mistakes, f"{model}_regression_grads")
+    reference = getattr(ref, f"{model}_regression_grads")
+    assert words in _message(wrong, reference, _model_cases(model), hints, output_names=("loss", "grads"))
+
+
+@pytest.mark.parametrize("model", ["linear", "logistic"])
+def test_regression_hints_are_silent_on_a_right_answer_and_on_a_dtype_only_difference(model):
+    hints, reference = getattr(mistakes, f"{model}_regression_grads"), getattr(ref, f"{model}_regression_grads")
+    assert _message(MODELS[model], reference, _model_cases(model), hints, output_names=("loss", "grads")) == ""
+
+    def float64(params, X, y):
+        return MODELS[model]({k: v.astype(np.float64) for k, v in params.items()}, X.astype(np.float64),
+                             y.astype(np.float64))
+
+    params, X, y = _model_cases(model)[0]
+    case = [({k: v.astype(np.float32) for k, v in params.items()}, X.astype(np.float32), y.astype(np.float32))]
+    message = _message(float64, reference, case, hints, output_names=("loss", "grads"))
+    assert "dtype float64" in message and _silent(message, hints)
+
+
+LOOP_CASE = [Inputs(randn(8, 2, seed=1), randn(8, seed=2), start(), "linear", method="minibatch", lr=0.1, epochs=3,
+                    batch_size=3, seed=1)]
+
+
+def _shallow_snapshots(X, y, params, model, **options):
+    trajectory = train(X, y, params, model, **options)
+    return {k: np.concatenate([v[:1], np.repeat(v[-1:], len(v) - 1, axis=0)]) for k, v in trajectory.items()}
+
+
+@pytest.mark.parametrize("wrong, words, case", [
+    (_shallow_snapshots, "Record copies", LOOP_CASE),
+    (lambda X, y, p, model, **o: {k: v[::3] for k, v in train(X, y, p, model, **o).items()}, "the trajectory has",
+     LOOP_CASE),
+    (mistakes._same_order_every_epoch, "same order", LOOP_CASE),
+    (mistakes._batch_uses_batch_size, "all N examples",
+     [Inputs(randn(8, 2, seed=1), randn(8, seed=2), start(), "linear", method="batch", lr=0.1, epochs=2, batch_size=3)]),
+])
+def test_training_loop_hints(wrong, words, case):
+    assert words in _message(wrong, ref.sgd_trajectory, case, mistakes.gradient_descent)
+
+
+def test_training_loop_hints_are_silent_on_a_right_answer_and_on_a_dtype_only_difference():
+    assert _message(train, ref.sgd_trajectory, LOOP_CASE, mistakes.gradient_descent) == ""
+
+    def float64(X, y, params, model, **options):
+        return train(X.astype(np.float64), y.astype(np.float64), {k: v.astype(np.float64) for k, v in params.items()},
+                     model, **options)
+
+    X, y, params, model = LOOP_CASE[0].args
+    case = [Inputs(X.astype(np.float32), y.astype(np.float32), {k: v.astype(np.float32) for k, v in params.items()},
+                   model, **LOOP_CASE[0].kwargs)]
+    message = _message(float64, ref.sgd_trajectory, case, mistakes.gradient_descent)
+    assert "dtype float64" in message and _silent(message, mistakes.gradient_descent)
 
 
 # --- plots ----------------------------------------------------------------------------------

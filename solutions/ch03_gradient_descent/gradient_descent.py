@@ -11,7 +11,8 @@
 #    show that `torch.optim.SGD`, fed the same batches, takes exactly the same steps;
 # 5. explain what each variant costs per step, how noisy it is and how it converges — and why a learning
 #    rate can be too small, right, or make training diverge;
-# 6. say why gradient descent finds the **global** minimum only on convex problems.
+# 6. say when gradient descent is guaranteed to find a **global** minimum (convex, smooth, a minimum that
+#    exists, a small enough step) and why a neural network comes with no such guarantee.
 #
 # **How this notebook works.** Each exercise is a NumPy function with a stub
 # (`raise NotImplementedError()`). Replace the stub with your code, run the cell, then run the test
@@ -30,14 +31,15 @@ import torch.nn.functional as F
 from torch.utils.data import BatchSampler, DataLoader, TensorDataset
 
 from dlcourse import data, plots
+from dlcourse.cases import gradient_descent as cases
 from dlcourse.checking import Inputs, check, check_seeded, randn
+from dlcourse.demos import gradient_descent as demos
 from dlcourse.device import describe, to_numpy, to_tensor
 from dlcourse.exercises import use_yours
-from dlcourse.hints import Hint, mistake
+from dlcourse.mistakes import gradient_descent as mistakes
 from dlcourse.plots import gradient_descent as gd_plots
 from dlcourse.reference import gradient_descent as ref
-from dlcourse.solved import gradient_descent as solved
-from dlcourse.solved.networks import init_params, mlp_forward, sigmoid
+from dlcourse.solved.networks import init_params, mlp_forward, sigmoid  # chapter 1's solved blocks
 
 torch.manual_seed(0)
 # This chapter's tensors are tiny (tens of numbers): handing them to several CPU threads costs more
@@ -92,17 +94,30 @@ print(describe())
 #
 # Write a function that gives the mini-batches of one epoch, as pairs `(X_batch, y_batch)`:
 #
-# * `X` has one example per row (shape `(N, ...)`), `y` the matching targets (shape `(N,)` or `(N, ...)`).
+# * `X` has one example per row (shape `(N, ...)`), `y` the matching targets (shape `(N,)` or `(N, ...)`);
+#   the batches keep their dtypes (float32 stays float32, integer labels stay integers).
 # * If `shuffle` is true, visit the examples in the order `order = np.random.default_rng(seed).permutation(N)`
 #   — exactly this call, so that your batches can be compared with the reference; otherwise in the order
 #   `0, 1, ..., N-1`.
 # * The batches are `order[0:B]`, `order[B:2B]`, ...; **keep the last, smaller batch**.
 # * Index `X` and `y` with the **same** rows, and do not change `X` or `y`.
 # * Check the inputs first and raise a `ValueError` with a clear message when `X` and `y` hold different
-#   numbers of examples, or when `batch_size` is not a positive integer (`int` or `np.integer`, at least 1).
+#   numbers of examples, or when `batch_size` is not a positive integer (`int` or `np.integer`, at least 1:
+#   `2.5` and `True` are not).
 #
 # Return a list of the pairs, or `yield` them one by one (a *generator*, what PyTorch's `DataLoader` is);
 # the tests accept both. (With a generator, the checks run when the first batch is asked for.)
+#
+# <details><summary>Hint 1</summary>
+#
+# The starts of the batches are 0, B, 2B, ...: Python's `range` can count in steps of B, and slicing past the
+# end of an array simply stops at its end, which gives the last, smaller batch for free.
+# </details>
+#
+# <details><summary>Hint 2</summary>
+#
+# Slice the *order* (an array of row numbers), then index `X` and `y` with that same slice of row numbers.
+# </details>
 
 # %% id="ch03_minibatches" nbgrader={"solution": true}
 def minibatches(X, y, batch_size, seed=0, shuffle=True):
@@ -122,47 +137,35 @@ def minibatches(X, y, batch_size, seed=0, shuffle=True):
 
 # %% id="ch03_minibatches_test" nbgrader={"grade": true, "locked": true, "points": 3}
 # The reference: DataLoader(TensorDataset(X, y), sampler=BatchSampler(order, batch_size, drop_last=False)).
-batches_hints = [
-    Hint("the number of batches is wrong: an epoch has ceil(N / batch_size) batches, the last one smaller "
-         "when batch_size does not divide N. `range(0, N, batch_size)` gives the start of every batch.",
-         lambda m: m.path == "output"),
-    mistake(lambda X, y, batch_size, seed=0, shuffle=True: X[:batch_size],
-            "the first batch holds the first rows of X: shuffle first, with order = np.random.default_rng(seed).permutation(N).",
-            output="output[0][0]"),
-    Hint("X_batch is right but y_batch is not: index X and y with the same rows of the same order.",
-         lambda m: m.path.startswith("output[") and m.path.endswith("][1]")),
-    Hint("the examples come in another order than the reference's: shuffle exactly with "
-         "`order = np.random.default_rng(seed).permutation(N)` (not np.random.shuffle or the global np.random), "
-         "then take order[0:B], order[B:2B], ...", lambda m: m.path.endswith("][0]")),
-]
-my_batches = ref.listed(minibatches)  # your batches as a list, so check() can compare them
+my_batches = cases.listed(minibatches)  # your batches as a list, so check() can compare them
 X_small, y_small = np.arange(10.0).reshape(5, 2), np.arange(5)
 check(my_batches, ref.minibatches, [
     Inputs(X_small, y_small, 2, shuffle=False),      # rows (0, 1), (2, 3), (4): the last batch is smaller
     Inputs(X_small, y_small, 2, seed=0),             # the same, shuffled
     Inputs(randn(13, 3, seed=1), randn(13, seed=2), 4, seed=3),
-    Inputs(randn(12, 2, seed=4), randn(12, seed=5), 3, seed=7),
-], hints=batches_hints)
+    Inputs(randn(7, 3, seed=10), np.arange(7) % 3, 10, seed=1),                   # batch larger than N, integer labels
+    Inputs(randn(11, 2, 3, seed=17), randn(11, seed=18), np.int64(4), seed=9),    # 3-D X, a NumPy integer size
+    Inputs(randn(9, 3, seed=19).astype(np.float32), randn(9, seed=20).astype(np.float32), 4, seed=11),  # float32 kept
+], hints=mistakes.minibatches)
 check_seeded(my_batches, randn(20, 2, seed=6), randn(20, seed=7), 6)
-ref.check_rejects(my_batches, [
+cases.check_rejects(my_batches, [
     ((randn(5, 2, seed=8), randn(4, seed=9), 2), {}, "X has 5 examples and y has 4"),
     ((X_small, y_small, 0), {}, "batch_size is 0"),
+    ((X_small, y_small, 2.5), {}, "batch_size is not an integer"),
 ])
 ### BEGIN HIDDEN TESTS
 check(my_batches, ref.minibatches, [
-    Inputs(randn(7, 3, seed=10), np.arange(7) % 3, 10, seed=1),                         # batch larger than N, int labels
+    Inputs(randn(12, 2, seed=4), randn(12, seed=5), 3, seed=7),
     Inputs(randn(8, 2, seed=11), randn(8, 1, seed=12), 8, seed=2),                      # one full batch, 2-D targets
-    Inputs(randn(5, 2, seed=13), randn(5, seed=14), 1, seed=5),                         # stochastic: batches of one
+    Inputs(randn(5, 2, seed=13), randn(5, seed=14), 1, seed=5),                         # batches of one
     Inputs(randn(1, 4, seed=15), randn(1, seed=16), 3),                                 # one example
-    Inputs(randn(11, 2, 3, seed=17), randn(11, seed=18), np.int64(4), seed=9),          # 3-D X, NumPy integer size
-    Inputs(randn(9, 3, seed=19).astype(np.float32), randn(9, seed=20).astype(np.float32), 4, seed=11),
     Inputs(randn(6, 2, seed=21), randn(6, seed=22), 4, seed=3, shuffle=False),
-], hints=batches_hints)
+    Inputs(randn(10, 4, seed=26).astype(np.float32), np.arange(10), 3, seed=12),
+], hints=mistakes.minibatches)
 check_seeded(my_batches, randn(30, 3, seed=23), np.arange(30), 7, shuffle=True)
-ref.check_rejects(my_batches, [
+cases.check_rejects(my_batches, [
     ((randn(3, 2, seed=24), randn(6, seed=25), 2), {}, "X has 3 examples and y has 6"),
     ((X_small, y_small, -2), {}, "batch_size is negative"),
-    ((X_small, y_small, 2.5), {}, "batch_size is not an integer"),
 ])
 ### END HIDDEN TESTS
 
@@ -174,8 +177,8 @@ ref.check_rejects(my_batches, [
 # shuffle=True)` shuffles with PyTorch's own random generator; to get *our* order we hand it a
 # `BatchSampler` over our permutation. Both sides print the same batches:
 
-# %% id="pytorch-batches-code"
-my_minibatches = use_yours(minibatches, solved.minibatches)
+# %% id="pytorch-batches-code" tags=["demo"]
+my_minibatches = use_yours(minibatches, "gradient_descent.minibatches")
 X_demo, y_demo = np.arange(14.0).reshape(7, 2), np.arange(7)
 for X_batch, y_batch in my_minibatches(X_demo, y_demo, 3, seed=0):
     print("NumPy  :", y_batch, X_batch[:, 0])
@@ -194,9 +197,22 @@ for X_batch, y_batch in loader:
 #
 # $$ p \leftarrow p - \eta\, \frac{\partial L}{\partial p}. $$
 #
-# Change the arrays of `params` **in place** (`-=`), as `torch.optim.SGD.step()` changes its tensors in place,
+# Change the arrays of `params` **in place**, as `torch.optim.SGD.step()` changes its tensors in place,
 # and return nothing. A parameter missing from `grads` stays as it is (PyTorch skips a parameter whose
-# `.grad` is `None`: that is how layers are *frozen*). Do not change `grads`.
+# `.grad` is `None`: that is how layers are *frozen*; the tests freeze one). Do not change `grads`.
+# Float32 parameters stay float32.
+#
+# <details><summary>Hint 1</summary>
+#
+# "In place" means the caller's arrays themselves change: the dict you were given must hold the new values
+# when your function returns, in the very same array objects.
+# </details>
+#
+# <details><summary>Hint 2</summary>
+#
+# Loop over the gradients you were given, not over the parameters (a frozen parameter has no gradient), and
+# use an augmented assignment on the dict's entry: it writes into the existing array.
+# </details>
 
 # %% id="ch03_gd_step" nbgrader={"solution": true}
 def gd_step(params, grads, lr):
@@ -208,25 +224,21 @@ def gd_step(params, grads, lr):
 
 
 # %% id="ch03_gd_step_test" nbgrader={"grade": true, "locked": true, "points": 1}
-# ref.after_step(gd_step) runs your gd_step on a copy of params and returns that copy.
-step_hints = [
-    ref.UNCHANGED_PARAMS,
-    ref.step_mistake(lambda p, g, lr: p + lr * g, "you stepped uphill: subtract the gradient, p -= lr * g."),
-    ref.step_mistake(lambda p, g, lr: p - g, "the learning rate is missing: p -= lr * g."),
-]
-check(ref.after_step(gd_step), ref.gd_step, [
+# cases.after_step(gd_step) runs your gd_step on a copy of params and returns that copy.
+check(cases.after_step(gd_step), ref.gd_step, [
     (dict(w=np.array([1.0, 2.0]), b=np.array([0.5])), dict(w=np.array([0.5, -1.0]), b=np.array([1.0])), 0.1),
     ({"W": randn(3, 4, seed=30), "b": randn(3, seed=31)}, {"W": randn(3, 4, seed=32), "b": randn(3, seed=33)}, 0.01),
-], name="gd_step", hints=step_hints)
-### BEGIN HIDDEN TESTS
-check(ref.after_step(gd_step), ref.gd_step, [
     ({"W": randn(2, 3, seed=34), "b": randn(2, seed=35)}, {"W": randn(2, 3, seed=36)}, 0.5),     # b is frozen
+    ({"W": randn(3, 2, seed=49).astype(np.float32)}, {"W": randn(3, 2, seed=50).astype(np.float32)}, 0.1),  # float32
+], name="gd_step", hints=mistakes.gd_step)
+### BEGIN HIDDEN TESTS
+check(cases.after_step(gd_step), ref.gd_step, [
     ({"W1": randn(4, 3, seed=37), "b1": randn(4, seed=38), "W2": randn(1, 4, seed=39), "b2": randn(1, seed=40)},
      {"W1": randn(4, 3, seed=41), "b1": randn(4, seed=42), "W2": randn(1, 4, seed=43), "b2": randn(1, seed=44)}, 3.0),
     ({"K": randn(2, 3, 3, seed=45)}, {"K": randn(2, 3, 3, seed=46, scale=1e3)}, 1e-4),         # 3-D, large gradient
     ({"W": randn(2, 2, seed=47)}, {"W": randn(2, 2, seed=48)}, 0.0),                           # lr 0: nothing moves
-    ({"W": randn(3, 2, seed=49).astype(np.float32)}, {"W": randn(3, 2, seed=50).astype(np.float32)}, 0.1),
-], name="gd_step", hints=step_hints)
+    ({"W": randn(4, 2, seed=51), "b": randn(4, seed=52)}, {"b": randn(4, seed=53)}, 0.2),        # W frozen
+], name="gd_step", hints=mistakes.gd_step)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="pytorch-step"
@@ -236,8 +248,8 @@ check(ref.after_step(gd_step), ref.gd_step, [
 # `optimizer.step()` does exactly your update, in place. (`optimizer.zero_grad()` clears the `.grad`s
 # before the next backward pass, because PyTorch *adds* new gradients to old ones.)
 
-# %% id="pytorch-step-code"
-my_gd_step = use_yours(gd_step, solved.gd_step)
+# %% id="pytorch-step-code" tags=["demo"]
+my_gd_step = use_yours(gd_step, "gradient_descent.gd_step")
 params = {"W": np.array([[1.0, -2.0]]), "b": np.array([0.5])}
 grads = {"W": np.array([[0.3, 0.1]]), "b": np.array([-1.0])}
 W_t, b_t = to_tensor(params["W"].copy(), requires_grad=True), to_tensor(params["b"].copy(), requires_grad=True)
@@ -273,7 +285,7 @@ print("PyTorch W, b:", to_numpy(W_t), to_numpy(b_t))
 # $\partial L / \partial \mathbf w = \frac1N (\sigma(\mathbf z) - \mathbf y)^\top X$ and
 # $\partial L / \partial b = \frac1N \sum_i (\sigma(z_i) - y_i)$ — the same shape as for linear regression,
 # with $\sigma(z) - y$ in place of $2(z - y)$. The MSE of linear regression is a convex function of
-# $(\mathbf w, b)$, and so is this cross-entropy: a fact we will need in section 6.
+# $(\mathbf w, b)$, and so is this cross-entropy: a fact we will need in section 7.
 #
 # Mind the shapes: `X @ W.T + b` has shape `(N, 1)`, and `(N, 1) - (N,)` *broadcasts* to an `(N, N)` matrix
 # of every prediction minus every target — no error, just wrong numbers. Take column 0 first.
@@ -283,7 +295,8 @@ print("PyTorch W, b:", to_numpy(W_t), to_numpy(b_t))
 #
 # Return `(loss, grads)`: the mean squared error (a float) of the linear model `params = {"W": (1, d),
 # "b": (1,)}` on `X` (N, d) and `y` (N,), and its gradients `{"W": (1, d), "b": (1,)}`, vectorised (no loop
-# over examples).
+# over examples). **Dtype rule:** float32 inputs give float32 gradients (the tests try float32 too): don't
+# create float64 arrays along the way.
 
 # %% id="ch03_linear_regression_grads" nbgrader={"solution": true}
 def linear_regression_grads(params, X, y):
@@ -298,28 +311,21 @@ def linear_regression_grads(params, X, y):
 
 
 # %% id="ch03_linear_regression_grads_test" nbgrader={"grade": true, "locked": true, "points": 2}
-linear_hints = [
-    mistake(lambda params, X, y: np.mean((X @ params["W"].T + params["b"] - y) ** 2),
-            "X @ W.T + b has shape (N, 1) and y (N,): their difference broadcasts to (N, N). Take [:, 0] first.",
-            output="loss"),
-    mistake(lambda params, X, y: 0.5 * ref.linear_regression_grads(params, X, y)[1]["W"],
-            "dW is half the right value: the derivative of r**2 is 2 r, so dW = (2 / N) * r @ X.", output="grads['W']"),
-    mistake(lambda params, X, y: 0.5 * ref.linear_regression_grads(params, X, y)[1]["b"],
-            "db is half the right value: the derivative of r**2 is 2 r, so db = (2 / N) * sum(r).", output="grads['b']"),
-]
 check(linear_regression_grads, ref.linear_regression_grads, [
     # by hand: z = [1, 2], residuals [0, -1], loss 0.5, dW = (2/2) * (0*1 + (-1)*2) = -2, db = -1
     ({"W": np.array([[1.0]]), "b": np.array([0.0])}, np.array([[1.0], [2.0]]), np.array([1.0, 3.0])),
     ({"W": randn(1, 3, seed=51), "b": randn(1, seed=52)}, randn(8, 3, seed=53), randn(8, seed=54)),
-], output_names=("loss", "grads"), hints=linear_hints)
+    ({"W": randn(1, 3, seed=67).astype(np.float32), "b": randn(1, seed=68).astype(np.float32)},
+     randn(9, 3, seed=69).astype(np.float32), randn(9, seed=70).astype(np.float32)),          # float32 in, float32 out
+], output_names=("loss", "grads"), hints=mistakes.linear_regression_grads)
 ### BEGIN HIDDEN TESTS
 check(linear_regression_grads, ref.linear_regression_grads, [
     ({"W": randn(1, 5, seed=55), "b": randn(1, seed=56)}, randn(1, 5, seed=57), randn(1, seed=58)),      # one example
     ({"W": randn(1, 1, seed=59), "b": randn(1, seed=60)}, randn(40, 1, seed=61, scale=100.0), randn(40, seed=62)),
     ({"W": randn(1, 20, seed=63), "b": randn(1, seed=64)}, randn(6, 20, seed=65), randn(6, seed=66, scale=1e3)),
-    ({"W": randn(1, 3, seed=67).astype(np.float32), "b": randn(1, seed=68).astype(np.float32)},
-     randn(9, 3, seed=69).astype(np.float32), randn(9, seed=70).astype(np.float32)),
-], output_names=("loss", "grads"), hints=linear_hints)
+    ({"W": randn(1, 4, seed=71).astype(np.float32), "b": randn(1, seed=72).astype(np.float32)},
+     randn(5, 4, seed=73).astype(np.float32), randn(5, seed=74).astype(np.float32)),
+], output_names=("loss", "grads"), hints=mistakes.linear_regression_grads)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="ex-logistic"
@@ -327,8 +333,9 @@ check(linear_regression_grads, ref.linear_regression_grads, [
 #
 # Return `(loss, grads)` for logistic regression: the mean binary cross-entropy of the logits
 # `z = (X @ W.T + b)[:, 0]` against the 0/1 targets `y` (floats), with the stable formula above, and its
-# gradients `{"W": (1, d), "b": (1,)}`. `sigmoid` (chapter 1's stable version) is imported. The tests use
-# logits of ±1000, where $\log(\sigma(z))$ computed naively gives $\log 0 = -\infty$ and `np.exp(-z)` overflows.
+# gradients `{"W": (1, d), "b": (1,)}`. `sigmoid` (chapter 1's stable version) is imported and you may
+# use it. The tests use logits of ±1000, where $\log(\sigma(z))$ computed naively gives $\log 0 = -\infty$
+# and `np.exp(-z)` overflows. Float32 inputs give float32 results.
 
 # %% id="ch03_logistic_regression_grads" nbgrader={"solution": true}
 def logistic_regression_grads(params, X, y):
@@ -343,35 +350,27 @@ def logistic_regression_grads(params, X, y):
 
 
 # %% id="ch03_logistic_regression_grads_test" nbgrader={"grade": true, "locked": true, "points": 2}
-def through_sigmoid_derivative(params, X, y):
-    """A classic mistake: the MSE-style chain rule, (p - y) * p * (1 - p), instead of the cross-entropy's p - y."""
-    p = sigmoid((X @ params["W"].T + params["b"])[:, 0])
-    return ((p - y) * p * (1 - p) @ X)[None, :] / len(y)
-
-
-logistic_hints = [
-    mistake(through_sigmoid_derivative, "with the cross-entropy, sigma'(z) cancels in the chain rule: "
-            "dL/dz = (sigmoid(z) - y) / N, with no extra factor sigmoid(z) * (1 - sigmoid(z)).", output="grads['W']"),
-]
 X_lr = randn(10, 3, seed=71)
 y_lr = (randn(10, seed=72) > 0).astype(np.float64)
 check(logistic_regression_grads, ref.logistic_regression_grads, [
     # by hand: z = 0 everywhere, so p = 0.5, the loss is log 2 and dL/dz = (0.5 - y) / N
     ({"W": np.zeros((1, 2)), "b": np.zeros(1)}, np.array([[1.0, 2.0], [3.0, -1.0]]), np.array([1.0, 0.0])),
     ({"W": randn(1, 3, seed=73), "b": randn(1, seed=74)}, X_lr, y_lr),
-    ({"W": randn(1, 3, seed=75, scale=300.0), "b": np.array([5.0])}, X_lr, y_lr),      # logits in the hundreds
-], output_names=("loss", "grads"), hints=logistic_hints)
+    ({"W": np.array([[1000.0, -1000.0]]), "b": np.zeros(1)}, np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]),
+     np.array([0.0, 1.0, 1.0])),                                        # logits +-1000 and 0: confidently wrong
+    ({"W": randn(1, 3, seed=86).astype(np.float32), "b": randn(1, seed=87).astype(np.float32)},
+     X_lr.astype(np.float32), y_lr.astype(np.float32)),                 # float32 in, float32 out
+], output_names=("loss", "grads"), hints=mistakes.logistic_regression_grads, allow=("dlcourse.solved.networks.sigmoid",))
 ### BEGIN HIDDEN TESTS
 check(logistic_regression_grads, ref.logistic_regression_grads, [
-    ({"W": np.array([[1000.0, -1000.0]]), "b": np.zeros(1)}, np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]),
-     np.array([0.0, 1.0, 1.0])),                                                           # logits +-1000, 0: confidently wrong
+    ({"W": randn(1, 3, seed=75, scale=300.0), "b": np.array([5.0])}, X_lr, y_lr),      # logits in the hundreds
     ({"W": randn(1, 4, seed=76), "b": randn(1, seed=77)}, randn(1, 4, seed=78), np.array([1.0])),   # one example
     ({"W": randn(1, 2, seed=79), "b": randn(1, seed=80)}, randn(25, 2, seed=81), np.ones(25)),     # one class only
     ({"W": randn(1, 6, seed=82), "b": randn(1, seed=83)}, randn(12, 6, seed=84, scale=1e3),
      (randn(12, seed=85) > 0).astype(np.float64)),
-    ({"W": randn(1, 3, seed=86).astype(np.float32), "b": randn(1, seed=87).astype(np.float32)},
-     X_lr.astype(np.float32), y_lr.astype(np.float32)),
-], output_names=("loss", "grads"), hints=logistic_hints)
+    ({"W": randn(1, 5, seed=88).astype(np.float32), "b": randn(1, seed=89).astype(np.float32)},
+     randn(7, 5, seed=90).astype(np.float32), (randn(7, seed=91) > 0).astype(np.float32)),
+], output_names=("loss", "grads"), hints=mistakes.logistic_regression_grads, allow=("dlcourse.solved.networks.sigmoid",))
 ### END HIDDEN TESTS
 
 # %% [markdown] id="loop-theory"
@@ -395,19 +394,33 @@ check(logistic_regression_grads, ref.logistic_regression_grads, [
 # %% [markdown] id="ex-loop"
 # ### Exercise 5 — `gradient_descent` (4 points)
 #
-# Train a **copy** of `params` (the caller's dict must not change: copy every array, `{k: v.copy() for k, v
-# in params.items()}`) with the loop above, using your `minibatches` and `gd_step`:
+# Train a **copy** of `params` (the caller's dict and its arrays must not change) with the loop above, using
+# your `minibatches` and `gd_step`:
 #
 # * the batch size is `len(X)` for `method="batch"`, `1` for `"stochastic"`, `batch_size` for `"minibatch"`;
 #   any other `method` raises a `ValueError`;
 # * epoch `e` (counting from 0) uses `minibatches(X, y, size, seed=seed + e)`;
 # * return the trajectory as a dict `{name: array}` where `array[0]` is the starting value of that
 #   parameter and `array[t]` its value after step `t`, so each array has shape `(1 + steps, *param.shape)`
-#   — `np.stack` a list of snapshots. Record **copies**: `gd_step` keeps changing the arrays in place.
+#   and the parameters' dtype (float32 stays float32). `gd_step` keeps changing the arrays in place, so what
+#   you record must not change with them.
 #
 # The test feeds your loop the course's solved `linear_regression_grads` / `logistic_regression_grads`, so a
 # mistake in exercise 3 or 4 does not count twice, and compares the whole trajectory with `torch.optim.SGD`
 # started from the same parameters and fed the same batches in the same order.
+#
+# <details><summary>Hint 1</summary>
+#
+# A dict of arrays is copied only one level deep by `dict(...)` or `.copy()`: the new dict holds the same
+# arrays. Copy each array (a dict comprehension does it in one line), both for the training copy and for every
+# snapshot you record.
+# </details>
+#
+# <details><summary>Hint 2</summary>
+#
+# Keep a list of snapshots (the start first, then one after every step); at the end, for each parameter name,
+# stack that parameter's snapshots along a new first axis.
+# </details>
 
 # %% id="ch03_gradient_descent" nbgrader={"solution": true}
 def gradient_descent(loss_and_grads, X, y, params, *, method="minibatch", lr=0.1, epochs=1, batch_size=32, seed=0):
@@ -428,18 +441,7 @@ def gradient_descent(loss_and_grads, X, y, params, *, method="minibatch", lr=0.1
 
 
 # %% id="ch03_gradient_descent_test" nbgrader={"grade": true, "locked": true, "points": 4}
-MODELS = {"linear": solved.linear_regression_grads, "logistic": solved.logistic_regression_grads}
-
-
-def train(X, y, params, model, **options):
-    """Your gradient_descent on the linear or the logistic model (with the course's gradients)."""
-    return gradient_descent(MODELS[model], X, y, params, **options)
-
-
-loop_hints = ref.TRAJECTORY_HINTS + [
-    ref.trajectory_mistake(ref.same_order_every_epoch,
-                           "every epoch visits the batches in the same order: epoch e must use seed=seed + e."),
-]
+train = cases.trainer(gradient_descent)   # train(X, y, params, "linear" or "logistic", **options): your loop
 X_reg, y_reg = randn(5, 2, seed=90), randn(5, seed=91)
 start = {"W": np.array([[0.5, -0.5]]), "b": np.array([0.0])}
 X_cls, y_cls = randn(9, 2, seed=92), (randn(9, seed=93) > 0).astype(np.float64)
@@ -448,8 +450,12 @@ check(train, ref.sgd_trajectory, [
     Inputs(X_reg, y_reg, start, "linear", method="stochastic", lr=0.1, epochs=2),     # 2 x 5 steps
     Inputs(X_reg, y_reg, start, "linear", method="minibatch", lr=0.1, epochs=3, batch_size=2),   # 3 x 3 steps
     Inputs(X_cls, y_cls, start, "logistic", method="minibatch", lr=0.5, epochs=2, batch_size=4, seed=1),
-], name="gradient_descent", hints=loop_hints)
-ref.check_rejects(train, [((X_reg, y_reg, start, "linear"), {"method": "full"}, "method is 'full'")], name="gradient_descent")
+    Inputs(X_reg, y_reg, start, "linear", method="batch", lr=0.1, epochs=2, batch_size=2),       # batch ignores batch_size
+    Inputs(X_reg.astype(np.float32), y_reg.astype(np.float32), {k: v.astype(np.float32) for k, v in start.items()},
+           "linear", method="minibatch", lr=0.1, epochs=2, batch_size=3),                        # float32 kept
+], name="gradient_descent", hints=mistakes.gradient_descent, allow=cases.MODEL_BLOCKS)
+cases.check_rejects(train, [((X_reg, y_reg, start, "linear"), {"method": "full"}, "method is 'full'")],
+                    name="gradient_descent", allow=cases.MODEL_BLOCKS)
 ### BEGIN HIDDEN TESTS
 check(train, ref.sgd_trajectory, [
     Inputs(randn(23, 4, seed=94), randn(23, seed=95), {"W": randn(1, 4, seed=96), "b": randn(1, seed=97)}, "linear",
@@ -459,10 +465,10 @@ check(train, ref.sgd_trajectory, [
     Inputs(X_reg, y_reg, start, "linear", method="minibatch", lr=0.1, epochs=2, batch_size=50),   # batch > N
     Inputs(randn(6, 1, seed=98), randn(6, seed=99), {"W": np.zeros((1, 1)), "b": np.zeros(1)}, "linear",
            method="stochastic", lr=0.3, epochs=3, seed=5),
-    Inputs(X_reg, y_reg, start, "linear", method="batch", lr=0.1, epochs=2, batch_size=2),       # batch ignores batch_size
     Inputs(X_reg, y_reg, start, "linear", method="batch", lr=0.1, epochs=0),                     # no steps at all
-], name="gradient_descent", hints=loop_hints)
-ref.check_rejects(train, [((X_reg, y_reg, start, "linear"), {"method": "Batch"}, "method is 'Batch'")], name="gradient_descent")
+], name="gradient_descent", hints=mistakes.gradient_descent, allow=cases.MODEL_BLOCKS)
+cases.check_rejects(train, [((X_reg, y_reg, start, "linear"), {"method": "Batch"}, "method is 'Batch'")],
+                    name="gradient_descent", allow=cases.MODEL_BLOCKS)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="pytorch-loop"
@@ -474,10 +480,10 @@ ref.check_rejects(train, [((X_reg, y_reg, start, "linear"), {"method": "Batch"},
 # (`ref.sgd_trajectory` is this loop, also for logistic regression with
 # `F.binary_cross_entropy_with_logits`; the test above used it.)
 
-# %% id="pytorch-loop-code"
-my_gradient_descent = use_yours(gradient_descent, solved.gradient_descent)
-my_linear_grads = use_yours(linear_regression_grads, solved.linear_regression_grads)
-my_logistic_grads = use_yours(logistic_regression_grads, solved.logistic_regression_grads)
+# %% id="pytorch-loop-code" tags=["demo"]
+my_gradient_descent = use_yours(gradient_descent, "gradient_descent.gradient_descent")
+my_linear_grads = use_yours(linear_regression_grads, "gradient_descent.linear_regression_grads")
+my_logistic_grads = use_yours(logistic_regression_grads, "gradient_descent.logistic_regression_grads")
 
 # One feature plus a bias: two parameters (w, b), so that we can draw the loss as a landscape later.
 rng = np.random.default_rng(0)
@@ -533,7 +539,7 @@ print(f"largest parameter difference between the NumPy and the PyTorch trajector
 # that is, after the same amount of arithmetic (every example's gradient computed once per epoch). The right
 # plot shows the first 60 *steps*: what each variant does with one update.
 
-# %% id="variants-code"
+# %% id="variants-code" tags=["demo"]
 epochs_demo, lr_demo = 20, 0.05
 steps_per_epoch = {"batch": 1, "minibatch": int(np.ceil(len(X_line) / 16)), "stochastic": len(X_line)}
 trajectories, per_epoch = {}, {}
@@ -543,12 +549,12 @@ for method, steps in steps_per_epoch.items():
     trajectories[method] = my_gradient_descent(my_linear_grads, X_line, y_line, start, method=method,
                                                lr=lr_demo, epochs=epochs_demo, batch_size=16)
     seconds = (time.perf_counter() - began) / epochs_demo
-    per_epoch[method] = solved.loss_along(solved.linear_regression_grads, trajectories[method], X_line, y_line, every=steps)
+    per_epoch[method] = demos.loss_along(my_linear_grads, trajectories[method], X_line, y_line, every=steps)
     print(f"{method:10s} {steps:11d} {seconds:13.4f} {1e6 * seconds / steps:8.1f}  {per_epoch[method][-1]:.4f}")
 # 60 steps of each: batch descent needs 60 epochs for that
 first_steps = {method: {k: v[:61] for k, v in run.items()} for method, run in trajectories.items()}
 first_steps["batch"] = my_gradient_descent(my_linear_grads, X_line, y_line, start, method="batch", lr=lr_demo, epochs=60)
-per_step = {method: solved.loss_along(solved.linear_regression_grads, run, X_line, y_line) for method, run in first_steps.items()}
+per_step = {method: demos.loss_along(my_linear_grads, run, X_line, y_line) for method, run in first_steps.items()}
 best = np.linalg.lstsq(np.c_[X_line, np.ones(len(X_line))], y_line, rcond=None)[0]
 best_loss = np.mean((X_line[:, 0] * best[0] + best[1] - y_line) ** 2)
 print(f"the minimum (least squares): w = {best[0]:.4f}, b = {best[1]:.4f}, loss {best_loss:.4f}")
@@ -595,7 +601,7 @@ plt.show()
 # Neural networks are not quadratic, but the picture holds near a minimum, which is why a learning rate that
 # is too large shows up as a loss that explodes to `inf`/`nan`.
 
-# %% id="lr-code"
+# %% id="lr-code" tags=["demo"]
 X_tilde = np.c_[X_line, np.ones(len(X_line))]
 eigenvalues = np.linalg.eigvalsh(2.0 / len(X_line) * X_tilde.T @ X_tilde)
 lr_limit = 2.0 / eigenvalues.max()
@@ -605,7 +611,7 @@ lr_runs, lr_losses = {}, {}
 for name, lr in learning_rates.items():
     label = f"{name}: lr = {lr:.3f}"
     lr_runs[label] = my_gradient_descent(my_linear_grads, X_line, y_line, start, method="batch", lr=lr, epochs=30)
-    lr_losses[label] = solved.loss_along(solved.linear_regression_grads, lr_runs[label], X_line, y_line)
+    lr_losses[label] = demos.loss_along(my_linear_grads, lr_runs[label], X_line, y_line)
     torch_path = ref.sgd_path(lambda p: F.mse_loss(to_tensor(X_line[:, 0]) * p[0] + p[1], to_tensor(y_line)),
                               [start["W"][0, 0], start["b"][0]], lr, 30)
     print(f"{label:25s} loss after 30 steps: NumPy {lr_losses[label][-1]:10.4g}, "
@@ -634,9 +640,11 @@ plt.show()
 # The same contour lines, now with 30 steps of each variant at $\eta = 0.05$. Batch descent walks smoothly
 # down the valley (it would need many more steps to reach the star); mini-batch and stochastic steps wander,
 # because each follows the gradient of a few examples or of one — which is not the gradient of the whole loss.
-# Thirty batch steps used 6000 example gradients, thirty mini-batch steps 480, thirty stochastic steps 30.
+# Thirty batch steps used 6000 example gradients, thirty stochastic steps 30, and thirty mini-batch steps 464:
+# an epoch of 200 examples in batches of 16 is 13 steps (twelve of 16 and a last one of 8), so 30 steps are two
+# whole epochs (400 examples) and 4 more batches of 16.
 
-# %% id="paths-code"
+# %% id="paths-code" tags=["demo"]
 variant_paths = {method: as_path(run)[:31] for method, run in first_steps.items()}
 ax = gd_plots.plot_descent_paths(line_loss, variant_paths, xlim=(-2.0, 5.0), ylim=(-5.0, 4.5), xlabel="w", ylabel="b",
                                  title="30 steps of each variant (lr = 0.05)")
@@ -647,10 +655,23 @@ plt.show()
 # ## 7. Local minima: where gradient descent can get stuck
 #
 # One of the source articles says that batch gradient descent is guaranteed to reach the global optimum.
-# **That is true only for convex losses** (and with a small enough learning rate). A function is *convex* when
-# the straight segment between any two points of its graph lies above the graph — a single bowl, like the MSE
-# of linear regression or the cross-entropy of logistic regression. There, every point where the gradient is
-# zero is a global minimum, so following the exact gradient downhill cannot end anywhere else.
+# **That needs conditions.** A function is *convex* when the straight segment between any two points of its
+# graph lies above the graph — a single bowl, like the MSE of linear regression or the cross-entropy of
+# logistic regression. There, every point where the gradient is zero is a global minimum. The classic theorem
+# asks for four things: the loss is **convex**, it is **$L$-smooth** (its gradient changes at most $L$ times as
+# fast as the parameters, $\lVert\nabla f(a) - \nabla f(b)\rVert \le L\,\lVert a - b\rVert$; for a quadratic, $L$ is
+# the largest eigenvalue of the Hessian), **a minimum exists**, and the step is **$\eta < 2/L$**. Then the loss
+# of batch gradient descent falls to the minimum value. Each condition matters:
+#
+# * **No minimum, no convergence.** Logistic regression on *linearly separable* data is convex and smooth, but
+#   has no minimiser: scaling a separating $\mathbf w$ up always lowers the loss, which tends to 0 and is never
+#   reached. Gradient descent drives the loss towards 0 while $\lVert\mathbf w\rVert$ grows without bound (slowly,
+#   like $\log t$). The two clouds of section 4 overlap, so there a minimum exists.
+# * **Too large a step** diverges even on a convex quadratic (section 6).
+# * **Convexity is sufficient, not necessary.** Some non-convex losses come with the same guarantee: under the
+#   *Polyak–Łojasiewicz* condition, $\tfrac12\lVert\nabla f(\theta)\rVert^2 \ge \mu\,(f(\theta) - f^*)$ for some $\mu > 0$
+#   (the gradient is only small near the minimum value), gradient descent with $\eta \le 1/L$ converges to the
+#   global minimum value at a linear rate, convex or not; $f(x) = x^2 + 3\sin^2 x$ is such a function.
 #
 # Gradient descent only knows the **local** slope. On a non-convex function it stops at whatever point with
 # zero gradient it reaches first — a local minimum, or a saddle point — and the *exact* gradient of batch descent
@@ -661,7 +682,7 @@ plt.show()
 # with a global minimum near $x = -1.30$ ($f \approx -3.51$) and a local one near $x = 1.13$ ($f \approx -1.07$).
 # Below, your `gd_step` and `torch.optim.SGD` both start at $x = 2$ and at $x = -2$:
 
-# %% id="convexity-code"
+# %% id="convexity-code" tags=["demo"]
 f = lambda x: x ** 4 - 3 * x ** 2 + x
 f_grad = lambda x: 4 * x ** 3 - 6 * x + 1
 paths_1d = {}
@@ -686,7 +707,8 @@ plt.show()
 # So for networks gradient descent (batch or not) comes
 # with **no** guarantee of a global minimum. In practice, mini-batch noise helps to roll out of narrow dips and
 # over saddle points, and the minima found in large networks tend to be good enough; but that is experience, not a
-# theorem. On convex problems (linear and logistic regression) the guarantee does hold.
+# theorem. On convex, smooth problems whose minimum exists (linear regression; logistic regression on data that
+# is not separable) the guarantee does hold, with a step below $2/L$.
 
 # %% [markdown] id="logistic-demo"
 # ### Logistic regression on two overlapping clouds
@@ -695,7 +717,7 @@ plt.show()
 # section 4; the decision boundary is where $\mathbf x \cdot \mathbf w + b = 0$. PyTorch's trajectory (same
 # batches) ends at the same parameters.
 
-# %% id="logistic-demo-code"
+# %% id="logistic-demo-code" tags=["demo"]
 start_blob = {"W": np.zeros((1, 2)), "b": np.zeros(1)}
 blob_run = my_gradient_descent(my_logistic_grads, X_blob, y_blob, start_blob, method="minibatch", lr=0.5, epochs=20, batch_size=16)
 blob_torch = ref.sgd_trajectory(X_blob, y_blob, start_blob, "logistic", method="minibatch", lr=0.5, epochs=20, batch_size=16)
@@ -737,7 +759,7 @@ plt.show()
 # To keep the notebook fast this runs 100 epochs of 36 small batches; there is nothing to scale up on a data set of
 # 442 rows, but the same code runs unchanged on a larger regression set.
 
-# %% id="e3-code"
+# %% id="e3-code" tags=["demo"]
 from dlcourse.reference.training import fit_torch_mlp
 from dlcourse.solved.optimizers import Adam
 from dlcourse.solved.training import fit_mlp
@@ -787,7 +809,7 @@ print(f"  test MSE, PyTorch: {e3_torch_mse:8.1f}   ({torch_seconds:.1f} s)")
 print(f"  same MLP, plain gradient descent with your gd_step (lr=0.01): test MSE {test_mse(mlp_forward(X_test, sgd_params)[0]):8.1f}")
 print(f"  for scale: always predicting the training mean gives {test_mse(np.zeros_like(y_test)):8.1f}")
 
-# %% id="e3-plot"
+# %% id="e3-plot" tags=["demo"]
 fig, ax = plt.subplots(figsize=(6, 3.8))
 plots.plot_curves({"NumPy, Adam": numpy_history["loss"], "PyTorch, Adam": torch_history,
                    "NumPy, your gd_step": sgd_history["loss"]}, ax=ax, xlabel="epoch",
@@ -801,7 +823,7 @@ plt.show()
 # data set this small the test MSE depends noticeably on the split and the seed — try another seed before
 # drawing conclusions from a difference of a few percent.
 
-# %% id="closing-numbers"
+# %% id="closing-numbers" tags=["demo"]
 print(f"largest parameter difference between your trajectories and torch.optim.SGD's: {largest_difference:.1e}")
 print(f"E3 test MSE: NumPy {e3_numpy_mse:.1f}, PyTorch {e3_torch_mse:.1f}")
 
@@ -815,8 +837,10 @@ print(f"E3 test MSE: NumPy {e3_numpy_mse:.1f}, PyTorch {e3_torch_mse:.1f}")
 #   at a constant learning rate; mini-batches balance noise, number of steps and vectorised hardware.
 # * The learning rate must be below $2/\lambda_\max$ of the Hessian or the run diverges; too small and it crawls.
 # * Fed the same batches from the same start, your NumPy loop and `torch.optim.SGD` take identical steps.
-# * Gradient descent finds the global minimum only on convex losses; on non-convex ones (every neural network) it
-#   can stop in a local minimum.
+# * Gradient descent is guaranteed to reach the minimum value when the loss is convex and $L$-smooth, a minimum
+#   exists and $\eta < 2/L$ (logistic regression on separable data has no minimum: its weights grow for ever);
+#   some non-convex losses (the Polyak–Łojasiewicz condition) share the guarantee. On a neural network's loss
+#   there is none: it can stop in a local minimum.
 # * E3: the Boston set was withdrawn for an ethically indefensible feature; the diabetes MLP trained in NumPy and in
 #   PyTorch reaches the same test MSE. Normalise with training statistics only.
 #

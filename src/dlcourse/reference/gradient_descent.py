@@ -1,4 +1,4 @@
-"""PyTorch references for chapter 3 (gradient descent), and the small adapters its test cells need.
+"""PyTorch references for chapter 3 (gradient descent).
 
 The references take and return NumPy arrays and run in float64 on :func:`dlcourse.device.get_device`:
 
@@ -14,18 +14,14 @@ The references take and return NumPy arrays and run in float64 on :func:`dlcours
 
 from __future__ import annotations
 
-import copy
-import functools
-import re
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch.utils.data import BatchSampler, DataLoader, TensorDataset
 
-from ..device import get_device, to_numpy, to_tensor
-from ..hints import Hint
+from ..device import to_numpy, to_tensor
 
 LOSSES = {"linear": F.mse_loss, "logistic": F.binary_cross_entropy_with_logits}
 
@@ -120,121 +116,3 @@ def sgd_path(loss_fn: Callable[[torch.Tensor], torch.Tensor], start, lr: float, 
         optimizer.step()
         path.append(to_numpy(p).copy())
     return np.stack(path)
-
-
-# --- adapters and hints for the test cells ------------------------------------------------
-
-def listed(batches_fn: Callable) -> Callable:
-    """``batches_fn`` (a generator of batches) made to return a list, so that ``check`` can compare it."""
-    @functools.wraps(batches_fn)
-    def as_list(*args, **kwargs):
-        return list(batches_fn(*args, **kwargs))
-    return as_list
-
-
-def after_step(step_fn: Callable) -> Callable:
-    """A function returning the parameters after ``step_fn(params, grads, lr)`` updated a copy of them in place."""
-    @functools.wraps(step_fn)
-    def updated(params, grads, lr):
-        params = copy.deepcopy(params)
-        step_fn(params, grads, lr)
-        return params
-    return updated
-
-
-def check_rejects(fn: Callable, cases: list[tuple[tuple, dict, str]], error: type[Exception] = ValueError,
-                  name: str | None = None) -> None:
-    """Check that ``fn(*args, **kwargs)`` raises ``error`` for every (args, kwargs, why) case."""
-    name = name or getattr(fn, "__name__", "your function")
-    for args, kwargs, why in cases:
-        try:
-            fn(*args, **kwargs)
-        except NotImplementedError as exc:
-            raise AssertionError(f"{name} is not implemented yet: replace `raise NotImplementedError()` "
-                                 f"with your code, then run its cell and this test cell again.") from exc
-        except error:
-            continue
-        except Exception as exc:
-            raise AssertionError(f"{name} should raise {error.__name__} when {why}, but raised "
-                                 f"{type(exc).__name__}: {exc}") from exc
-        raise AssertionError(f"{name} should raise {error.__name__} when {why}, but it ran without an error. "
-                             f"Check the inputs at the start and `raise {error.__name__}(\"...\")` with a message "
-                             f"that says what is wrong.")
-    print(f"\u2714 {name} rejects bad input with a {error.__name__} ({len(cases)} cases)")
-
-
-def _key(path: str) -> str | None:
-    found = re.match(r"output\['(\w+)'\]$", path)
-    return found and found[1]
-
-
-def step_mistake(wrong_update: Callable, message: str) -> Hint:
-    """A hint for ``gd_step``'s test: shown when the learner's new value of a parameter equals
-    ``wrong_update(p, g, lr)`` (``p`` the parameter before the step, ``g`` its gradient)."""
-    def when(m) -> bool:
-        key = _key(m.path)
-        params, grads, lr = m.args
-        if key is None or key not in grads or m.got is None:
-            return False
-        wrong = np.asarray(wrong_update(np.array(params[key], dtype=np.float64), np.asarray(grads[key], dtype=np.float64), lr))
-        got = np.asarray(m.got, dtype=np.float64)
-        return got.shape == wrong.shape and np.allclose(got, wrong, rtol=1e-6, atol=1e-9)
-    return Hint(message, when)
-
-
-def trajectory_mistake(wrong_fn: Callable, message: str) -> Hint:
-    """A hint for a trajectory test: shown when the learner's trajectory of the failing parameter equals
-    the one ``wrong_fn`` (same arguments as the reference) returns."""
-    def when(m) -> bool:
-        key = _key(m.path)
-        if key is None or m.got is None:
-            return False
-        wrong = np.asarray(wrong_fn(*copy.deepcopy(m.args), **copy.deepcopy(m.kwargs))[key], dtype=np.float64)
-        got = np.asarray(m.got, dtype=np.float64)
-        return got.shape == wrong.shape and np.allclose(got, wrong, rtol=1e-6, atol=1e-9)
-    return Hint(message, when)
-
-
-def same_order_every_epoch(X, y, params, model, *, epochs: int = 1, seed: int = 0, **options):
-    """What :func:`sgd_trajectory` gives when every epoch reuses ``seed`` (the same batch order each epoch)."""
-    rows = {key: [np.asarray(value, dtype=np.float64)[None]] for key, value in params.items()}
-    current = params
-    for _ in range(epochs):
-        part = sgd_trajectory(X, y, current, model, epochs=1, seed=seed, **options)
-        for key in rows:
-            rows[key].append(part[key][1:])
-        current = {key: part[key][-1] for key in part}
-    return {key: np.concatenate(parts) for key, parts in rows.items()}
-
-
-UNCHANGED_PARAMS = step_mistake(
-    lambda p, g, lr: p,
-    "the parameters did not change. Update the arrays in the dict you were given, in place "
-    "(`params[key] -= lr * grads[key]`): a new dict, or `p = p - lr * g` on a loop variable, "
-    "leaves the caller's parameters as they were.")
-
-
-def _later_rows_all_equal(m) -> bool:
-    """Rows 1, 2, ... of the learner's trajectory are all the final parameters, and the reference's are not."""
-    if m.got is None or m.expected is None:
-        return False
-    got, expected = np.asarray(m.got), np.asarray(m.expected)
-    return got.ndim >= 1 and len(got) > 2 and bool(np.all(got[1:] == got[-1])) and not np.all(expected[1:] == expected[-1])
-
-
-def _wrong_length(m) -> bool:
-    if m.got is None or m.expected is None:
-        return False
-    got, expected = np.asarray(m.got), np.asarray(m.expected)
-    return got.ndim == expected.ndim and got.shape[1:] == expected.shape[1:] and len(got) != len(expected)
-
-
-TRAJECTORY_HINTS = [
-    Hint("every row of your trajectory after the start holds the same (final) parameters: you recorded the arrays "
-         "themselves (or a dict of them, `dict(params)` copies only the dict), and gd_step kept changing them in place. "
-         "Record copies of the arrays: `{k: v.copy() for k, v in params.items()}`.", _later_rows_all_equal),
-    Hint(lambda m: f"the trajectory has {len(np.asarray(m.got))} rows, the reference {len(np.asarray(m.expected))}: "
-                   f"it holds the start and then the parameters after EVERY step (one step per batch), so "
-                   f"1 + epochs * (number of batches per epoch) rows. Did you record once per epoch, "
-                   f"forget the starting point, or use the wrong batch size for this method?", _wrong_length),
-]
