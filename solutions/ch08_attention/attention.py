@@ -680,6 +680,7 @@ check(transformer_block_backward, ref.transformer_block_backward, [
      cases.block_params(8, 16, seed=103, dtype=np.float32), 2),
 ], output_names=("dX", "grads"), hints=mistakes.transformer_block_backward)
 ### BEGIN HIDDEN TESTS
+B12 = cases.block_params(12, 48, seed=104)
 check(transformer_block_backward, ref.transformer_block_backward, [
     (randn(1, 1, 12, seed=111), randn(1, 1, 12, seed=105), B12, 3),
     Inputs(randn(4, 9, 12, seed=112), randn(4, 9, 12, seed=106), B12, 6, causal=False),
