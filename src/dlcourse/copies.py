@@ -1,10 +1,9 @@
 """Near-copies among answers, listed for the instructor to review: ``dlcourse copies ASSIGNMENT``.
 
-Every function a submission defines in its answer cells (nbgrader's solution cells) is compared
-with the course's own code (``dlcourse.solved``, and the instructor's solution cells in
-``solutions/``) and with the same function in every other submission of the assignment. What is
-compared is not the text but a normalised form of the function's syntax tree, so that renaming
-variables, rewriting comments and docstrings, or reformatting changes nothing:
+Every function in a submission's answer cells (nbgrader's solution cells) is compared with the
+course's own code (``dlcourse.solved``, the instructor's solution cells) and with the same function
+of every other submission, in a normalised form of its syntax tree (renaming variables, rewriting
+comments and docstrings or reformatting changes nothing):
 
 - the tree is walked in order and written as tokens: node types, operators, the names of
   attributes (``.exp``, ``.T``), keyword arguments and free names (``np``, ``len``, helpers),
@@ -85,9 +84,8 @@ class _Tokens(ast.NodeVisitor):
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         self.out += ["def", self.name(node.name)]
-        for decorator in node.decorator_list:
-            self.visit(decorator)
-        self.visit(node.args)
+        for child in [*node.decorator_list, node.args]:
+            self.visit(child)
         self.body(node.body)
 
     visit_AsyncFunctionDef = visit_FunctionDef
@@ -282,17 +280,20 @@ def table(matches: list[Match]) -> str:
 
 
 def report_copies(root: Path, assignment: str, threshold: float = THRESHOLD) -> str:
-    """The instructor's report: a table of near-copies among ``assignment``'s submissions (changes no score)."""
+    """The instructor's table of near-copies among ``assignment``'s submissions (changes no score). It never
+    raises (``dlcourse grade`` prints it after grading): a failure is reported in the text."""
     root = Path(root)
-    students = student_answers(root, assignment)
-    submissions = len({answer.owner for answer in students})
-    if not submissions:
-        return f"copies: no answers to compare in {root / 'submitted'}/*/{assignment}"
-    matches = find_copies(students, course_answers(root, assignment), given_code(root, assignment), threshold)
+    try:
+        students = student_answers(root, assignment)
+        submissions = len({answer.owner for answer in students})
+        if not submissions:
+            return f"copies: no answers to compare in {root / 'submitted'}/*/{assignment}"
+        matches = find_copies(students, course_answers(root, assignment), given_code(root, assignment), threshold)
+    except Exception as error:  # noqa: BLE001 (a report; the grades are already recorded)
+        return f"copies: could not compare the answers of {assignment}: {type(error).__name__}: {error}"
     how = (f"answer functions compared with the course's code and with each other after renaming local names and "
            f"dropping comments, docstrings and formatting; listed from similarity {threshold:.2f}; functions of "
            f"fewer than {MIN_TOKENS} tokens of their own (one-liners) not compared. Review them: no score was changed.")
-    if not matches:
-        return f"copies: no near-copies among {submissions} submission(s) of {assignment}.\n({how})"
-    return (f"copies: {len(matches)} near-copies among {submissions} submission(s) of {assignment}\n({how})\n\n"
-            + table(matches))
+    found = f"{len(matches)} near-copies" if matches else "no near-copies"
+    return f"copies: {found} among {submissions} submission(s) of {assignment}\n({how})" + (
+        f"\n\n{table(matches)}" if matches else "")
