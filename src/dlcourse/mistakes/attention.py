@@ -1,7 +1,8 @@
 """Chapter 8 (attention): the mistakes learners make, each recognised by computing it.
 
 Every wrong function takes the checked function's arguments and returns a whole result shaped like the
-reference's, computed in NumPy from :mod:`dlcourse.solved.attention` with one thing changed.
+reference's, computed in NumPy from :mod:`dlcourse.solved.attention` with one thing changed, or None where the
+mistake makes no difference (a flipped mask without a mask): a hint must never describe a right answer.
 """
 
 from __future__ import annotations
@@ -55,10 +56,11 @@ attention = [
     mistake(lambda Q, K, V, mask=None, causal=False: _attend(Q, K, V, mask, causal, axis=-2),
             "the softmax runs over the queries (axis -2): each query's weights over the KEYS must sum to 1, so "
             "normalise over the last axis."),
-    mistake(lambda Q, K, V, mask=None, causal=False: _attend(Q, K, V, mask, causal, invert=True),
+    mistake(lambda Q, K, V, mask=None, causal=False: _attend(Q, K, V, mask, causal, invert=True)
+            if mask is not None and np.asarray(mask).dtype == bool else None,
             "the boolean mask is read the wrong way round: here True means 'may attend' (as in "
             "F.scaled_dot_product_attention; nn.MultiheadAttention's attn_mask uses the opposite)."),
-    mistake(lambda Q, K, V, mask=None, causal=False: _attend(Q, K, V, mask, causal, upper=True),
+    mistake(lambda Q, K, V, mask=None, causal=False: _attend(Q, K, V, mask, causal, upper=True) if causal else None,
             "the causal mask keeps the wrong triangle: query i may see keys 0..i (np.tril), never the future."),
     Hint(FULLY_MASKED, _makes_nan),
 ]
@@ -107,7 +109,7 @@ multi_head_attention = [
             "the scale is 1/sqrt of that."),
     mistake(lambda X, p, h, causal=False: _mha(X, p, h, causal, project=False),
             "the output projection is missing: after merging the heads apply Wo and bo.", output="out"),
-    mistake(lambda X, p, h, causal=False: _mha(X, p, h, False),
+    mistake(lambda X, p, h, causal=False: _mha(X, p, h, False) if causal else None,
             "causal=True was ignored: with it, position i attends positions 0..i only."),
 ]
 
@@ -219,9 +221,9 @@ transformer_block_forward = [
     mistake(_post_norm, "that is the post-norm block (layer norm AFTER each residual sum, as in the 2017 paper): this "
             "block is pre-norm, x + MHA(LN1(x)), then h + MLP(LN2(h))."),
     mistake(_no_attention_residual, "the residual around the attention is missing: H = X + MHA(LN1(X))."),
-    mistake(lambda X, p, h, causal=True: s.transformer_block_forward(X, p, h, False),
+    mistake(lambda X, p, h, causal=True: s.transformer_block_forward(X, p, h, False) if causal else None,
             "causal=True was ignored: pass it on to the attention."),
-    mistake(lambda X, p, h, causal=True: s.transformer_block_forward(X, p, h, True),
+    mistake(lambda X, p, h, causal=True: None if causal else s.transformer_block_forward(X, p, h, True),
             "the attention was causal although causal=False: pass causal on instead of fixing it."),
 ]
 
