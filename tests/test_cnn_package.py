@@ -1,6 +1,7 @@
-"""Chapter 5's CNN package code: the PyTorch references, the solved NumPy layers and augmentation, the offline
-image set, the plots, their input checks, and the failure messages the notebook's test cells give for the
-mistakes they describe."""
+"""Chapter 5's CNN package code: the PyTorch references, the solved NumPy layers and augmentation, the test
+cases, the demos, the offline image set, the plots, their input checks, the likely-mistake hints (each fires on
+its mistake, and stays silent on a correct answer and on a dtype-only difference), and the failure messages the
+notebook's test cells give."""
 
 from __future__ import annotations
 
@@ -9,19 +10,25 @@ import matplotlib
 matplotlib.use("Agg")
 
 import timeit
+from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
+from dlcourse.cases import cnn as cases
 from dlcourse.checking import Inputs, check, randn
 from dlcourse.data import images as image_data
+from dlcourse.demos import cnn as demos
+from dlcourse.mistakes import cnn as mistakes
 from dlcourse.plots import cnn as cnn_plots
 from dlcourse.reference import cnn as ref
 from dlcourse.solved import augmentation as solved_aug
 from dlcourse.solved import cnn as solved
-from tests.course import cells_by_id, run_test_cells, failure_of as course_failure_of
+from tests.course import cells_by_id, run_test_cells
+from tests.course import failure_of as course_failure_of
 
 # (x shape, w shape, stride, padding): stride 1 to 3, padding 0 to 2, non-square inputs and kernels,
 # one channel and many, a batch of one, a 1x1 output, and an input row that the last window never reads
@@ -105,7 +112,7 @@ def test_cnn_params_fit_the_torch_model_and_give_the_same_logits():
     params = solved.init_cnn_params(1, [4, 6], [12, 10], image_size=8, seed=1)
     assert params["Wc2"].shape == (6, 4, 3, 3) and params["Wd1"].shape == (12, 6 * 2 * 2)
     assert params["Wc1"].std() == pytest.approx(np.sqrt(2 / 9), rel=0.5)
-    model = ref.build_cnn(params)
+    model = demos.build_cnn(params)
     x = randn(3, 1, 8, 8, seed=2)
     a = x
     for layer in (1, 2):
@@ -194,18 +201,12 @@ def test_shapes_are_mirror_symmetric_so_a_flip_keeps_the_label():
 
 # --- bad input is refused clearly ----------------------------------------------------------------
 
-def test_layers_refuse_bad_shapes():
-    x, w = randn(2, 3, 5, 5), randn(4, 2, 3, 3)
-    with pytest.raises(ValueError, match="channels"):
-        solved.conv2d_forward(x, w, np.zeros(4))
+def test_references_and_helpers_refuse_bad_shapes():
+    x = randn(2, 3, 5, 5)
     with pytest.raises(ValueError, match=r"\(N, C, H, W\)"):
-        solved.conv2d_forward(x[0], randn(4, 3, 3, 3), np.zeros(4))
+        ref.conv2d_forward(x[0], randn(4, 3, 3, 3), np.zeros(4))
     with pytest.raises(ValueError, match="larger than the padded input"):
-        solved.conv2d_forward(x, randn(1, 3, 9, 9), np.zeros(1))
-    with pytest.raises(ValueError, match="stride"):
-        solved.conv2d_backward(randn(2, 4, 3, 3), x, randn(4, 3, 3, 3), stride=0)
-    with pytest.raises(ValueError, match="larger than the image"):
-        solved.maxpool_forward(x, 6)
+        solved.conv_output_size(5, 9, 1, 1)
     with pytest.raises(ValueError, match="dout has shape"):
         ref.conv2d_backward(randn(2, 4, 5, 5), x, randn(4, 3, 3, 3))
     with pytest.raises(ValueError, match="dout has shape"):
@@ -215,12 +216,12 @@ def test_layers_refuse_bad_shapes():
     with pytest.raises(ValueError, match="to nothing"):
         solved.init_cnn_params(1, [4, 4, 4, 4], [10], image_size=8)
     with pytest.raises(ValueError, match="Wc1"):
-        ref.build_cnn({"Wd1": np.zeros((10, 4)), "bd1": np.zeros(10)})
+        demos.build_cnn({"Wd1": np.zeros((10, 4)), "bd1": np.zeros(10)})
 
 
 def test_augmentation_data_and_plots_refuse_bad_input():
     with pytest.raises(ValueError, match=r"\(N, C, H, W\)"):
-        solved_aug.flip_horizontal(np.zeros((3, 4, 4)))
+        solved_aug.random_rotate(np.zeros((3, 4, 4)))
     with pytest.raises(ValueError, match=r"\(N, C, H, W\)"):
         ref.shift_images(np.zeros((3, 4, 4)), 1, 1)
     with pytest.raises(ValueError, match="positive integer"):
@@ -228,7 +229,7 @@ def test_augmentation_data_and_plots_refuse_bad_input():
     with pytest.raises(ValueError, match="size"):
         image_data.make_shapes(5, size=4)
     with pytest.raises(ValueError, match="different numbers"):
-        ref.fit_torch_classifier(ref.build_cnn(solved.init_cnn_params(1, [2], [3], 4)), np.zeros((4, 1, 4, 4)),
+        demos.fit_torch_classifier(demos.build_cnn(solved.init_cnn_params(1, [2], [3], 4)), np.zeros((4, 1, 4, 4)),
                                  np.zeros(3, dtype=int), epochs=1, batch_size=2)
     with pytest.raises(ValueError, match="filters"):
         cnn_plots.plot_filters(np.zeros((4, 2, 3, 3)))
@@ -254,7 +255,7 @@ def test_fit_torch_classifier_feeds_augmented_batches_in_minibatch_order():
         steps.append((step, batch.shape[0]))
         return batch
 
-    history = ref.fit_torch_classifier(ref.build_cnn(params), X, y, epochs=2, batch_size=4, augment=augment,
+    history = demos.fit_torch_classifier(demos.build_cnn(params), X, y, epochs=2, batch_size=4, augment=augment,
                                        validation=(X, y))
     assert steps == [(0, 4), (1, 4), (2, 2), (3, 4), (4, 4), (5, 2)]
     assert len(history["loss"]) == len(history["val_accuracy"]) == 2
@@ -292,6 +293,8 @@ def failure_of(namespace: dict, test_id: str, **functions) -> str:
     return course_failure_of(CELLS, namespace, test_id, **functions)
 
 
+# --- the hints of dlcourse.mistakes.cnn: each fires on its mistake, and only then ----------------
+
 def _conv_no_bias(x, w, b, stride=1, padding=0):
     return solved.conv2d_forward(x, w, 0 * b, stride, padding)
 
@@ -302,6 +305,23 @@ def _conv_flipped(x, w, b, stride=1, padding=0):
 
 def _conv_one_row_short(x, w, b, stride=1, padding=0):
     return solved.conv2d_forward(x, w, b, stride, padding)[:, :, :-1, :]
+
+
+def _conv_padded_once(x, w, b, stride=1, padding=0):
+    return solved.conv2d_forward(np.pad(x, ((0, 0), (0, 0), (padding, 0), (padding, 0))), w, b, stride, 0)
+
+
+def _conv_stride_in_size_only(x, w, b, stride=1, padding=0):
+    """Loops whose output size uses the stride but whose windows start at (r, c)."""
+    n, _, h, wd = x.shape
+    f, _, kh, kw = w.shape
+    h_out, w_out = (h + 2 * padding - kh) // stride + 1, (wd + 2 * padding - kw) // stride + 1
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    out = np.zeros((n, f, h_out, w_out), dtype=x.dtype)
+    for r in range(h_out):
+        for c in range(w_out):
+            out[:, :, r, c] = np.einsum("nkij,fkij->nf", xp[:, :, r:r + kh, c:c + kw], w) + b
+    return out
 
 
 def _backward_db_over_batch(dout, x, w, stride=1, padding=0):
@@ -317,25 +337,21 @@ def _backward_uncropped(dout, x, w, stride=1, padding=0):
 
 
 def _backward_assigning(dout, x, w, stride=1, padding=0):
-    """col2im with = instead of +=: overlapping windows overwrite each other."""
+    """col2im with = instead of +=, written independently of the hint's own version."""
     n, c, h, wd = x.shape
-    n_filters, _, kh, kw = w.shape
-    h_out, w_out = dout.shape[2:]
+    _, _, kh, kw = w.shape
     _, dw, db = solved.conv2d_backward(dout, x, w, stride, padding)
-    dcols = (w.reshape(n_filters, -1).T @ dout.reshape(n, n_filters, -1)).reshape(n, c, kh, kw, h_out, w_out)
-    dx_pad = np.zeros((n, c, h + 2 * padding, wd + 2 * padding))
+    dx_pad = np.zeros((n, c, h + 2 * padding, wd + 2 * padding), dtype=dout.dtype)
+    h_out, w_out = dout.shape[2:]
     for i in range(kh):
         for j in range(kw):
-            dx_pad[:, :, i:i + stride * h_out:stride, j:j + stride * w_out:stride] = dcols[:, :, i, j]
+            dx_pad[:, :, i:i + stride * h_out:stride, j:j + stride * w_out:stride] = np.einsum("nfrc,fk->nkrc", dout, w[:, :, i, j])
     return dx_pad[:, :, padding:padding + h, padding:padding + wd], dw, db
 
 
-def _flip_hw(a):
-    return a[:, :, ::-1, ::-1]
-
-
 def _pool_back_last_max(dout, x, size=2, stride=None):
-    return _flip_hw(solved.maxpool_backward(_flip_hw(dout), _flip_hw(x), size, stride))
+    flip = lambda a: a[:, :, ::-1, ::-1]
+    return flip(solved.maxpool_backward(flip(dout), flip(x), size, stride))
 
 
 def _pool_back_every_max(dout, x, size=2, stride=None):
@@ -361,40 +377,131 @@ def _rolled(images, dy, dx):
     return np.stack([np.roll(im, (int(a), int(b)), axis=(1, 2)) for im, a, b in zip(images, dy, dx)])
 
 
-def _augment_dx_first(images, seed=0, max_shift=2):
+def _augment(images, seed=0, max_shift=2, *, dx_first=False, shift_first=False):
     n = images.shape[0]
     rng = np.random.default_rng(seed)
     flip = rng.random(n) < 0.5
-    dx = rng.integers(-max_shift, max_shift + 1, size=n)
-    dy = rng.integers(-max_shift, max_shift + 1, size=n)
-    return solved_aug.shift_images(np.where(flip[:, None, None, None], images[..., ::-1], images), dy, dx)
+    first, second = (rng.integers(-max_shift, max_shift + 1, size=n) for _ in range(2))
+    dy, dx = (second, first) if dx_first else (first, second)
+    mirror = lambda a: np.where(flip[:, None, None, None], a[..., ::-1], a)
+    return mirror(solved_aug.shift_images(images, dy, dx)) if shift_first else solved_aug.shift_images(mirror(images), dy, dx)
 
+
+CONV = Inputs(randn(2, 2, 7, 6, seed=1), randn(3, 2, 3, 2, seed=2), randn(3, seed=3), stride=2, padding=1)
+CONV_STRIDE3 = Inputs(randn(1, 2, 8, 7, seed=4), randn(2, 2, 2, 3, seed=5), randn(2, seed=6), stride=3)
+BACKWARD = cases.backward_case((2, 2, 7, 7), (3, 2, 3, 3), stride=2, padding=1, seed=7)
+POOL = Inputs(randn(2, 3, 7, 6, seed=8), 3, stride=2)
+POOL_TIES = cases.pool_case(np.round(randn(2, 3, 6, 6, seed=9)), seed=10)
+POOL_OVERLAP = cases.pool_case(np.round(randn(2, 2, 7, 6, seed=11)), 3, 1, seed=12)
+SHIFT = Inputs(randn(4, 3, 5, 5, seed=13), np.array([1, -2, 0, 2]), np.array([0, 1, -1, 2]))
+AUGMENT = Inputs(randn(8, 3, 5, 5, seed=14), seed=3, max_shift=2)
+
+# (hints, solved function, reference, case, output names, a wrong function, what its hint says)
+MISTAKES = [
+    ("conv2d_forward", _conv_flipped, CONV, "you flipped the kernel"),
+    ("conv2d_forward", _conv_no_bias, CONV, "the bias is missing"),
+    ("conv2d_forward", _conv_one_row_short, CONV, "off by one"),
+    ("conv2d_forward", _conv_padded_once, CONV, "BOTH sides"),
+    ("conv2d_forward", _conv_stride_in_size_only, CONV_STRIDE3, "instead of (r*S, c*S)"),
+    ("conv2d_backward", _backward_db_over_batch, BACKWARD, "sum dout over the batch AND both spatial axes"),
+    ("conv2d_backward", _backward_uncropped, BACKWARD, "dx still has the padding"),
+    ("conv2d_backward", _backward_assigning, BACKWARD, "never overwrite"),
+    ("maxpool_forward", lambda x, size=2, stride=None: np.maximum(solved.maxpool_forward(x, size, stride), 0),
+     Inputs(-np.abs(randn(2, 2, 4, 4, seed=15)) - 1, 2), "negative maxima became 0"),
+    ("maxpool_forward", lambda x, size=2, stride=None: solved.maxpool_forward(x, size, stride)[:, :, 1:], POOL,
+     "H_out = (H - size) // stride + 1"),
+    ("maxpool_forward", lambda x, size=2, stride=None: solved.maxpool_forward(x, size), POOL, "the stride was ignored"),
+    ("maxpool_backward", _pool_back_last_max, POOL_TIES, "LAST maximum"),
+    ("maxpool_backward", _pool_back_every_max, POOL_TIES, "EVERY maximum"),
+    ("maxpool_backward", _pool_back_assigning, POOL_OVERLAP, "the windows overlap here"),
+    ("flatten", lambda x: x.transpose(0, 2, 3, 1).reshape(x.shape[0], -1), randn(2, 3, 4, 5, seed=16), "channels-last"),
+    ("flatten", lambda x: x.ravel(), randn(2, 3, 4, 5, seed=16), "keep the batch axis"),
+    ("flip_horizontal", lambda images: images[:, :, ::-1].copy(), randn(2, 3, 4, 5, seed=17), "upside down"),
+    ("flip_horizontal", lambda images: images[:, ::-1].copy(), randn(2, 3, 4, 5, seed=17), "colour channels"),
+    ("flip_horizontal", lambda images: images[::-1].copy(), randn(2, 3, 4, 5, seed=17), "order of the images"),
+    ("shift_images", _rolled, SHIFT, "came back on the other"),
+    ("shift_images", lambda images, dy, dx: solved_aug.shift_images(images, -np.asarray(dy), -np.asarray(dx)), SHIFT,
+     "the direction is reversed"),
+    ("shift_images", lambda images, dy, dx: solved_aug.shift_images(images, dx, dy), SHIFT, "swapped"),
+    ("random_augment", lambda images, seed=0, max_shift=2: _augment(images, seed, max_shift, dx_first=True), AUGMENT,
+     "flip first, then dy, then dx"),
+    ("random_augment", lambda images, seed=0, max_shift=2: _augment(images, seed, max_shift, shift_first=True), AUGMENT,
+     "mirror first, then shift"),
+]
+OUTPUTS = {"conv2d_backward": ("dx", "dw", "db")}
+REFERENCES = {"conv2d_forward": ref.conv2d_forward, "conv2d_backward": ref.conv2d_backward,
+              "maxpool_forward": ref.maxpool_forward, "maxpool_backward": ref.maxpool_backward,
+              "flatten": ref.flatten, "flip_horizontal": ref.flip_horizontal, "shift_images": ref.shift_images,
+              "random_augment": ref.random_augment}
+SOLVED = {name: getattr(solved, name, None) or getattr(solved_aug, name) for name in REFERENCES}
+
+
+def _message(fn, name: str, case) -> str:
+    with pytest.raises(AssertionError) as failure:
+        check(fn, REFERENCES[name], [case], name=name, output_names=OUTPUTS.get(name), hints=getattr(mistakes, name),
+              quiet=True)
+    return str(failure.value)
+
+
+def _chapter_hints_in(message: str, name: str, case) -> list[str]:
+    """The texts of the chapter's hints for ``name`` that appear in ``message``."""
+    texts = []
+    for hint in getattr(mistakes, name):
+        text = hint.message if isinstance(hint.message, str) else None
+        if text and text[:40] in message:
+            texts.append(text)
+    return texts
+
+
+@pytest.mark.parametrize("name, wrong, case, message", MISTAKES, ids=[f"{m[0]}-{m[3][:24]}" for m in MISTAKES])
+def test_each_hint_fires_on_its_mistake(name, wrong, case, message):
+    assert message in _message(wrong, name, case)
+
+
+@pytest.mark.parametrize("name", sorted({m[0] for m in MISTAKES}))
+def test_no_hint_on_a_correct_answer_or_a_dtype_only_difference(name):
+    cases_of = [m[2] for m in MISTAKES if m[0] == name]
+    check(SOLVED[name], REFERENCES[name], cases_of, output_names=OUTPUTS.get(name), quiet=True)
+
+    def as_float32(*args, **kwargs):            # right values, wrong dtype (float64 in, float32 out)
+        result = SOLVED[name](*args, **kwargs)
+        return tuple(r.astype(np.float32) for r in result) if isinstance(result, tuple) else result.astype(np.float32)
+
+    for case in cases_of:
+        message = _message(as_float32, name, case)
+        assert "dtype" in message and "hint:" not in message, message
+
+
+# --- the notebook's test cells: the solutions pass, the hints reach the learner -------------------
+
+def _learners_copy(module) -> SimpleNamespace:
+    """The module's functions compiled again from its source under another file name: to the watch they are a
+    learner's own code (a wrong answer built on them must not be failed for calling the answer key)."""
+    namespace: dict = {}
+    exec(compile(Path(module.__file__).read_text(), f"learners_{Path(module.__file__).name}", "exec"), namespace)
+    return SimpleNamespace(**namespace)
+
+
+MINE = _learners_copy(solved)
+MINE_AUG = _learners_copy(solved_aug)
 
 HINT_CASES = [
-    ("ch05_conv2d_loops_test", "conv2d_forward_loops", _conv_flipped, "you flipped the kernel"),
-    ("ch05_conv2d_loops_test", "conv2d_forward_loops", _conv_no_bias, "the bias is missing"),
-    ("ch05_conv2d_loops_test", "conv2d_forward_loops", _conv_one_row_short, "off by one"),
-    ("ch05_conv2d_forward_test", "conv2d_forward", _conv_flipped, "you flipped the kernel"),
-    ("ch05_conv2d_forward_test", "conv2d_forward", _conv_one_row_short, "H_out = (H + 2P - kH) // S + 1"),
-    ("ch05_conv2d_backward_test", "conv2d_backward", _backward_db_over_batch, "dout.sum(axis=(0, 2, 3))"),
-    ("ch05_conv2d_backward_test", "conv2d_backward", _backward_uncropped, "dx still has the padding"),
-    ("ch05_conv2d_backward_test", "conv2d_backward", _backward_assigning, "never assign with ="),
-    ("ch05_maxpool_forward_test", "maxpool_forward", lambda x, size=2, stride=None: np.maximum(solved.maxpool_forward(x, size, stride), 0),
-     "negative maxima became 0"),
-    ("ch05_maxpool_forward_test", "maxpool_forward", lambda x, size=2, stride=None: solved.maxpool_forward(x, size, stride)[:, :, 1:],
-     "H_out = (H - size) // stride + 1"),
-    ("ch05_maxpool_backward_test", "maxpool_backward", _pool_back_last_max, "LAST maximum"),
-    ("ch05_maxpool_backward_test", "maxpool_backward", _pool_back_every_max, "EVERY maximum"),
-    ("ch05_maxpool_backward_test", "maxpool_backward", _pool_back_assigning, "the windows overlap here"),
-    ("ch05_flatten_test", "flatten", lambda x: x.transpose(0, 2, 3, 1).reshape(x.shape[0], -1), "channels-last"),
-    ("ch05_flatten_test", "flatten", lambda x: x.ravel(), "keep the batch axis"),
-    ("ch05_augment_flip_test", "flip_horizontal", lambda images: images[:, :, ::-1].copy(), "upside down"),
-    ("ch05_augment_flip_test", "flip_horizontal", lambda images: images[:, ::-1].copy(), "colour channels"),
-    ("ch05_augment_shift_test", "shift_images", _rolled, "np.roll"),
-    ("ch05_augment_shift_test", "shift_images", lambda images, dy, dx: solved_aug.shift_images(images, -np.asarray(dy), -np.asarray(dx)),
-     "the direction is reversed"),
-    ("ch05_augment_shift_test", "shift_images", lambda images, dy, dx: solved_aug.shift_images(images, dx, dy), "swapped"),
-    ("ch05_augment_random_test", "random_augment", _augment_dx_first, "draw exactly as prescribed"),
+    ("ch05_conv2d_loops_test", "conv2d_forward_loops",
+     lambda x, w, b, stride=1, padding=0: MINE.conv2d_forward(x, w[:, :, ::-1, ::-1], b, stride, padding),
+     "you flipped the kernel"),
+    ("ch05_conv2d_loops_test", "conv2d_forward_loops",
+     lambda x, w, b, stride=1, padding=0: MINE.conv2d_forward(x, w, b, stride, padding)[:, :, :-1, :], "off by one"),
+    ("ch05_conv2d_forward_test", "conv2d_forward",
+     lambda x, w, b, stride=1, padding=0: MINE.conv2d_forward(x, w, 0 * b, stride, padding), "the bias is missing"),
+    ("ch05_conv2d_backward_test", "conv2d_backward",
+     lambda dout, x, w, stride=1, padding=0: (MINE.conv2d_backward(dout, x, w, stride, padding)[0],
+                                              MINE.conv2d_backward(dout, x, w, stride, padding)[1], dout.sum(axis=0)),
+     "sum dout over the batch"),
+    ("ch05_maxpool_backward_test", "maxpool_backward",
+     lambda dout, x, size=2, stride=None: MINE.maxpool_backward(dout[:, :, ::-1, ::-1], x[:, :, ::-1, ::-1], size,
+                                                                stride)[:, :, ::-1, ::-1], "LAST maximum"),
+    ("ch05_augment_shift_test", "shift_images",
+     lambda images, dy, dx: MINE_AUG.shift_images(images, dx, dy), "swapped"),
 ]
 
 
@@ -402,6 +509,13 @@ HINT_CASES = [
 def test_the_notebook_explains_the_mistake(notebook_namespace, test_id, name, wrong, message):
     wrong.__name__ = name
     assert message in failure_of(notebook_namespace, test_id, **{name: wrong})
+
+
+def test_a_float64_result_for_float32_inputs_fails_in_the_visible_tests(notebook_namespace):
+    def conv_in_float64(x, w, b, stride=1, padding=0):
+        return MINE.conv2d_forward(x.astype(np.float64), w.astype(np.float64), b.astype(np.float64), stride, padding)
+    conv_in_float64.__name__ = "conv2d_forward"
+    assert "expected float32" in failure_of(notebook_namespace, "ch05_conv2d_forward_test", conv2d_forward=conv_in_float64)
 
 
 def test_a_stub_is_reported_as_not_implemented(notebook_namespace):

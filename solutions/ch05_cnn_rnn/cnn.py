@@ -27,7 +27,6 @@
 import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")   # takes effect only before NumPy is first imported
 import time
-import timeit
 
 notebook_start = time.perf_counter()
 
@@ -38,16 +37,18 @@ import torch.nn.functional as F
 from torch import nn
 
 from dlcourse import data, plots
-from dlcourse.checking import Inputs, check, check_seeded, randint, randn
+from dlcourse.cases import cnn as cases
+from dlcourse.checking import Inputs, check, check_seeded, randn
 from dlcourse.data import images as image_data
+from dlcourse.demos import cnn as demos
 from dlcourse.device import describe, get_device, to_numpy, to_tensor
 from dlcourse.exercises import use_yours
-from dlcourse.hints import Hint, mistake
+from dlcourse.mistakes import cnn as mistakes
 from dlcourse.plots import cnn as cnn_plots
 from dlcourse.reference import cnn as ref
-from dlcourse.solved import augmentation as solved_aug
-from dlcourse.solved import cnn as solved
+from dlcourse.solved.augmentation import random_rotate
 from dlcourse.solved.backprop import dense_backward, relu_backward
+from dlcourse.solved.cnn import init_cnn_params
 from dlcourse.solved.gradient_descent import minibatches
 from dlcourse.solved.losses import cross_entropy, cross_entropy_grad
 from dlcourse.solved.networks import dense_forward, relu
@@ -57,11 +58,7 @@ torch.set_num_threads(1)
 torch.manual_seed(0)
 print(describe())
 
-# a 4 x 4 image in which every 2 x 2 window has a tie for its maximum (section 5 and its tests)
-x_ties = np.array([[[[1.0, 1.0, 0.0, 2.0],
-                     [1.0, 1.0, 2.0, 2.0],
-                     [3.0, 0.0, 0.0, 3.0],
-                     [0.0, 3.0, 3.0, 0.0]]]])
+x_ties = cases.x_ties()   # a 4 x 4 image in which every 2 x 2 window has a tie for its maximum (section 5)
 
 
 # %% [markdown] id="cnn-conv-theory"
@@ -99,9 +96,23 @@ x_ties = np.array([[[[1.0, 1.0, 0.0, 2.0],
 # ### Exercise 1 — `conv2d_forward_loops` (3 points)
 #
 # Compute the formula above with explicit Python loops: over images $n$, filters $f$, output rows $r$ and
-# columns $c$ (the sum over the window may be one `np.sum` of an element-wise product). Pad with
-# `np.pad(x, ((0, 0), (0, 0), (P, P), (P, P)))`. Return an array of the inputs' float dtype.
+# columns $c$ (the sum over the window may be one NumPy call). `x` is (N, C, H, W), `w` is
+# $(C_\text{out}, C, k_H, k_W)$, `b` is $(C_\text{out},)$; the result is $(N, C_\text{out}, H_\text{out}, W_\text{out})$.
+# **Dtype rule:** float32 inputs give a float32 result, float64 inputs a float64 one (the test checks both).
 # This version is slow; it is the one to read when you are unsure what the fast one must do.
+#
+# <details><summary>Hint 1</summary>
+#
+# Build the padded input once, before the loops: NumPy has a function that adds zeros around chosen axes,
+# and only the last two axes get padding.
+# </details>
+#
+# <details><summary>Hint 2</summary>
+#
+# The window of output pixel $(r, c)$ is the slice of the padded image that starts at row $rS$, column $cS$
+# and is $k_H \times k_W$ large, over all channels. Its dot product with filter $f$ is a sum of an
+# element-wise product. Create the output array with the inputs' dtype.
+# </details>
 
 # %% id="ch05_conv2d_loops" nbgrader={"solution": true}
 def conv2d_forward_loops(x, w, b, stride=1, padding=0):
@@ -124,39 +135,28 @@ def conv2d_forward_loops(x, w, b, stride=1, padding=0):
 
 
 # %% id="ch05_conv2d_loops_test" nbgrader={"grade": true, "locked": true, "points": 3}
-def _output_size_off(m):
-    """The result's H or W is one more or one less than it should be."""
-    e, g = np.shape(m.expected), np.shape(m.got)
-    return len(e) == len(g) == 4 and e[:2] == g[:2] and e != g and all(abs(a - b) <= 1 for a, b in zip(e[2:], g[2:]))
-
-
-conv_hints = [
-    mistake(lambda x, w, b, stride=1, padding=0: ref.conv2d_forward(x, w[:, :, ::-1, ::-1], b, stride, padding),
-            "you flipped the kernel (the convolution of a maths textbook). F.conv2d does not flip: "
-            "out[n, f, r, c] = sum of w[f, k, i, j] * x_pad[n, k, r*S + i, c*S + j]."),
-    mistake(lambda x, w, b, stride=1, padding=0: ref.conv2d_forward(x, w, 0 * b, stride, padding),
-            "the bias is missing: add b[f] to every output pixel of filter f."),
-    Hint("the output size is off by one: H_out = (H + 2P - kH) // S + 1 (the +1 counts the first window "
-         "position; padding goes on both sides, hence 2P).", _output_size_off),
-]
-# A 4x4 image and a 2x2 filter you can check by hand: out[0, 0, r, c] = x[r, c] - x[r+1, c+1] + 0.5 = -4.5
-x_small = np.arange(16.0).reshape(1, 1, 4, 4)
-w_small = np.array([[[[1.0, 0.0], [0.0, -1.0]]]])
-check(conv2d_forward_loops, ref.conv2d_forward, [
+# Case 1 by hand: a 4x4 image and a 2x2 filter, out[0, 0, r, c] = x[r, c] - x[r+1, c+1] + 0.5 = -4.5 everywhere.
+# Then: padding 1 and 2, stride 2 and 3, non-square images and kernels, and float32 in -> float32 out.
+x_small, w_small = np.arange(16.0).reshape(1, 1, 4, 4), np.array([[[[1.0, 0.0], [0.0, -1.0]]]])
+conv_cases = [
     (x_small, w_small, np.array([0.5])),
     Inputs(x_small, w_small, np.array([0.5]), padding=1),
     Inputs(randn(2, 3, 5, 5, seed=1), randn(4, 3, 3, 3, seed=2), randn(4, seed=3)),
-    Inputs(randn(2, 2, 6, 6, seed=4), randn(3, 2, 3, 3, seed=5), randn(3, seed=6), stride=2, padding=1),
-], hints=conv_hints)
+    Inputs(randn(2, 2, 7, 6, seed=4), randn(3, 2, 3, 3, seed=5), randn(3, seed=6), stride=2, padding=1),
+    Inputs(randn(2, 3, 7, 5, seed=7), randn(2, 3, 3, 2, seed=8), randn(2, seed=9), padding=2),
+    Inputs(randn(1, 2, 8, 7, seed=10), randn(2, 2, 2, 3, seed=11), randn(2, seed=12), stride=3),
+    Inputs(randn(2, 2, 5, 4, seed=13).astype(np.float32), randn(3, 2, 2, 2, seed=14).astype(np.float32),
+           randn(3, seed=15).astype(np.float32), stride=2, padding=1),
+]
+check(conv2d_forward_loops, ref.conv2d_forward, conv_cases, hints=mistakes.conv2d_forward_loops)
 ### BEGIN HIDDEN TESTS
 check(conv2d_forward_loops, ref.conv2d_forward, [
-    Inputs(randn(2, 3, 7, 5, seed=7), randn(2, 3, 3, 2, seed=8), randn(2, seed=9), padding=2),       # non-square
-    Inputs(randn(1, 1, 5, 6, seed=10), randn(1, 1, 2, 3, seed=11), randn(1, seed=12), stride=2),     # batch 1, 1 channel
-    Inputs(randn(3, 2, 6, 9, seed=13), randn(4, 2, 3, 1, seed=14), randn(4, seed=15), stride=2, padding=1),
-    Inputs(randn(2, 3, 3, 3, seed=16), randn(2, 3, 5, 5, seed=17), randn(2, seed=18), padding=1),   # 1x1 output
-    Inputs(randn(2, 2, 5, 4, seed=19).astype(np.float32), randn(3, 2, 2, 2, seed=20).astype(np.float32),
-           randn(3, seed=21).astype(np.float32), stride=2, padding=1),                              # float32
-], hints=conv_hints)
+    Inputs(randn(1, 1, 5, 6, seed=16), randn(1, 1, 2, 3, seed=17), randn(1, seed=18), stride=2),     # batch 1, 1 channel
+    Inputs(randn(3, 2, 6, 9, seed=19), randn(4, 2, 3, 1, seed=20), randn(4, seed=21), stride=2, padding=1),
+    Inputs(randn(2, 3, 3, 3, seed=22), randn(2, 3, 5, 5, seed=23), randn(2, seed=24), padding=1),   # 1x1 output
+    Inputs(randn(2, 2, 6, 7, seed=25).astype(np.float32), randn(2, 2, 3, 2, seed=26).astype(np.float32),
+           randn(2, seed=27).astype(np.float32), stride=3, padding=2),
+], hints=mistakes.conv2d_forward_loops)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="cnn-im2col-theory"
@@ -190,8 +190,22 @@ check(conv2d_forward_loops, ref.conv2d_forward, [
 #
 # Write `im2col(x, kh, kw, stride, padding)` returning the columns of shape $(N, C k_H k_W, H_\text{out} W_\text{out})$
 # (column $p$ of image $n$ holds the window of output pixel $p$, row-major, in the order of `w[f].ravel()`),
-# and `conv2d_forward` with it: no Python loop over images, filters or pixels.
-# The backward pass (Exercise 3) can reuse your `im2col`.
+# and `conv2d_forward` with it: no Python loop over images, filters or pixels. Same contract as Exercise 1,
+# dtype rule included (float32 in, float32 out). The backward pass (Exercise 3) can reuse your `im2col`.
+#
+# <details><summary>Hint 1</summary>
+#
+# Pad first; then let NumPy's sliding-window view give you every $k_H \times k_W$ window of the last two axes,
+# and keep only the windows a stride visits by slicing those two window-position axes with a step.
+# </details>
+#
+# <details><summary>Hint 2</summary>
+#
+# The windows' axes are (N, C, positions down, positions across, $k_H$, $k_W$). A column must run through
+# C, then $k_H$, then $k_W$ (like `w[f].ravel()`), and the columns through the positions row by row:
+# move the axes into that order, then one reshape. For the forward pass, the flattened filters times the
+# columns is a batched matrix product; add the bias with broadcasting, then reshape to NCHW.
+# </details>
 
 # %% id="ch05_conv2d_forward" nbgrader={"solution": true}
 from numpy.lib.stride_tricks import sliding_window_view
@@ -221,22 +235,19 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
 
 
 # %% id="ch05_conv2d_forward_test" nbgrader={"grade": true, "locked": true, "points": 4}
-check(conv2d_forward, ref.conv2d_forward, [
-    (x_small, w_small, np.array([0.5])),
-    Inputs(randn(2, 3, 5, 5, seed=22), randn(4, 3, 3, 3, seed=23), randn(4, seed=24), padding=1),
-    Inputs(randn(2, 2, 6, 6, seed=25), randn(3, 2, 3, 3, seed=26), randn(3, seed=27), stride=2, padding=1),
+# The cases of Exercise 1, and a bigger batch.
+check(conv2d_forward, ref.conv2d_forward, conv_cases + [
     Inputs(randn(8, 3, 16, 16, seed=28), randn(16, 3, 5, 5, seed=29), randn(16, seed=30), padding=2),
-], hints=conv_hints)
+], hints=mistakes.conv2d_forward)
 ### BEGIN HIDDEN TESTS
 check(conv2d_forward, ref.conv2d_forward, [
-    Inputs(randn(2, 3, 7, 5, seed=31), randn(2, 3, 3, 2, seed=32), randn(2, seed=33), padding=2),    # non-square
     Inputs(randn(1, 1, 5, 6, seed=34), randn(1, 1, 2, 3, seed=35), randn(1, seed=36), stride=2),     # batch 1, 1 channel
     Inputs(randn(3, 2, 6, 9, seed=37), randn(4, 2, 3, 1, seed=38), randn(4, seed=39), stride=2, padding=1),
     Inputs(randn(2, 4, 10, 7, seed=40), randn(3, 4, 4, 2, seed=41), randn(3, seed=42), stride=3, padding=1),
     Inputs(randn(2, 3, 3, 3, seed=43), randn(2, 3, 5, 5, seed=44), randn(2, seed=45), padding=1),   # 1x1 output
-    Inputs(randn(2, 2, 5, 4, seed=46).astype(np.float32), randn(3, 2, 2, 2, seed=47).astype(np.float32),
-           randn(3, seed=48).astype(np.float32), stride=2, padding=1),                              # float32
-], hints=conv_hints)
+    Inputs(randn(2, 2, 6, 7, seed=46).astype(np.float32), randn(3, 2, 3, 2, seed=47).astype(np.float32),
+           randn(3, seed=48).astype(np.float32), stride=3, padding=2),
+], hints=mistakes.conv2d_forward)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="cnn-pytorch-forward"
@@ -246,8 +257,8 @@ check(conv2d_forward, ref.conv2d_forward, [
 # the layer that owns `weight` (shape $(C_\text{out}, C, k_H, k_W)$, our layout) and `bias`. Copy our
 # arrays into the layer and the outputs agree to rounding error:
 
-# %% id="cnn-pytorch-forward-code"
-my_conv2d = use_yours(conv2d_forward, solved.conv2d_forward)
+# %% id="cnn-pytorch-forward-code" tags=["demo"]
+my_conv2d = use_yours(conv2d_forward, "cnn.conv2d_forward")
 x, w, b = randn(2, 3, 6, 5, seed=50), randn(4, 3, 3, 2, seed=51), randn(4, seed=52)
 layer = nn.Conv2d(3, 4, kernel_size=(3, 2), stride=2, padding=1, dtype=torch.float64).to(get_device())
 with torch.no_grad():
@@ -283,16 +294,31 @@ print("largest difference:", np.abs(mine - theirs).max())
 #   with $\delta[n]$ reshaped to $(C_\text{out}, H_\text{out} W_\text{out})$;
 # * $\partial L/\partial X_\text{col}[n] = W_\text{row}^\top\, \delta[n]$ — then **col2im**: add every
 #   column entry back onto the input pixel it was copied from. Looping over the $k_H k_W$ kernel offsets
-#   $(i, j)$ only, each step is one strided slice:
-#   `dx_pad[:, :, i:i + S*H_out:S, j:j + S*W_out:S] += dcols[:, :, i, j]` with `dcols` reshaped to
-#   $(N, C, k_H, k_W, H_\text{out}, W_\text{out})$.
+#   $(i, j)$ only, each offset touches the input pixels $(rS + i, cS + j)$ of every output pixel $(r, c)$:
+#   one strided slice of the padded input per offset.
 
 # %% [markdown] id="cnn-ex-backward"
 # ### Exercise 3 — `conv2d_backward` (6 points)
 #
 # Return `(dx, dw, db)` for `out = conv2d_forward(x, w, b, stride, padding)` given `dout` $= \delta$. The
 # bias does not enter any of the three formulas, so it is not an argument. Loops over the kernel offsets
-# are fine; no loops over images or pixels.
+# are fine; no loops over images or pixels. Each gradient has the shape of what it is the gradient of, and
+# the dtype of the inputs (float32 in, float32 out).
+#
+# <details><summary>Hint 1</summary>
+#
+# `db` and `dw` need no new idea: they are the dense layer's bias and weight gradients, with $\delta$ laid out
+# as $(N, C_\text{out}, H_\text{out} W_\text{out})$ and your `im2col` columns, summed over the batch.
+# </details>
+#
+# <details><summary>Hint 2</summary>
+#
+# For `dx`: the transposed flattened filters times $\delta$ gives the gradient of every column entry. Reshape
+# it to $(N, C, k_H, k_W, H_\text{out}, W_\text{out})$; for each kernel offset $(i, j)$, the entries
+# `[:, :, i, j]` belong to the padded-input pixels starting at $(i, j)$ with step $S$, $H_\text{out}$ by
+# $W_\text{out}$ of them. Add them there (windows overlap), in an array of zeros of the padded shape, then
+# cut the padding off.
+# </details>
 
 # %% id="ch05_conv2d_backward" nbgrader={"solution": true}
 def conv2d_backward(dout, x, w, stride=1, padding=0):
@@ -315,48 +341,27 @@ def conv2d_backward(dout, x, w, stride=1, padding=0):
 
 
 # %% id="ch05_conv2d_backward_test" nbgrader={"grade": true, "locked": true, "points": 6}
-def backward_case(x_shape, w_shape, stride=1, padding=0, seed=0, dtype=np.float64):
-    """Inputs(dout, x, w, stride, padding) with a random upstream gradient of the output's shape."""
-    x, w = randn(*x_shape, seed=seed), randn(*w_shape, seed=seed + 1)
-    out_shape = ref.conv2d_forward(x, w, np.zeros(w_shape[0]), stride, padding).shape
-    return Inputs(randn(*out_shape, seed=seed + 2).astype(dtype), x.astype(dtype), w.astype(dtype),
-                  stride=stride, padding=padding)
-
-
-def _padded_dx(m):
-    e, g = np.shape(m.expected), np.shape(m.got)
-    p = m.kwargs.get("padding", 0)
-    return len(e) == 4 and p > 0 and g == e[:2] + (e[2] + 2 * p, e[3] + 2 * p)
-
-
-def _overlapping(m):
-    return m.args[2].shape[2] > m.kwargs.get("stride", 1) or m.args[2].shape[3] > m.kwargs.get("stride", 1)
-
-
-backward_hints = [
-    Hint("db has one entry per filter: sum dout over the batch AND both spatial axes, dout.sum(axis=(0, 2, 3)).",
-         lambda m: np.shape(m.got) != np.shape(m.expected), output="db"),
-    Hint("dx still has the padding: cut it off, dx = dx_pad[:, :, P:P + H, P:P + W].", _padded_dx, output="dx"),
-    Hint("the windows overlap here (kernel larger than the stride): an input pixel read by several windows "
-         "gets the SUM of their gradients. Accumulate with +=, never assign with =.", _overlapping, output="dx"),
-]
-# Fixed case: a 3x3 image, a 2x2 filter of ones, dout of ones. Then dx counts how many windows read each
+# Case 1 by hand: a 3x3 image, a 2x2 filter of ones, dout of ones. Then dx counts how many windows read each
 # pixel ([[1, 2, 1], [2, 4, 2], [1, 2, 1]]), dw sums each 2x2 sub-square's pixels, and db = 4.
-check(conv2d_backward, ref.conv2d_backward, [
+# cases.backward_case(x shape, w shape, stride, padding) draws x, w and a dout of the output's shape.
+backward_cases = [
     (np.ones((1, 1, 2, 2)), np.arange(9.0).reshape(1, 1, 3, 3), np.ones((1, 1, 2, 2))),
-    backward_case((2, 3, 5, 5), (4, 3, 3, 3), seed=60),
-    backward_case((2, 3, 6, 6), (4, 3, 3, 3), padding=1, seed=63),
-    backward_case((2, 2, 7, 7), (3, 2, 3, 3), stride=2, padding=1, seed=66),
-], output_names=("dx", "dw", "db"), hints=backward_hints)
+    cases.backward_case((2, 3, 5, 5), (4, 3, 3, 3), seed=60),
+    cases.backward_case((2, 3, 6, 6), (4, 3, 3, 3), padding=1, seed=63),
+    cases.backward_case((2, 2, 7, 7), (3, 2, 3, 3), stride=2, padding=1, seed=66),     # overlapping windows
+    cases.backward_case((2, 3, 7, 5), (2, 3, 3, 2), padding=2, seed=69),               # non-square input and kernel
+    cases.backward_case((2, 2, 6, 6), (3, 2, 3, 3), stride=2, seed=72),                # last row/column never read
+    cases.backward_case((2, 2, 5, 4), (3, 2, 2, 2), stride=2, padding=1, seed=75, dtype=np.float32),
+]
+check(conv2d_backward, ref.conv2d_backward, backward_cases, output_names=("dx", "dw", "db"),
+      hints=mistakes.conv2d_backward)
 ### BEGIN HIDDEN TESTS
 check(conv2d_backward, ref.conv2d_backward, [
-    backward_case((2, 3, 7, 5), (2, 3, 3, 2), padding=2, seed=69),               # non-square input and kernel
-    backward_case((1, 1, 5, 6), (1, 1, 2, 3), stride=2, seed=72),                # batch 1, one channel
-    backward_case((3, 2, 6, 9), (4, 2, 3, 1), stride=2, padding=1, seed=75),
-    backward_case((2, 2, 6, 6), (3, 2, 3, 3), stride=2, seed=78),                # last row/column never read
-    backward_case((2, 4, 10, 7), (3, 4, 4, 2), stride=3, padding=1, seed=81),
-    backward_case((2, 2, 5, 4), (3, 2, 2, 2), stride=2, padding=1, seed=84, dtype=np.float32),
-], output_names=("dx", "dw", "db"), hints=backward_hints)
+    cases.backward_case((1, 1, 5, 6), (1, 1, 2, 3), stride=2, seed=78),                # batch 1, one channel
+    cases.backward_case((3, 2, 6, 9), (4, 2, 3, 1), stride=2, padding=1, seed=81),
+    cases.backward_case((2, 4, 10, 7), (3, 4, 4, 2), stride=3, padding=1, seed=84),
+    cases.backward_case((2, 3, 7, 6), (2, 3, 3, 2), stride=2, padding=2, seed=87, dtype=np.float32),
+], output_names=("dx", "dw", "db"), hints=mistakes.conv2d_backward)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="cnn-pytorch-backward"
@@ -366,8 +371,8 @@ check(conv2d_backward, ref.conv2d_backward, [
 # $L = \sum \text{out} \odot \delta$ (whose gradient with respect to `out` is $\delta$) is differentiated by
 # autograd and compared with your three arrays.
 
-# %% id="cnn-pytorch-backward-code"
-my_conv2d_backward = use_yours(conv2d_backward, solved.conv2d_backward)
+# %% id="cnn-pytorch-backward-code" tags=["demo"]
+my_conv2d_backward = use_yours(conv2d_backward, "cnn.conv2d_backward")
 x, w, b = randn(2, 3, 6, 5, seed=90), randn(4, 3, 3, 2, seed=91), randn(4, seed=92)
 delta = randn(2, 4, 3, 3, seed=93)
 xt, wt, bt = (to_tensor(a, requires_grad=True) for a in (x, w, b))
@@ -387,42 +392,10 @@ for name, mine, theirs in zip(("dx", "dw", "db"), my_conv2d_backward(delta, x, w
 # `F.conv2d` + autograd, in float32 (what CNNs train in) and float64. Each time is the median of several runs.
 # The times depend on the machine and on what else runs on it; the *ratios* are the point.
 
-# %% id="cnn-speed-code"
-def median_ms(fn, repeat=5, number=2):
-    """Median over ``repeat`` runs of the time of one call, in milliseconds."""
-    return 1e3 * float(np.median(timeit.repeat(fn, repeat=repeat, number=number))) / number
-
-
-my_conv_loops = use_yours(conv2d_forward_loops, solved.conv2d_forward_loops)
-x, w, b = randn(8, 3, 16, 16, seed=100), randn(8, 3, 3, 3, seed=101), randn(8, seed=102)
-xt, wt, bt = (torch.as_tensor(a) for a in (x, w, b))      # CPU tensors
-small = {"loops (Exercise 1)": median_ms(lambda: my_conv_loops(x, w, b, 1, 1), repeat=3, number=1),
-         "im2col (Exercise 2)": median_ms(lambda: my_conv2d(x, w, b, 1, 1)),
-         "F.conv2d": median_ms(lambda: F.conv2d(xt, wt, bt, padding=1))}
-
-speed = {}
-for dtype in (np.float32, np.float64):
-    rng = np.random.default_rng(103)
-    x, w, b = (rng.standard_normal(s).astype(dtype) for s in ((64, 3, 32, 32), (32, 3, 3, 3), (32,)))
-    delta = rng.standard_normal((64, 32, 32, 32)).astype(dtype)
-    xt, wt, bt = (torch.as_tensor(a).requires_grad_() for a in (x, w, b))
-    deltat = torch.as_tensor(delta)
-
-    def numpy_step():
-        my_conv2d(x, w, b, 1, 1)
-        my_conv2d_backward(delta, x, w, 1, 1)
-
-    def torch_step():
-        torch.autograd.grad(F.conv2d(xt, wt, bt, padding=1), (xt, wt, bt), deltat)
-
-    start = time.perf_counter()
-    numpy_step()
-    if time.perf_counter() - start > 2:
-        print("your conv2d_forward/backward take over 2 s on this batch: vectorise them (timing the solved versions)")
-        my_conv2d, my_conv2d_backward = solved.conv2d_forward, solved.conv2d_backward
-    repeat, number = (5, 2) if dtype == np.float32 else (3, 1)
-    speed[np.dtype(dtype).name] = (median_ms(numpy_step, repeat, number), median_ms(torch_step, repeat, number))
-
+# %% id="cnn-speed-code" tags=["demo"]
+# demos.conv_timings runs the race described above (median times in ms, CPU, one thread)
+my_conv_loops = use_yours(conv2d_forward_loops, "cnn.conv2d_forward_loops")
+small, speed = demos.conv_timings(my_conv2d, my_conv2d_backward, my_conv_loops)
 for name, ms in small.items():
     print(f"forward, 8 x 3 x 16 x 16, 8 filters   {name:22s} {ms:9.2f} ms")
 for name, (numpy_ms, torch_ms) in speed.items():
@@ -464,7 +437,7 @@ plt.show()
 # scanning the window's top row left to right, then the next row. `np.argmax` on the window flattened in
 # row-major order returns exactly that index. See it:
 
-# %% id="cnn-pool-ties"
+# %% id="cnn-pool-ties" tags=["demo"]
 xt = to_tensor(x_ties, requires_grad=True)
 F.max_pool2d(xt, 2).sum().backward()
 print("input (every 2x2 window has a tie):\n", x_ties[0, 0])
@@ -475,7 +448,14 @@ print("PyTorch's gradient of max_pool2d(x, 2).sum(): one 1 per window, at its fi
 # ### Exercise 4 — `maxpool_forward` (2 points)
 #
 # Return `F.max_pool2d(x, size, stride)` for `x` of shape (N, C, H, W); `stride=None` means `stride = size`.
-# Loops over the window offsets, or `sliding_window_view`, both work; mind that the inputs can be negative.
+# The inputs can be negative; windows may overlap (`stride < size`). Float32 in, float32 out.
+#
+# <details><summary>Hint 1</summary>
+#
+# The windows are the convolution's windows without padding, taken per channel: the sliding-window view of
+# Exercise 2 gives them, and a maximum over the two window axes finishes the job. (A loop over the
+# `size` x `size` offsets, taking an element-wise maximum of strided slices, works too.)
+# </details>
 
 # %% id="ch05_maxpool_forward" nbgrader={"solution": true}
 def maxpool_forward(x, size=2, stride=None):
@@ -488,23 +468,20 @@ def maxpool_forward(x, size=2, stride=None):
 
 
 # %% id="ch05_maxpool_forward_test" nbgrader={"grade": true, "locked": true, "points": 2}
-pool_hints = [
-    mistake(lambda x, size=2, stride=None: np.maximum(ref.maxpool_forward(x, size, stride), 0),
-            "negative maxima became 0: start the maximum at -inf (or at the window's first value), not at 0."),
-    Hint("the output size is off by one: H_out = (H - size) // stride + 1.", _output_size_off),
-]
 check(maxpool_forward, ref.maxpool_forward, [
     x_ties,
     randn(2, 3, 6, 6, seed=110),
-    Inputs(randn(2, 2, 7, 7, seed=111), 3, stride=2),
-], hints=pool_hints)
+    Inputs(randn(2, 2, 7, 7, seed=111), 3, stride=2),                 # stride != size, the last row unused
+    Inputs(randn(2, 3, 5, 6, seed=112), 3, stride=1),                 # overlapping windows, non-square
+    Inputs(-np.abs(randn(2, 2, 4, 4, seed=113)) - 1.0, 2),            # every value negative
+    Inputs(randn(3, 4, 8, 6, seed=114).astype(np.float32), 2, stride=1),
+], hints=mistakes.maxpool_forward)
 ### BEGIN HIDDEN TESTS
 check(maxpool_forward, ref.maxpool_forward, [
-    Inputs(randn(2, 3, 5, 6, seed=112), 3, stride=1),                  # overlapping windows, non-square
-    Inputs(randn(1, 1, 7, 4, seed=113), 2),                           # batch 1, 1 channel, odd size
-    Inputs(-np.abs(randn(2, 2, 4, 4, seed=114)) - 1.0, 2),            # all negative
-    Inputs(randn(3, 4, 8, 6, seed=115).astype(np.float32), 2, stride=1),
-], hints=pool_hints)
+    Inputs(randn(1, 1, 7, 4, seed=115), 2),                           # batch 1, 1 channel, odd size
+    Inputs(randn(2, 3, 9, 8, seed=116), 4, stride=3),
+    Inputs(randn(2, 2, 6, 7, seed=117).astype(np.float32), 3, stride=2),
+], hints=mistakes.maxpool_forward)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="cnn-ex-pool-backward"
@@ -512,7 +489,20 @@ check(maxpool_forward, ref.maxpool_forward, [
 #
 # Return $\partial L / \partial x$ (shape of `x`) given `dout` $= \partial L / \partial\,\text{out}$: each
 # window's gradient goes to its maximum, **on a tie to the first maximum in row-major order** (PyTorch's
-# rule), and overlapping windows add up.
+# rule), and overlapping windows add up. The result has `dout`'s dtype (float32 in, float32 out).
+#
+# <details><summary>Hint 1</summary>
+#
+# Find, for every window, *which* of its `size * size` entries is the first maximum: flatten each window in
+# row-major order and ask NumPy for the index of its largest entry (it returns the first one on a tie).
+# </details>
+#
+# <details><summary>Hint 2</summary>
+#
+# Then loop over the offsets $(i, j)$ of a window, as in the convolution's backward pass: the windows'
+# entries at offset $(i, j)$ are a strided slice of `x`, and each receives `dout` where its offset is the
+# window's first maximum, 0 elsewhere. Add, do not assign: overlapping windows share entries.
+# </details>
 
 # %% id="ch05_maxpool_backward" nbgrader={"solution": true}
 def maxpool_backward(dout, x, size=2, stride=None):
@@ -531,45 +521,24 @@ def maxpool_backward(dout, x, size=2, stride=None):
 
 
 # %% id="ch05_maxpool_backward_test" nbgrader={"grade": true, "locked": true, "points": 4}
-def pool_case(x, size=2, stride=None, seed=0):
-    """Inputs(dout, x, size, stride) with a random dout of the pooled shape."""
-    return Inputs(randn(*ref.maxpool_forward(x, size, stride).shape, seed=seed).astype(x.dtype), x, size, stride)
-
-
-def _upsample(a, size):
-    return a.repeat(size, axis=2).repeat(size, axis=3)
-
-
-def _flip_hw(a):
-    return a[:, :, ::-1, ::-1]
-
-
-pool_backward_hints = [
-    mistake(lambda dout, x, size=2, stride=None: _flip_hw(ref.maxpool_backward(_flip_hw(dout), _flip_hw(x), size, stride)),
-            "on a tie your gradient went to the LAST maximum of the window. PyTorch gives it to the FIRST one in "
-            "row-major order: compare with > (not >=) while scanning, or use np.argmax, which returns the first."),
-    mistake(lambda dout, x, size=2, stride=None: (x == _upsample(ref.maxpool_forward(x, size), size)) * _upsample(dout, size),
-            "on a tie you sent the gradient to EVERY maximum of the window, so it counts twice. It goes to one "
-            "entry only: the first maximum in row-major order (np.argmax of the flattened window)."),
-    Hint("the windows overlap here (stride < size): an entry that is the maximum of several windows gets the "
-         "SUM of their gradients. Accumulate with +=, never assign with =.",
-         lambda m: m.args[3] is not None and m.args[3] < m.args[2]),
-]
-integers = np.round(randn(2, 3, 6, 6, seed=120))   # small integers: many ties
+# cases.pool_case(x, size, stride) adds a random dout of the pooled shape. Rounded values: many ties.
+integers = np.round(randn(2, 3, 6, 6, seed=120))
 check(maxpool_backward, ref.maxpool_backward, [
     Inputs(np.ones((1, 1, 2, 2)), x_ties, 2, None),
-    pool_case(randn(2, 3, 6, 6, seed=121), seed=122),
-    pool_case(integers, seed=123),
-], hints=pool_backward_hints)
+    cases.pool_case(randn(2, 3, 6, 6, seed=121), seed=122),
+    cases.pool_case(integers, seed=123),
+    cases.pool_case(integers, 3, 1, seed=124),                                # overlapping windows with ties
+    cases.pool_case(np.round(randn(2, 2, 7, 6, seed=125)), 3, 2, seed=126),    # overlap by one, unused last row
+    cases.pool_case(np.zeros((1, 2, 4, 4)), 2, seed=127),                      # every entry ties
+    cases.pool_case(np.round(randn(2, 3, 6, 4, seed=128)).astype(np.float32), 2, seed=129),
+], hints=mistakes.maxpool_backward)
 ### BEGIN HIDDEN TESTS
 check(maxpool_backward, ref.maxpool_backward, [
-    pool_case(integers, 3, 1, seed=124),                                # overlapping windows with ties
-    pool_case(np.round(randn(2, 2, 7, 6, seed=125)), 3, 2, seed=126),    # overlap by one, unused last row
-    pool_case(np.round(randn(1, 1, 5, 8, seed=127)), 2, 1, seed=128),    # batch 1, one channel, non-square
-    pool_case(np.zeros((1, 2, 4, 4)), 2, seed=129),                      # every entry ties
-    pool_case(-np.abs(randn(2, 2, 4, 6, seed=130)), 2, seed=131),
-    pool_case(np.round(randn(2, 3, 6, 4, seed=132)).astype(np.float32), 2, seed=133),
-], hints=pool_backward_hints)
+    cases.pool_case(np.round(randn(1, 1, 5, 8, seed=130)), 2, 1, seed=131),    # batch 1, one channel, non-square
+    cases.pool_case(-np.abs(randn(2, 2, 4, 6, seed=132)), 2, seed=133),
+    cases.pool_case(np.round(randn(2, 2, 9, 7, seed=134)), 4, 3, seed=135),
+    cases.pool_case(np.round(randn(2, 2, 7, 7, seed=136)).astype(np.float32), 3, 2, seed=137),
+], hints=mistakes.maxpool_backward)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="cnn-flatten-theory"
@@ -586,7 +555,7 @@ check(maxpool_backward, ref.maxpool_backward, [
 # ### Exercise 6 — `flatten` and `flatten_backward` (1 point)
 #
 # `flatten(x)`: (N, C, H, W) → (N, C·H·W) in PyTorch's order. `flatten_backward(dout, x_shape)`: the
-# gradient with respect to the input, of shape `x_shape`.
+# gradient with respect to the input, of shape `x_shape`. Both keep the dtype of their array argument.
 
 # %% id="ch05_flatten" nbgrader={"solution": true}
 def flatten(x):
@@ -604,19 +573,17 @@ def flatten_backward(dout, x_shape):
 
 
 # %% id="ch05_flatten_test" nbgrader={"grade": true, "locked": true, "points": 1}
-flatten_hints = [
-    mistake(lambda x: ref.flatten(x.transpose(0, 2, 3, 1)),
-            "you flattened channels-last (h, w, c), Keras's order; nn.Flatten on NCHW goes c, h, w: x.reshape(N, -1)."),
-    Hint("keep the batch axis: flatten each example, (N, C, H, W) -> (N, C*H*W), not everything into one vector.",
-         lambda m: np.ndim(m.got) == 1),
-]
-check(flatten, ref.flatten, [np.arange(24.0).reshape(2, 3, 2, 2), randn(4, 3, 5, 2, seed=140)], hints=flatten_hints)
-check(flatten_backward, ref.flatten_backward, [(randn(4, 30, seed=141), (4, 3, 5, 2))])
+check(flatten, ref.flatten, [np.arange(24.0).reshape(2, 3, 2, 2), randn(4, 3, 5, 2, seed=140),
+                             randn(3, 1, 4, 7, seed=141).astype(np.float32)], hints=mistakes.flatten)
+check(flatten_backward, ref.flatten_backward, [(randn(4, 30, seed=142), (4, 3, 5, 2)),
+                                               (randn(3, 28, seed=143).astype(np.float32), (3, 1, 4, 7))],
+      hints=mistakes.flatten_backward)
 ### BEGIN HIDDEN TESTS
-check(flatten, ref.flatten, [randn(1, 16, 2, 2, seed=142), randn(3, 1, 4, 7, seed=143).astype(np.float32)],
-      hints=flatten_hints)
-check(flatten_backward, ref.flatten_backward, [(randn(1, 64, seed=144), (1, 16, 2, 2)),
-                                               (randn(3, 28, seed=145).astype(np.float32), (3, 1, 4, 7))])
+check(flatten, ref.flatten, [randn(1, 16, 2, 2, seed=144), randn(2, 5, 3, 3, seed=145).astype(np.float32)],
+      hints=mistakes.flatten)
+check(flatten_backward, ref.flatten_backward, [(randn(1, 64, seed=146), (1, 16, 2, 2)),
+                                               (randn(2, 45, seed=147).astype(np.float32), (2, 5, 3, 3))],
+      hints=mistakes.flatten_backward)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="cnn-digits-theory"
@@ -632,12 +599,13 @@ check(flatten_backward, ref.flatten_backward, [(randn(1, 64, seed=144), (1, 16, 
 # The forward pass chains your layers and keeps what each backward step needs; the backward pass runs
 # the chain backwards — dense (chapter 2), flatten, pool, ReLU, conv, pool, ReLU, conv. The loss is the
 # cross-entropy of chapter 4, the optimizer Adam of chapter 6 (both from the package). Then PyTorch trains
-# **the same network**: `ref.build_cnn` copies the same initial weights into an `nn.Sequential`, and both
+# **the same network**: `demos.build_cnn` copies the same initial weights into an `nn.Sequential`, and both
 # see the same mini-batches in the same order, in float64 — so the two loss curves must coincide.
 
-# %% id="cnn-digits-model"
-my_maxpool, my_maxpool_backward = use_yours(maxpool_forward, solved.maxpool_forward), use_yours(maxpool_backward, solved.maxpool_backward)
-my_flatten, my_flatten_backward = use_yours(flatten, solved.flatten), use_yours(flatten_backward, solved.flatten_backward)
+# %% id="cnn-digits-model" tags=["demo"]
+my_maxpool = use_yours(maxpool_forward, "cnn.maxpool_forward")
+my_maxpool_backward = use_yours(maxpool_backward, "cnn.maxpool_backward")
+my_flatten, my_flatten_backward = use_yours(flatten, "cnn.flatten"), use_yours(flatten_backward, "cnn.flatten_backward")
 
 
 def cnn_forward(X, params):
@@ -671,10 +639,10 @@ order = np.random.default_rng(0).permutation(len(images))
 test_idx, train_idx = order[:360], order[360:]
 X_train, y_train = images[train_idx, None], labels[train_idx]      # (1437, 1, 8, 8): one channel
 X_test, y_test = images[test_idx, None], labels[test_idx]
-initial = solved.init_cnn_params(1, [8, 16], [10], image_size=8, seed=0)
+initial = init_cnn_params(1, [8, 16], [10], image_size=8, seed=0)
 print("parameters:", {k: v.shape for k, v in initial.items()}, "-", sum(v.size for v in initial.values()), "in all")
 
-# %% id="cnn-digits-train"
+# %% id="cnn-digits-train" tags=["demo"]
 EPOCHS, BATCH, LR = 6, 32, 3e-3
 params = {k: v.copy() for k, v in initial.items()}
 optimizer = Adam(lr=LR)
@@ -690,17 +658,17 @@ for epoch in range(EPOCHS):
 numpy_seconds = time.perf_counter() - start
 numpy_accuracy = float(np.mean(cnn_forward(X_test, params)[0].argmax(axis=1) == y_test))
 
-torch_cnn = ref.build_cnn(initial)            # the same initial weights, float64, on get_device()
+torch_cnn = demos.build_cnn(initial)            # the same initial weights, float64, on get_device()
 print(torch_cnn)
 start = time.perf_counter()
-torch_history = ref.fit_torch_classifier(torch_cnn, X_train, y_train, epochs=EPOCHS, batch_size=BATCH, lr=LR)
+torch_history = demos.fit_torch_classifier(torch_cnn, X_train, y_train, epochs=EPOCHS, batch_size=BATCH, lr=LR)
 torch_seconds = time.perf_counter() - start
-torch_accuracy = ref.torch_accuracy(torch_cnn, X_test, y_test)
+torch_accuracy = demos.torch_accuracy(torch_cnn, X_test, y_test)
 print(f"NumPy CNN:   test accuracy {numpy_accuracy:.1%}, trained in {numpy_seconds:.1f} s")
 print(f"PyTorch CNN: test accuracy {torch_accuracy:.1%}, trained in {torch_seconds:.1f} s on {get_device()}")
 print("largest difference between the per-epoch losses:", np.abs(np.array(numpy_losses) - torch_history["loss"]).max())
 
-# %% id="cnn-digits-plot-loss"
+# %% id="cnn-digits-plot-loss" tags=["demo"]
 # Plot: the two training curves lie on top of each other.
 ax = plots.plot_curves({"NumPy (your layers)": numpy_losses, "PyTorch": torch_history["loss"]}, xlabel="epoch",
                        ylabel="mean training loss", title="the same CNN, the same batches: NumPy and PyTorch")
@@ -715,7 +683,7 @@ plt.show()
 # produces: each map is high where its filter's pattern (an edge, a stroke direction) appears. The second
 # layer's maps (the first 8 of 16 shown) are coarser (4 x 4) and combine the first layer's patterns.
 
-# %% id="cnn-filters-plot"
+# %% id="cnn-filters-plot" tags=["demo"]
 cnn_plots.plot_filters(params["Wc1"], n_cols=8, title="first-layer filters learned by the NumPy CNN")
 plt.show()
 digit = X_test[:1]
@@ -746,7 +714,7 @@ plt.show()
 # %% [markdown] id="cnn-ex-flip"
 # ### Exercise 7 — `flip_horizontal` (1 point)
 #
-# Mirror every image left-right. Return a new array (do not change `images`).
+# Mirror every image left-right. Return a new array (do not change `images`) of the same dtype.
 
 # %% id="ch05_augment_flip" nbgrader={"solution": true}
 def flip_horizontal(images):
@@ -757,16 +725,13 @@ def flip_horizontal(images):
 
 
 # %% id="ch05_augment_flip_test" nbgrader={"grade": true, "locked": true, "points": 1}
-flip_hints = [
-    mistake(lambda images: images[:, :, ::-1], "you flipped upside down (axis 2 is H). Left-right is the last axis, W."),
-    mistake(lambda images: images[:, ::-1], "you reversed the colour channels (axis 1). Left-right is the last axis, W."),
-    mistake(lambda images: images[::-1], "you reversed the order of the images (axis 0). Left-right is the last axis, W."),
-]
-check(flip_horizontal, ref.flip_horizontal, [np.arange(12.0).reshape(2, 1, 2, 3), randn(2, 3, 4, 5, seed=150)],
-      hints=flip_hints)
+check(flip_horizontal, ref.flip_horizontal, [np.arange(12.0).reshape(2, 1, 2, 3), randn(2, 3, 4, 5, seed=150),
+                                             randn(2, 3, 4, 6, seed=151).astype(np.float32)],
+      hints=mistakes.flip_horizontal)
 ### BEGIN HIDDEN TESTS
-check(flip_horizontal, ref.flip_horizontal, [randn(1, 1, 1, 7, seed=151), randn(3, 3, 5, 5, seed=152),
-                                             randn(2, 3, 4, 6, seed=153).astype(np.float32)], hints=flip_hints)
+check(flip_horizontal, ref.flip_horizontal, [randn(1, 1, 1, 7, seed=152), randn(3, 3, 5, 5, seed=153),
+                                             randn(2, 2, 3, 3, seed=154).astype(np.float32)],
+      hints=mistakes.flip_horizontal)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="cnn-ex-shift"
@@ -774,7 +739,13 @@ check(flip_horizontal, ref.flip_horizontal, [randn(1, 1, 1, 7, seed=151), randn(
 #
 # Move image $n$ down by `dy[n]` and right by `dx[n]` pixels (negative values: up, left), with zero fill.
 # `dy` and `dx` are integers or integer arrays of length N. Shifts of the image's size or more leave
-# nothing but zeros. Keep the dtype of `images`.
+# nothing but zeros. Keep the dtype of `images` (float32 in, float32 out).
+#
+# <details><summary>Hint 1</summary>
+#
+# Start from an array of zeros like `images`. For one image and a shift $d \ge 0$ down, output rows
+# $d .. H-1$ receive input rows $0 .. H-1-d$; for $d < 0$ it is the other way round. The same for columns.
+# </details>
 
 # %% id="ch05_augment_shift" nbgrader={"solution": true}
 def shift_images(images, dy, dx):
@@ -793,30 +764,19 @@ def shift_images(images, dy, dx):
 
 
 # %% id="ch05_augment_shift_test" nbgrader={"grade": true, "locked": true, "points": 2}
-def _rolled(images, dy, dx):
-    n = images.shape[0]
-    dy, dx = np.broadcast_to(dy, (n,)), np.broadcast_to(dx, (n,))
-    return np.stack([np.roll(im, (int(a), int(b)), axis=(1, 2)) for im, a, b in zip(images, dy, dx)])
-
-
-shift_hints = [
-    mistake(_rolled, "pixels that leave one side came back on the other: that is np.roll. Fill with zeros instead."),
-    mistake(lambda images, dy, dx: ref.shift_images(images, -np.asarray(dy), -np.asarray(dx)),
-            "the direction is reversed: positive dy moves the picture DOWN, out[r] = x[r - dy]."),
-    mistake(lambda images, dy, dx: ref.shift_images(images, dx, dy),
-            "dy and dx are swapped: dy moves along the rows (axis 2, down), dx along the columns (axis 3, right)."),
-]
 check(shift_images, ref.shift_images, [
     (np.arange(9.0).reshape(1, 1, 3, 3), 1, 0),                  # down by one: the top row becomes zeros
     (np.arange(9.0).reshape(1, 1, 3, 3), 0, -1),                 # left by one
     (randn(4, 3, 5, 5, seed=160), np.array([1, -2, 0, 2]), np.array([0, 1, -1, 2])),
-], hints=shift_hints)
+    (randn(3, 2, 4, 6, seed=161), np.array([4, -1, 0]), np.array([0, -6, 7])),    # shifted out of the picture
+    (randn(2, 3, 6, 6, seed=162).astype(np.float32), np.array([3, -3]), np.array([-3, 3])),
+], hints=mistakes.shift_images)
 ### BEGIN HIDDEN TESTS
 check(shift_images, ref.shift_images, [
-    (randn(3, 2, 4, 6, seed=161), np.array([4, -1, 0]), np.array([0, -6, 7])),    # shifted out of the picture
-    (randn(1, 1, 5, 3, seed=162), -2, 2),                                          # batch 1, non-square
-    (randn(2, 3, 6, 6, seed=163).astype(np.float32), np.array([3, -3]), np.array([-3, 3])),
-], hints=shift_hints)
+    (randn(1, 1, 5, 3, seed=163), -2, 2),                                          # batch 1, non-square
+    (randn(3, 2, 7, 4, seed=164), np.array([-7, 2, 6]), np.array([1, -4, -3])),
+    (randn(2, 1, 4, 5, seed=165).astype(np.float32), np.array([-1, 2]), np.array([5, -2])),
+], hints=mistakes.shift_images)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="cnn-ex-random"
@@ -830,7 +790,7 @@ check(shift_images, ref.shift_images, [
 # 3. `dx = rng.integers(-max_shift, max_shift + 1, size=N)`;
 #
 # then mirror the images where `flip` is true and shift every image by `(dy, dx)`. The same seed must give
-# the same batch; never use the global `np.random` functions.
+# the same batch; never use the global `np.random` functions. Keep the dtype of `images`.
 
 # %% id="ch05_augment_random" nbgrader={"solution": true}
 def random_augment(images, seed=0, max_shift=2):
@@ -847,18 +807,17 @@ def random_augment(images, seed=0, max_shift=2):
 
 
 # %% id="ch05_augment_random_test" nbgrader={"grade": true, "locked": true, "points": 2}
-random_hints = [Hint("draw exactly as prescribed, from one rng = np.random.default_rng(seed): flip = rng.random(N) < 0.5, "
-                     "then dy, then dx with rng.integers(-max_shift, max_shift + 1, size=N); flip first, then shift.",
-                     lambda m: True)]
 check(random_augment, ref.random_augment, [Inputs(randn(6, 3, 5, 5, seed=170), seed=0),
-                                           Inputs(randn(8, 1, 6, 4, seed=171), seed=1, max_shift=1)], hints=random_hints)
-check_seeded(random_augment, randn(6, 3, 5, 5, seed=172))
+                                           Inputs(randn(8, 1, 6, 4, seed=171), seed=1, max_shift=1),
+                                           Inputs(randn(5, 3, 8, 6, seed=172).astype(np.float32), seed=2, max_shift=3)],
+      hints=mistakes.random_augment)
+check_seeded(random_augment, randn(6, 3, 5, 5, seed=173))
 ### BEGIN HIDDEN TESTS
-check(random_augment, ref.random_augment, [Inputs(randn(1, 3, 7, 7, seed=173), seed=5, max_shift=3),
-                                           Inputs(randn(16, 2, 4, 4, seed=174), seed=6, max_shift=0),
-                                           Inputs(randn(5, 3, 8, 6, seed=175).astype(np.float32), seed=7, max_shift=2)],
-      hints=random_hints)
-check_seeded(random_augment, randn(4, 1, 6, 6, seed=176), max_shift=3)
+check(random_augment, ref.random_augment, [Inputs(randn(1, 3, 7, 7, seed=174), seed=5, max_shift=3),
+                                           Inputs(randn(16, 2, 4, 4, seed=175), seed=6, max_shift=0),
+                                           Inputs(randn(7, 2, 6, 5, seed=176).astype(np.float32), seed=7, max_shift=2)],
+      hints=mistakes.random_augment)
+check_seeded(random_augment, randn(4, 1, 6, 6, seed=177), max_shift=3)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="cnn-e2-theory"
@@ -887,7 +846,7 @@ check_seeded(random_augment, randn(4, 1, 6, 6, seed=176), max_shift=3)
 # `random_rotate` (up to 15 degrees, nearest pixel, zero fill) transform each training batch before it
 # becomes a tensor.
 
-# %% id="cnn-e2-data"
+# %% id="cnn-e2-data" tags=["demo"]
 def load_e2_data():
     """(name, class names, X_train, y_train, X_test, y_test): CIFAR-10 if DATASET=cifar10 and available, else shapes."""
     if os.environ.get("DATASET", "").lower() == "cifar10":
@@ -908,13 +867,13 @@ e2_name, e2_classes, X_e2, y_e2, X_e2_test, y_e2_test = load_e2_data()
 channel_mean = X_e2.mean(axis=(0, 2, 3), keepdims=True)          # training set only
 print(f"{e2_name}: train {X_e2.shape}, test {X_e2_test.shape}, channel means {channel_mean.ravel().round(3)}")
 
-my_random_augment = use_yours(random_augment, solved_aug.random_augment)
+my_random_augment = use_yours(random_augment, "augmentation.random_augment")
 
 
 def augment_batch(batch, step):
     """Training batches only: flip + shift (yours), rotate up to 15 degrees, then subtract the mean."""
     shift = max(1, batch.shape[-1] // 10)                         # about 10 % of the width, as in the article
-    batch = solved_aug.random_rotate(my_random_augment(batch, seed=step, max_shift=shift), 15.0, seed=step)
+    batch = random_rotate(my_random_augment(batch, seed=step, max_shift=shift), 15.0, seed=step)
     return (batch - channel_mean).astype(np.float32)
 
 
@@ -925,7 +884,7 @@ plots.show_images(np.concatenate([X_e2[:10], examples]).transpose(0, 2, 3, 1).cl
 plt.show()
 
 
-# %% id="cnn-e2-train"
+# %% id="cnn-e2-train" tags=["demo"]
 def e2_cnn(channels, size, n_classes=10):
     """The article's network: Conv32-pool-Conv64-pool-Dense128-Dense10, 'same' padding, ReLU."""
     return nn.Sequential(
@@ -940,13 +899,13 @@ model = e2_cnn(X_e2.shape[1], X_e2.shape[-1])
 print(model, f"\n{sum(p.numel() for p in model.parameters()):,} parameters")
 X_e2_test_centred = (X_e2_test - channel_mean).astype(np.float32)
 start = time.perf_counter()
-e2_history = ref.fit_torch_classifier(model, X_e2, y_e2, epochs=3, batch_size=32, lr=1e-3, augment=augment_batch,
+e2_history = demos.fit_torch_classifier(model, X_e2, y_e2, epochs=3, batch_size=32, lr=1e-3, augment=augment_batch,
                                       validation=(X_e2_test_centred, y_e2_test))
 e2_seconds = time.perf_counter() - start
 e2_accuracy = e2_history["val_accuracy"][-1]
 print(f"E2 on {e2_name}: test accuracy {e2_accuracy:.1%} after {len(e2_history['loss'])} epochs ({e2_seconds:.1f} s)")
 
-# %% id="cnn-e2-plot"
+# %% id="cnn-e2-plot" tags=["demo"]
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
 plots.plot_curves({"training loss (augmented batches)": e2_history["loss"]}, ax=axes[0], xlabel="epoch",
                   ylabel="cross-entropy", title=f"E2 on {e2_name}")
@@ -985,7 +944,7 @@ plt.show()
 #
 # ## Closing numbers (this run)
 
-# %% id="cnn-closing"
+# %% id="cnn-closing" tags=["demo"]
 print("exercises: 9, points: 25 (3 + 4 + 6 + 2 + 4 + 1 + 1 + 2 + 2)")
 print(f"digits CNN test accuracy: NumPy {numpy_accuracy:.1%}, PyTorch {torch_accuracy:.1%}")
 print(f"E2 ({e2_name}): test accuracy {e2_accuracy:.1%}")
@@ -1011,8 +970,8 @@ print(f"this notebook ran in {time.perf_counter() - notebook_start:.0f} s")
 # | flatten | 展平 |
 # | data augmentation | 数据增强 |
 # | horizontal flip / shift / rotation | 水平翻转 / 平移 / 旋转 |
-# | mean subtraction | 均值减除（去均值） |
+# | mean subtraction | 去均值 |
 # | overfitting | 过拟合 |
 # | batch | 批量 |
-# | logits | 逻辑值（未归一化得分） |
+# | logits | 对数几率 / 未归一化的对数概率（logits） |
 # | backpropagation | 反向传播 |

@@ -12,7 +12,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..device import get_device, to_numpy, to_tensor
-from ..solved.gradient_descent import minibatches
 
 
 def _as_images(x: np.ndarray, what: str = "x") -> np.ndarray:
@@ -105,85 +104,3 @@ def random_augment(images: np.ndarray, seed: int = 0, max_shift: int = 2) -> np.
     t = to_tensor(images)
     flipped = torch.where(to_tensor(flip)[:, None, None, None], torch.flip(t, dims=[-1]), t)
     return shift_images(to_numpy(flipped), dy, dx)
-
-
-# --- models -------------------------------------------------------------------------------------
-
-def build_cnn(params: dict[str, np.ndarray], dtype=torch.float64) -> nn.Sequential:
-    """An ``nn.Sequential`` of [Conv2d (3x3, padding 1), ReLU, MaxPool2d(2)] per conv layer ("Wc1", "bc1", ...),
-    then Flatten and one Linear layer per dense layer ("Wd1", "bd1", ...; ReLU between, none after the last),
-    with its weights copied from ``params``, on the course's device."""
-    convs = sorted((k for k in params if k.startswith("Wc")), key=lambda k: int(k[2:]))
-    denses = sorted((k for k in params if k.startswith("Wd")), key=lambda k: int(k[2:]))
-    if not convs or not denses:
-        raise ValueError(f"params needs conv weights Wc1.. and dense weights Wd1.., got {sorted(params)}")
-    layers: list[nn.Module] = []
-    for key in convs:
-        W, b = params[key], params["b" + key[1:]]
-        conv = nn.Conv2d(W.shape[1], W.shape[0], W.shape[2:], padding=W.shape[2] // 2, dtype=dtype)
-        _copy(conv, W, b)
-        layers += [conv, nn.ReLU(), nn.MaxPool2d(2)]
-    layers.append(nn.Flatten())
-    for index, key in enumerate(denses):
-        W, b = params[key], params["b" + key[1:]]
-        linear = nn.Linear(W.shape[1], W.shape[0], dtype=dtype)
-        _copy(linear, W, b)
-        layers += [linear] + ([nn.ReLU()] if index < len(denses) - 1 else [])
-    return nn.Sequential(*layers).to(get_device())
-
-
-def _copy(module: nn.Module, W: np.ndarray, b: np.ndarray) -> None:
-    if tuple(module.weight.shape) != W.shape:
-        raise ValueError(f"weight of shape {W.shape} does not fit {module}")
-    with torch.no_grad():
-        module.weight.copy_(torch.as_tensor(W))
-        module.bias.copy_(torch.as_tensor(b))
-
-
-def fit_torch_classifier(model: nn.Module, X: np.ndarray, y: np.ndarray, *, epochs: int, batch_size: int,
-                         lr: float = 1e-3, seed: int = 0, augment=None, dtype=None,
-                         validation: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, list[float]]:
-    """Train ``model`` with Adam and cross-entropy on the course's device, with the mini-batch order of
-    :func:`dlcourse.solved.gradient_descent.minibatches` (epoch e shuffled with seed + e), so a NumPy
-    loop over the same batches sees the same data in the same order.
-
-    ``augment(X_batch, step)`` (NumPy in, NumPy out) transforms each training batch before it goes to the
-    model. Returns per-epoch mean training loss (and validation accuracy when ``validation`` is given).
-    """
-    if X.shape[0] != y.shape[0]:
-        raise ValueError(f"X and y hold different numbers of examples: {X.shape[0]} and {y.shape[0]}")
-    device = get_device()
-    dtype = dtype or next(model.parameters()).dtype
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    history: dict[str, list[float]] = {"loss": []}
-    index_all, step = np.arange(X.shape[0]), 0
-    for epoch in range(epochs):
-        model.train()
-        losses = []
-        for index, _ in minibatches(index_all, index_all, batch_size, seed=seed + epoch):
-            X_batch = X[index] if augment is None else augment(X[index], step)
-            optimizer.zero_grad()
-            loss = F.cross_entropy(model(torch.as_tensor(X_batch, dtype=dtype, device=device)),
-                                   torch.as_tensor(y[index], device=device))
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.item())
-            step += 1
-        history["loss"].append(float(np.mean(losses)))
-        if validation is not None:
-            history.setdefault("val_accuracy", []).append(torch_accuracy(model, *validation))
-    return history
-
-
-def torch_predict(model: nn.Module, X: np.ndarray, batch_size: int = 500) -> np.ndarray:
-    """The class with the largest logit for every example, in evaluation mode and without gradients."""
-    dtype = next(model.parameters()).dtype
-    model.eval()
-    with torch.no_grad():
-        return np.concatenate([to_numpy(model(torch.as_tensor(X[i:i + batch_size], dtype=dtype, device=get_device()))
-                                        .argmax(dim=1)) for i in range(0, X.shape[0], batch_size)])
-
-
-def torch_accuracy(model: nn.Module, X: np.ndarray, y: np.ndarray) -> float:
-    """Share of examples whose largest logit is the true class."""
-    return float(np.mean(torch_predict(model, X) == y))

@@ -19,33 +19,16 @@ def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0) 
     return (size + 2 * padding - kernel) // stride + 1
 
 
-def _check_conv_args(x: np.ndarray, w: np.ndarray, stride: int, padding: int) -> None:
-    if x.ndim != 4 or w.ndim != 4:
-        raise ValueError(f"conv2d needs x of shape (N, C, H, W) and w of shape (C_out, C_in, kH, kW), "
-                         f"got x {x.shape} and w {w.shape}")
-    if x.shape[1] != w.shape[1]:
-        raise ValueError(f"x has {x.shape[1]} channels but w expects {w.shape[1]} (w.shape[1])")
-    if int(stride) != stride or stride < 1 or int(padding) != padding or padding < 0:
-        raise ValueError(f"stride must be an integer >= 1 and padding an integer >= 0, got {stride}, {padding}")
-
-
-def pad_images(x: np.ndarray, padding: int) -> np.ndarray:
-    """Zero padding of the last two axes (H, W) by ``padding`` on every side."""
-    if padding == 0:
-        return x
-    return np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
-
-
 def conv2d_forward_loops(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int = 1, padding: int = 0) -> np.ndarray:
-    """Cross-correlation as F.conv2d computes it, one output value at a time (slow, for understanding)."""
-    _check_conv_args(x, w, stride, padding)
+    """F.conv2d(x, w, b, stride, padding) with explicit loops: x (N, C, H, W), w (F, C, kH, kW), b (F,)."""
     n, _, h, wd = x.shape
-    c_out, _, kh, kw = w.shape
-    h_out, w_out = conv_output_size(h, kh, stride, padding), conv_output_size(wd, kw, stride, padding)
-    xp = pad_images(x, padding)
-    out = np.zeros((n, c_out, h_out, w_out), dtype=np.result_type(x, w, b))
+    n_filters, _, kh, kw = w.shape
+    h_out = (h + 2 * padding - kh) // stride + 1
+    w_out = (wd + 2 * padding - kw) // stride + 1
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    out = np.zeros((n, n_filters, h_out, w_out), dtype=x.dtype)
     for i in range(n):
-        for f in range(c_out):
+        for f in range(n_filters):
             for r in range(h_out):
                 for c in range(w_out):
                     window = xp[i, :, r * stride:r * stride + kh, c * stride:c * stride + kw]
@@ -60,61 +43,54 @@ def im2col(x: np.ndarray, kh: int, kw: int, stride: int = 1, padding: int = 0) -
     in the order of ``w[f].ravel()``, so that the convolution is ``w.reshape(C_out, -1) @ columns``.
     """
     n, c = x.shape[:2]
-    windows = sliding_window_view(pad_images(x, padding), (kh, kw), axis=(2, 3))[:, :, ::stride, ::stride]
-    h_out, w_out = windows.shape[2:4]                               # windows: (N, C, H_out, W_out, kH, kW)
-    return windows.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * kh * kw, h_out * w_out)   # the one copy
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    windows = sliding_window_view(xp, (kh, kw), axis=(2, 3))[:, :, ::stride, ::stride]   # (N, C, Ho, Wo, kh, kw)
+    h_out, w_out = windows.shape[2:4]
+    return windows.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * kh * kw, h_out * w_out)
 
 
 def conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int = 1, padding: int = 0) -> np.ndarray:
     """F.conv2d(x, w, b, stride, padding) in NumPy, vectorised with im2col: (N, C_out, H_out, W_out)."""
-    _check_conv_args(x, w, stride, padding)
     n, _, h, wd = x.shape
-    c_out, _, kh, kw = w.shape
-    h_out, w_out = conv_output_size(h, kh, stride, padding), conv_output_size(wd, kw, stride, padding)
-    out = w.reshape(c_out, -1) @ im2col(x, kh, kw, stride, padding) + b[:, None]   # (N, C_out, H_out*W_out)
-    return out.reshape(n, c_out, h_out, w_out)
+    n_filters, _, kh, kw = w.shape
+    h_out = (h + 2 * padding - kh) // stride + 1
+    w_out = (wd + 2 * padding - kw) // stride + 1
+    out = w.reshape(n_filters, -1) @ im2col(x, kh, kw, stride, padding) + b[:, None]
+    return out.reshape(n, n_filters, h_out, w_out)
 
 
 def conv2d_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: int = 1, padding: int = 0):
     """(dx, dw, db) of out = conv2d_forward(x, w, b, stride, padding), given dout = dL/dout."""
-    _check_conv_args(x, w, stride, padding)
     n, c, h, wd = x.shape
-    c_out, _, kh, kw = w.shape
+    n_filters, _, kh, kw = w.shape
     h_out, w_out = dout.shape[2:]
-    dout_cols = dout.reshape(n, c_out, h_out * w_out)
+    dout_rows = dout.reshape(n, n_filters, h_out * w_out)
     db = dout.sum(axis=(0, 2, 3))
-    dw = (dout_cols @ im2col(x, kh, kw, stride, padding).transpose(0, 2, 1)).sum(axis=0).reshape(w.shape)
-    dcols = (w.reshape(c_out, -1).T @ dout_cols).reshape(n, c, kh, kw, h_out, w_out)
-    dx_padded = np.zeros((n, c, h + 2 * padding, wd + 2 * padding), dtype=dcols.dtype)
+    dw = (dout_rows @ im2col(x, kh, kw, stride, padding).transpose(0, 2, 1)).sum(axis=0).reshape(w.shape)
+    dcols = (w.reshape(n_filters, -1).T @ dout_rows).reshape(n, c, kh, kw, h_out, w_out)
+    dx_pad = np.zeros((n, c, h + 2 * padding, wd + 2 * padding), dtype=dcols.dtype)
     for i in range(kh):          # col2im: every kernel offset (i, j) sends its gradient back to
         for j in range(kw):      # the input pixels it read, one strided slice at a time
-            dx_padded[:, :, i:i + stride * h_out:stride, j:j + stride * w_out:stride] += dcols[:, :, i, j]
-    dx = dx_padded[:, :, padding:padding + h, padding:padding + wd]
+            dx_pad[:, :, i:i + stride * h_out:stride, j:j + stride * w_out:stride] += dcols[:, :, i, j]
+    dx = dx_pad[:, :, padding:padding + h, padding:padding + wd]
     return dx, dw, db
-
-
-def _pool_windows(x: np.ndarray, size: int, stride: int) -> np.ndarray:
-    if x.ndim != 4:
-        raise ValueError(f"max-pooling needs x of shape (N, C, H, W), got {x.shape}")
-    if size > min(x.shape[2:]):
-        raise ValueError(f"pooling window {size} is larger than the image {x.shape[2:]}")
-    return sliding_window_view(x, (size, size), axis=(2, 3))[:, :, ::stride, ::stride]
 
 
 def maxpool_forward(x: np.ndarray, size: int = 2, stride: int | None = None) -> np.ndarray:
     """F.max_pool2d(x, size, stride) (stride defaults to size): the largest value of every window."""
     stride = size if stride is None else stride
-    return _pool_windows(x, size, stride).max(axis=(4, 5))
+    windows = sliding_window_view(x, (size, size), axis=(2, 3))[:, :, ::stride, ::stride]
+    return windows.max(axis=(4, 5))
 
 
 def maxpool_backward(dout: np.ndarray, x: np.ndarray, size: int = 2, stride: int | None = None) -> np.ndarray:
     """dL/dx of max-pooling: each window's gradient goes to its maximum; on a tie, to the first maximum
     in row-major order (top row first, then left to right), as PyTorch does. Overlapping windows add up."""
     stride = size if stride is None else stride
-    windows = _pool_windows(x, size, stride)
+    windows = sliding_window_view(x, (size, size), axis=(2, 3))[:, :, ::stride, ::stride]
     n, c, h_out, w_out = windows.shape[:4]
-    first_max = windows.reshape(n, c, h_out, w_out, size * size).argmax(axis=4)   # argmax: first maximum
-    dx = np.zeros_like(x, dtype=dout.dtype)
+    first_max = windows.reshape(n, c, h_out, w_out, size * size).argmax(axis=4)   # argmax: the first maximum
+    dx = np.zeros(x.shape, dtype=dout.dtype)
     for i in range(size):
         for j in range(size):
             dx[:, :, i:i + stride * h_out:stride, j:j + stride * w_out:stride] += dout * (first_max == i * size + j)
