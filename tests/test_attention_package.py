@@ -463,6 +463,9 @@ def test_the_shipped_text_loads_checked_and_round_trips_through_the_vocabulary(t
     assert text.startswith("It is a truth universally acknowledged") and len(text) == 4475
     vocab = data.CharVocab(text)
     assert len(vocab) == 51 and vocab.decode(vocab.encode(text)) == text
+    readme = (data.datasets_dir() / "README.md").read_text(encoding="utf-8")
+    assert data.text.TEXT_SHA256 in readme and data.text.TEXT_FILE in readme
+    assert data.shipped.sha256(data.datasets_dir() / data.text.TEXT_FILE) == data.text.TEXT_SHA256
     with pytest.raises(ValueError, match="not in the vocabulary"):
         vocab.encode("Zebra")
     (tmp_path / data.text.TEXT_FILE).write_text(text.replace("truth", "trvth"), encoding="utf-8")
