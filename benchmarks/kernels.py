@@ -175,8 +175,8 @@ def softmax_cross_entropy(n: int = 4096, classes: int = 1000, seed: int = 0) -> 
 
     def numpy_runner() -> Runner:
         def run():
-            loss = losses.cross_entropy(logits, labels)
-            return {"loss": np.float32(loss), "dlogits": losses.cross_entropy_grad(logits, labels)}
+            loss = losses.cross_entropy_fast(logits, labels)  # the in-place variants of the solved losses
+            return {"loss": np.float32(loss), "dlogits": losses.cross_entropy_grad_inplace(logits, labels)}
         return run
 
     def torch_runner(device: torch.device) -> Runner:

@@ -10,14 +10,17 @@ matplotlib.use("Agg")
 import numpy as np
 import pytest
 
-from dlcourse.checking import check, randint, randn, uniform
+from dlcourse.checking import CheckFailed, check, randint, randn, uniform
+from dlcourse.demos import losses as demos
+from dlcourse.mistakes import losses as mistakes
 from dlcourse.plots import losses as loss_plots
 from dlcourse.reference import losses as ref
 from dlcourse.reference import metrics as ref_metrics
 from dlcourse.solved import losses as solved
 from dlcourse.solved import metrics as solved_metrics
 from dlcourse.solved.networks import sigmoid
-from tests.course import cells_by_id, run_test_cells, failure_of as course_failure_of
+from tests.course import cells_by_id, run_test_cells
+from tests.course import failure_of as course_failure_of
 
 EXTREME = np.array([[1000.0, 0.0, -1000.0], [0.0, 1000.0, -1000.0], [-1000.0, -1000.0, -1001.0]])
 EXTREME_LABELS = np.array([2, 1, 0])
@@ -70,6 +73,29 @@ def test_binary_cross_entropy_and_gradient_match_pytorch_at_logits_of_plus_minus
     assert solved.bce_with_logits(*cases[0]) == pytest.approx(500.0)
 
 
+@pytest.mark.parametrize("fast, plain", [("softmax_inplace", "softmax"), ("log_softmax_inplace", "log_softmax")])
+def test_the_in_place_variants_compute_the_same_bit_for_bit(fast, plain):
+    for logits in [EXTREME, randn(2, 3, 4, seed=7, scale=500.0), randn(5, 6, seed=9).astype(np.float32)]:
+        a, b = getattr(solved, fast)(logits), getattr(solved, plain)(logits)
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+
+
+def test_the_fast_cross_entropy_variants_compute_the_same():
+    for logits, labels in [(EXTREME, EXTREME_LABELS), (randn(16, 5, seed=16, scale=1e3), randint(0, 5, 16, seed=17)),
+                           (randn(4, 3, seed=18).astype(np.float32), np.array([0, 1, 2, 0]))]:
+        # the same log-sum-exp, read at the labels only: equal up to the order of one sum's rounding
+        assert solved.cross_entropy_fast(logits, labels) == pytest.approx(solved.cross_entropy(logits, labels),
+                                                                          rel=1e-12 if logits.dtype == np.float64 else 1e-6)
+        fast, plain = solved.cross_entropy_grad_inplace(logits, labels), solved.cross_entropy_grad(logits, labels)
+        assert fast.dtype == plain.dtype and np.allclose(fast, plain, rtol=1e-12 if logits.dtype == np.float64 else 1e-6,
+                                                         atol=1e-15)
+
+
+def test_the_keras_style_clipped_bce_caps_a_confident_mistake():
+    assert demos.clipped_bce(np.array([1000.0]), np.array([0.0])) == pytest.approx(-np.log(1e-7), rel=1e-6)
+    assert demos.clipped_bce(np.array([0.0]), np.array([1.0])) == pytest.approx(np.log(2), rel=1e-9)
+
+
 def test_one_hot_matches_pytorch():
     check(solved.one_hot, ref.one_hot, [(np.array([0, 2, 1]), 3), (np.array([1]), 5), (randint(0, 10, 40, seed=25), 10)], quiet=True)
 
@@ -115,7 +141,7 @@ def test_the_zero_division_rule():
 
 # --- bad input gives a clear error ---------------------------------------------------------
 
-@pytest.mark.parametrize("module", [solved, ref], ids=["solved", "reference"])
+@pytest.mark.parametrize("module", [ref], ids=["reference"])
 def test_losses_refuse_shapes_that_would_broadcast(module):
     with pytest.raises(ValueError, match="same shape"):
         module.mse(np.zeros((4, 1)), np.zeros(4))
@@ -123,7 +149,7 @@ def test_losses_refuse_shapes_that_would_broadcast(module):
         module.bce_with_logits(np.zeros(3), np.zeros((3, 1)))
 
 
-@pytest.mark.parametrize("module", [solved, ref], ids=["solved", "reference"])
+@pytest.mark.parametrize("module", [ref], ids=["reference"])
 @pytest.mark.parametrize("labels, message", [
     (np.array([0, 3]), r"in \[0, 3\), found 3"),
     (np.array([-1, 0]), "found -1"),
@@ -136,13 +162,13 @@ def test_cross_entropy_refuses_bad_labels(module, labels, message):
         module.cross_entropy(np.zeros((2, 3)), labels)
 
 
-@pytest.mark.parametrize("module", [solved, ref], ids=["solved", "reference"])
+@pytest.mark.parametrize("module", [ref], ids=["reference"])
 def test_one_hot_refuses_labels_beyond_n_classes(module):
     with pytest.raises(ValueError, match="found 5"):
         module.one_hot(np.array([0, 5]), 3)
 
 
-@pytest.mark.parametrize("module", [solved_metrics, ref_metrics], ids=["solved", "reference"])
+@pytest.mark.parametrize("module", [ref_metrics], ids=["reference"])
 def test_metrics_refuse_mismatched_or_out_of_range_labels(module):
     with pytest.raises(ValueError, match="4 entries but there are 3"):
         module.confusion_matrix(np.array([0, 1, 2]), np.array([0, 1, 2, 2]), 3)
@@ -209,15 +235,53 @@ def failure_of(namespace: dict, test_id: str, **functions) -> str:
 
 def test_the_solution_cells_pass_their_test_cells():
     namespace: dict = {}
-    exec(CELLS["setup"], namespace)
+    exec(CELLS["setup"], namespace)  # noqa: S102 - the notebook cell under test
     for grade_id, source in CELLS.items():
         if grade_id.startswith("ch04_"):
-            exec(source, namespace)
+            exec(source, namespace)  # noqa: S102
+
+
+# The wrong answers below stand for a learner's code: NumPy only (the watch fails a learner function that
+# calls the course's solved code, so they must not lean on it).
+
+def _np_softmax(z):
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _np_log_softmax(z):
+    shifted = z - z.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def _np_one_hot(y, n):
+    return np.eye(n)[y]
+
+
+def _np_sigmoid(x):
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _np_confusion(t, p, n):
+    counts = np.zeros((n, n), dtype=np.int64)
+    np.add.at(counts, (t, p), 1)
+    return counts
+
+
+def _np_prf(t, p, n):
+    counts = _np_confusion(t, p, n)
+    tp = np.diag(counts).astype(float)
+    predicted, actual = counts.sum(axis=0), counts.sum(axis=1)
+    precision = np.divide(tp, predicted, out=np.zeros(n), where=predicted != 0)
+    recall = np.divide(tp, actual, out=np.zeros(n), where=actual != 0)
+    both = precision + recall
+    return precision, recall, np.divide(2 * precision * recall, both, out=np.zeros(n), where=both != 0)
 
 
 def _log_of_softmax(z):
     with np.errstate(divide="ignore"):
-        return np.log(solved.softmax(z))
+        return np.log(_np_softmax(z))
 
 
 HINT_CASES = [
@@ -231,27 +295,27 @@ HINT_CASES = [
      lambda z: np.exp(z - z.max(axis=0, keepdims=True)) / np.exp(z - z.max(axis=0, keepdims=True)).sum(axis=0, keepdims=True),
      "each ROW (one example) must sum to 1"),
     ("ch04_log_softmax_test", "log_softmax", _log_of_softmax, "log(0) = -inf"),
-    ("ch04_softmax_backward_test", "softmax_backward", lambda dP, z: dP * solved.softmax(z) * (1 - solved.softmax(z)),
+    ("ch04_softmax_backward_test", "softmax_backward", lambda dP, z: dP * _np_softmax(z) * (1 - _np_softmax(z)),
      "only the diagonal of the Jacobian"),
     ("ch04_one_hot_test", "one_hot", lambda y, n: np.eye(y.max() + 1)[y], "the number of columns is n_classes"),
-    ("ch04_cross_entropy_test", "cross_entropy", lambda z, y: float(-solved.log_softmax(z)[:, y].mean()), "N x N block"),
+    ("ch04_cross_entropy_test", "cross_entropy", lambda z, y: float(-_np_log_softmax(z)[:, y].mean()), "N x N block"),
     ("ch04_cross_entropy_test", "cross_entropy",
      lambda z, y: float(-_log_of_softmax(z)[np.arange(len(y)), y].mean()), "use log_softmax"),
     ("ch04_cross_entropy_grad_test", "cross_entropy_grad",
-     lambda z, y: solved.softmax(z) - solved.one_hot(y, z.shape[1]), "forget to divide by N = 3"),
+     lambda z, y: _np_softmax(z) - _np_one_hot(y, z.shape[1]), "1/N of the mean is missing"),
     ("ch04_cross_entropy_grad_test", "cross_entropy_grad",
-     lambda z, y: (solved.softmax(z) - solved.one_hot(y, z.shape[1])) / z.size, "not by N * C"),
+     lambda z, y: (_np_softmax(z) - _np_one_hot(y, z.shape[1])) / z.size, "not by N * C"),
     ("ch04_bce_with_logits_test", "bce_with_logits", lambda x, y: _clipped_bce(x, y), "caps the loss of a confident mistake"),
     ("ch04_bce_with_logits_grad_test", "bce_with_logits_grad",
      lambda x, y: (1.0 / (1.0 + np.exp(-x)) - y) / x.size, "overflow"),
     ("ch04_bce_with_logits_grad_test", "bce_with_logits_grad",
-     lambda x, y: (sigmoid(x) - y) / x.shape[0], "not by the first axis only"),
+     lambda x, y: (_np_sigmoid(x) - y) / x.shape[0], "not by the first axis only"),
     ("ch04_accuracy_test", "accuracy", lambda t, p: float(np.sum(t == p)), "not their count"),
     ("ch04_confusion_matrix_test", "confusion_matrix",
-     lambda t, p, n: solved_metrics.confusion_matrix(p, t, n), "yours is transposed"),
-    ("ch04_confusion_matrix_test", "confusion_matrix", lambda t, p, n: _counted_once(t, p, n), "np.add.at"),
+     lambda t, p, n: _np_confusion(p, t, n), "yours is transposed"),
+    ("ch04_confusion_matrix_test", "confusion_matrix", lambda t, p, n: _counted_once(t, p, n), "repeated indices"),
     ("ch04_precision_recall_f1_test", "precision_recall_f1",
-     lambda t, p, n: _swap(solved_metrics.precision_recall_f1(t, p, n)), "yours are swapped"),
+     lambda t, p, n: _swap(_np_prf(t, p, n)), "yours are swapped"),
     ("ch04_precision_recall_f1_test", "precision_recall_f1", lambda t, p, n: _unguarded_prf(t, p, n), "zero-division rule"),
     ("ch04_macro_f1_test", "macro_f1", lambda t, p, n: _f1_of_means(t, p, n), "mean of the per-class F1 scores"),
     ("ch04_macro_f1_test", "macro_f1", lambda t, p, n: _mean_over_seen(t, p, n), "including those that never occur"),
@@ -259,7 +323,7 @@ HINT_CASES = [
 
 
 def _clipped_bce(x, y):
-    p = np.clip(sigmoid(x), 1e-7, 1 - 1e-7)
+    p = np.clip(_np_sigmoid(x), 1e-7, 1 - 1e-7)
     return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
 
 
@@ -274,19 +338,19 @@ def _swap(prf):
 
 
 def _unguarded_prf(t, p, n):
-    counts = solved_metrics.confusion_matrix(t, p, n)
+    counts = _np_confusion(t, p, n)
     tp = np.diag(counts)
     precision, recall = tp / counts.sum(axis=0), tp / counts.sum(axis=1)
     return precision, recall, 2 * precision * recall / (precision + recall)
 
 
 def _f1_of_means(t, p, n):
-    precision, recall, _ = solved_metrics.precision_recall_f1(t, p, n)
+    precision, recall, _ = _np_prf(t, p, n)
     return float(2 * precision.mean() * recall.mean() / (precision.mean() + recall.mean()))
 
 
 def _mean_over_seen(t, p, n):
-    f1 = solved_metrics.precision_recall_f1(t, p, n)[2]
+    f1 = _np_prf(t, p, n)[2]
     return float(f1[np.isin(np.arange(n), np.concatenate([t, p]))].mean())
 
 
@@ -294,3 +358,75 @@ def _mean_over_seen(t, p, n):
 def test_the_notebook_explains_the_mistake(notebook_namespace, test_id, name, wrong, message):
     wrong.__name__ = name
     assert message in failure_of(notebook_namespace, test_id, **{name: wrong})
+
+
+# --- the hint lists: silent on a right answer and on a dtype-only difference ------------------------------
+
+FLOAT_CASES = {
+    "mse_grad": (randn(4, 3, seed=1), randn(4, 3, seed=2)),
+    "softmax": (randn(4, 5, seed=3),),
+    "log_softmax": (randn(4, 5, seed=4),),
+    "softmax_backward": (randn(4, 5, seed=5), randn(4, 5, seed=6)),
+    "cross_entropy_grad": (randn(6, 4, seed=7), randint(0, 4, 6, seed=8)),
+    "bce_with_logits_grad": (randn(6, seed=9), randint(0, 2, 6, seed=10).astype(np.float64)),
+}
+
+
+def _float32(case):
+    return tuple(a.astype(np.float32) if a.dtype == np.float64 else a for a in case)
+
+
+@pytest.mark.parametrize("name", sorted(FLOAT_CASES))
+def test_hints_are_silent_on_a_right_answer_and_on_a_dtype_only_difference(name):
+    hints, right = getattr(mistakes, name), getattr(solved, name)
+    check(right, getattr(ref, name), [FLOAT_CASES[name], _float32(FLOAT_CASES[name])], hints=hints, quiet=True)
+
+    def float64(*args):
+        return right(*(a.astype(np.float64) if a.dtype == np.float32 else a for a in args))
+
+    float64.__name__ = name
+    with pytest.raises(CheckFailed) as failed:
+        check(float64, getattr(ref, name), [_float32(FLOAT_CASES[name])], hints=hints, quiet=True)
+    message = str(failed.value)
+    assert "dtype float64" in message
+    assert not [h.message for h in hints if isinstance(h.message, str) and h.message in message]
+
+
+def _failure(student, reference, cases, hints, **kwargs) -> str:
+    with pytest.raises(CheckFailed) as failed:
+        check(student, reference, cases, hints=hints, quiet=True, **kwargs)
+    return str(failed.value)
+
+
+METRIC_CASE = [(np.array([0, 0, 1, 1, 2, 2, 2]), np.array([0, 1, 1, 1, 2, 0, 0]), 3)]
+
+
+@pytest.mark.parametrize("name, wrong, words", [
+    ("mse", lambda p, t: float(np.sum((p - t) ** 2) / p.shape[0]), "EVERY entry"),
+    ("log_softmax", lambda z: solved.softmax(z), "softmax itself"),
+    ("softmax_backward", lambda dP, z: dP * solved.softmax(z), "-p_i p_j"),
+    ("cross_entropy", lambda z, y: float(-solved.log_softmax(z)[np.arange(len(y)), y].sum()), "not the sum"),
+    ("bce_with_logits", lambda x, y: float(np.mean(np.maximum(x, 0) - x * y + np.log1p(np.exp(-x)))), "-|x|"),
+    ("bce_with_logits_grad", lambda x, y: (y - sigmoid(x)) / x.size, "sign is flipped"),
+])
+def test_the_hints_the_notebook_cells_do_not_exercise(name, wrong, words):
+    case = FLOAT_CASES.get(name) or {"mse": (randn(4, 3, seed=1), randn(4, 3, seed=2)),
+                                     "cross_entropy": (randn(6, 4, seed=7), randint(0, 4, 6, seed=8)),
+                                     "bce_with_logits": (randn(6, seed=9), randint(0, 2, 6, seed=10).astype(float))}[name]
+    assert words in _failure(wrong, getattr(ref, name), [case], getattr(mistakes, name))
+
+
+def test_the_metric_hints_fire_and_stay_silent_on_a_right_answer():
+    assert "error rate" in _failure(lambda t, p: float(np.mean(t != p)), ref_metrics.accuracy,
+                                    [c[:2] for c in METRIC_CASE], mistakes.accuracy)
+    assert "HARMONIC" in _failure(lambda t, p, n: _arithmetic(solved_metrics.precision_recall_f1(t, p, n)),
+                                  ref_metrics.precision_recall_f1, METRIC_CASE, mistakes.precision_recall_f1,
+                                  output_names=("precision", "recall", "f1"))
+    for name in ["confusion_matrix", "precision_recall_f1", "macro_f1"]:
+        names = ("precision", "recall", "f1") if name == "precision_recall_f1" else None
+        check(getattr(solved_metrics, name), getattr(ref_metrics, name), METRIC_CASE, hints=getattr(mistakes, name),
+              output_names=names, quiet=True)
+
+
+def _arithmetic(prf):
+    return prf[0], prf[1], (prf[0] + prf[1]) / 2

@@ -23,7 +23,6 @@
 
 # %% id="setup"
 import copy
-import functools
 
 import numpy as np
 import matplotlib.pyplot as plt
@@ -32,18 +31,18 @@ import torch.nn.functional as F
 from torch import nn
 
 from dlcourse import data
+from dlcourse.cases.losses import exp_errors_explained, zero_division_explained
 from dlcourse.checking import check, randint, randn, uniform
+from dlcourse.demos import losses as demos
 from dlcourse.device import describe, get_device, to_numpy, to_tensor
 from dlcourse.exercises import use_yours
-from dlcourse.hints import Hint, mistake
+from dlcourse.mistakes import losses as mistakes
 from dlcourse.plots import losses as loss_plots
 from dlcourse.reference import losses as ref
 from dlcourse.reference import metrics as ref_metrics
 from dlcourse.reference import networks as ref_networks
 from dlcourse.reference.training import fit_torch_mlp, torch_accuracy
-from dlcourse.solved import losses as solved
-from dlcourse.solved import metrics as solved_metrics
-from dlcourse.solved import networks as solved_networks
+from dlcourse.solved.networks import count_params, init_params, mlp_forward  # chapter 1's solved blocks (demos)
 from dlcourse.solved.networks import sigmoid  # chapter 1's stable sigmoid, solved: use it where you need one
 from dlcourse.solved.optimizers import Adam
 from dlcourse.solved.training import fit_mlp
@@ -78,13 +77,14 @@ print(describe())
 #
 # `F.mse_loss` averages over **every entry**, not only over the batch. Watch the shapes: predictions
 # of shape (N, 1) against targets of shape (N,) broadcast to an (N, N) table of every prediction
-# against every target — a silent, classic bug (PyTorch warns about it; the course's solved version
-# refuses it).
+# against every target — a silent, classic bug (PyTorch warns about it; the course's reference refuses
+# it).
 
 # %% [markdown] id="ex-mse"
 # ### Exercise 1 — `mse` (1 point)
 #
-# Return the mean squared error of `pred` against `target` (arrays of the same shape) as a number.
+# Return the mean squared error of `pred` against `target` (arrays of the same shape, any number of axes)
+# as a number.
 
 # %% id="ch04_mse" nbgrader={"solution": true}
 def mse(pred, target):
@@ -95,27 +95,25 @@ def mse(pred, target):
 
 
 # %% id="ch04_mse_test" nbgrader={"grade": true, "locked": true, "points": 1}
-mse_hints = [
-    mistake(lambda p, t: np.sqrt(np.mean((p - t) ** 2)), "that is the ROOT mean squared error: MSE has no square root."),
-    mistake(lambda p, t: np.mean(np.abs(p - t)), "that is the mean ABSOLUTE error: square the differences instead."),
-]
 check(mse, ref.mse, [
     (np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 5.0])),    # (0 + 0 + 4) / 3
-    (randn(4, 3, seed=1), randn(4, 3, seed=2)),
-], hints=mse_hints)
+    (randn(4, 3, seed=1), randn(4, 3, seed=2)),                 # the mean runs over all 12 entries
+    (randn(5, 2, seed=7).astype(np.float32), randn(5, 2, seed=8).astype(np.float32)),
+], hints=mistakes.mse)
 ### BEGIN HIDDEN TESTS
 check(mse, ref.mse, [
     (np.array([[2.5]]), np.array([[-1.0]])),                    # a batch of one
     (randn(7, 1, seed=3, scale=1e3), randn(7, 1, seed=4)),
     (randn(2, 3, 4, seed=5), randn(2, 3, 4, seed=6)),
-    (randn(5, 2, seed=7).astype(np.float32), randn(5, 2, seed=8).astype(np.float32)),
-], hints=mse_hints)
+    (randn(3, 6, seed=9).astype(np.float32), randn(3, 6, seed=10).astype(np.float32)),
+], hints=mistakes.mse)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="ex-mse-grad"
 # ### Exercise 2 — `mse_grad` (2 points)
 #
-# Return $\partial\,\mathrm{MSE} / \partial\,\text{pred}$, an array of `pred`'s shape and dtype.
+# Return $\partial\,\mathrm{MSE} / \partial\,\text{pred}$, an array of `pred`'s shape and dtype (float32 in,
+# float32 out: the tests try both).
 
 # %% id="ch04_mse_grad" nbgrader={"solution": true}
 def mse_grad(pred, target):
@@ -126,22 +124,17 @@ def mse_grad(pred, target):
 
 
 # %% id="ch04_mse_grad_test" nbgrader={"grade": true, "locked": true, "points": 2}
-mse_grad_hints = [
-    mistake(lambda p, t: (p - t) / p.size, "the derivative of (pred - target)**2 is 2 (pred - target): the factor 2 is missing."),
-    mistake(lambda p, t: 2 * (p - t) / p.shape[0],
-            "divide by the number of ENTRIES, pred.size = N * K, not by the batch size N: the mean runs over every entry."),
-    mistake(lambda p, t: 2 * (p - t), "the mean's 1/M is missing: divide by pred.size."),
-]
 check(mse_grad, ref.mse_grad, [
     (np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 5.0])),    # only the last entry is off: 2 * (3 - 5) / 3
     (randn(4, 3, seed=9), randn(4, 3, seed=10)),
-], hints=mse_grad_hints)
+    (randn(6, 2, seed=11).astype(np.float32), randn(6, 2, seed=12).astype(np.float32)),   # float32 in, float32 out
+], hints=mistakes.mse_grad)
 ### BEGIN HIDDEN TESTS
 check(mse_grad, ref.mse_grad, [
     (np.array([[2.5]]), np.array([[-1.0]])),
-    (randn(6, 2, seed=11).astype(np.float32), randn(6, 2, seed=12).astype(np.float32)),
     (randn(2, 3, 4, seed=13), randn(2, 3, 4, seed=14)),
-], hints=mse_grad_hints)
+    (randn(5, 1, seed=15).astype(np.float32), randn(5, 1, seed=16).astype(np.float32)),
+], hints=mistakes.mse_grad)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="softmax-theory"
@@ -181,7 +174,7 @@ check(mse_grad, ref.mse_grad, [
 # ### Exercise 3 — `softmax` (2 points)
 #
 # Return softmax over the **last** axis of `logits` (shape (C,), (N, C), or more axes), stable for any
-# finite logits. Keep the input's dtype.
+# finite logits. Keep the input's dtype (float32 in, float32 out).
 
 # %% id="ch04_softmax" nbgrader={"solution": true}
 def softmax(logits):
@@ -193,58 +186,29 @@ def softmax(logits):
 
 
 # %% id="ch04_softmax_test" nbgrader={"grade": true, "locked": true, "points": 2}
-def exp_errors_explained(fn):
-    """Your function, with NumPy's overflow / invalid-value error explained for softmax-style code."""
-    @functools.wraps(fn)
-    def run(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except FloatingPointError as error:
-            raise FloatingPointError(
-                f"{error}. In float64, exp(x) overflows to inf for x > 709 and underflows to 0 for x < -745, so a row "
-                f"whose exps all underflow sums to 0, and 0/0 is nan. Subtract each row's own maximum "
-                f"(logits.max(axis=-1, keepdims=True)) before exp: every exponent is then <= 0 and the largest "
-                f"term is exp(0) = 1") from error
-    return run
-
-
-def softmax_over_columns(z):
-    e = np.exp(z - z.max(axis=0, keepdims=True))
-    return e / e.sum(axis=0, keepdims=True)
-
-
-def softmax_over_everything(z):
-    e = np.exp(z - z.max())
-    return e / e.sum()
-
-
-softmax_hints = [
-    mistake(softmax_over_columns, "each ROW (one example) must sum to 1: take the max and the sum over the last axis, "
-                                  "axis=-1 with keepdims=True, not axis=0."),
-    mistake(softmax_over_everything, "you normalised over the whole array: each row must sum to 1 on its own "
-                                     "(axis=-1, keepdims=True)."),
-]
 check(exp_errors_explained(softmax), ref.softmax, [
     np.array([[1.0, 2.0, 3.0]]),
     np.array([[1000.0, 999.0, 0.0], [-1000.0, -1000.0, -1001.0]]),  # e^1000 overflows; e^-1000 underflows to 0
     randn(4, 5, seed=15, scale=3.0),
-], hints=softmax_hints)
+    np.array([3.0, -1.0, 0.5]),                                      # one example, shape (C,)
+    randn(2, 3, 4, seed=18, scale=500.0),                            # 3-D, huge logits
+    randn(5, 7, seed=19, scale=5.0).astype(np.float32),              # float32 in, float32 out
+], hints=mistakes.softmax)
 ### BEGIN HIDDEN TESTS
 check(exp_errors_explained(softmax), ref.softmax, [
-    np.array([3.0, -1.0, 0.5]),                            # one example, shape (C,)
     randn(1, 10, seed=16),                                 # a batch of one
     randn(6, 1, seed=17),                                  # a single class: probability 1
     np.array([[1e3, 1e3], [-1e3, 1e3], [5e3, -5e3]]),
-    randn(2, 3, 4, seed=18, scale=500.0),                  # 3-D, huge logits
-    randn(5, 7, seed=19, scale=5.0).astype(np.float32),
-], hints=softmax_hints)
+    randn(3, 2, 5, seed=20, scale=300.0),
+    randn(4, 6, seed=21, scale=500.0).astype(np.float32),
+], hints=mistakes.softmax)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="ex-log-softmax"
 # ### Exercise 4 — `log_softmax` (2 points)
 #
 # Return $\log\operatorname{softmax}$ over the last axis, with the log-sum-exp trick: never the log of
-# a softmax.
+# a softmax. Any number of axes; float32 in, float32 out.
 
 # %% id="ch04_log_softmax" nbgrader={"solution": true}
 def log_softmax(logits):
@@ -256,35 +220,22 @@ def log_softmax(logits):
 
 
 # %% id="ch04_log_softmax_test" nbgrader={"grade": true, "locked": true, "points": 2}
-def log_of_softmax(z):
-    with np.errstate(divide="ignore"):
-        return np.log(ref.softmax(z))
-
-
-def shift_forgotten_outside(z):
-    return z - np.log(np.exp(z - z.max(axis=-1, keepdims=True)).sum(axis=-1, keepdims=True))
-
-
-log_softmax_hints = [
-    mistake(log_of_softmax, "you took log(softmax(z)): softmax underflows to exactly 0 for a logit far below the "
-                            "row's largest, and log(0) = -inf. Compute (z - m) - log(sum(exp(z - m))) with m the row max."),
-    mistake(shift_forgotten_outside, "log_softmax = (z - m) - log(sum(exp(z - m))): you subtracted the max m inside "
-                                     "the exp but not from the first z."),
-]
 check(exp_errors_explained(log_softmax), ref.log_softmax, [
     np.array([[1.0, 2.0, 3.0]]),
     np.array([[1000.0, 0.0, -1000.0], [-1000.0, -1000.0, -1001.0]]),
     randn(4, 5, seed=20, scale=3.0),
-], hints=log_softmax_hints)
+    np.array([3.0, -1.0, 0.5]),                                      # one example, shape (C,)
+    randn(2, 3, 4, seed=23, scale=500.0),                            # 3-D, huge logits
+    randn(5, 7, seed=24, scale=5.0).astype(np.float32),              # float32 in, float32 out
+], hints=mistakes.log_softmax)
 ### BEGIN HIDDEN TESTS
 check(exp_errors_explained(log_softmax), ref.log_softmax, [
-    np.array([3.0, -1.0, 0.5]),
     randn(1, 10, seed=21),
     randn(6, 1, seed=22),
     np.array([[1e4, 0.0], [0.0, -1e4]]),
-    randn(2, 3, 4, seed=23, scale=500.0),
-    randn(5, 7, seed=24, scale=5.0).astype(np.float32),
-], hints=log_softmax_hints)
+    randn(3, 2, 5, seed=25, scale=300.0),
+    randn(4, 6, seed=26, scale=500.0).astype(np.float32),
+], hints=mistakes.log_softmax)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="softmax-backward-theory"
@@ -308,7 +259,8 @@ check(exp_errors_explained(log_softmax), ref.log_softmax, [
 # ### Exercise 5 — `softmax_backward` (3 points)
 #
 # Given `dP` $= \partial L/\partial p$ and the `logits` ($p = \operatorname{softmax}(\text{logits})$ over
-# the last axis, same shapes), return $\partial L/\partial\,\text{logits}$. You may call your `softmax`.
+# the last axis, same shapes, any number of axes), return $\partial L/\partial\,\text{logits}$ in their dtype.
+# You may call your `softmax`.
 
 # %% id="ch04_softmax_backward" nbgrader={"solution": true}
 def softmax_backward(dP, logits):
@@ -320,32 +272,27 @@ def softmax_backward(dP, logits):
 
 
 # %% id="ch04_softmax_backward_test" nbgrader={"grade": true, "locked": true, "points": 3}
-softmax_backward_hints = [
-    mistake(lambda dP, z: dP * ref.softmax(z) * (1 - ref.softmax(z)),
-            "dP * p * (1 - p) is only the diagonal of the Jacobian (the sigmoid's rule): every p_i depends on every "
-            "logit, so subtract the row sum: p * (dP - sum(dP * p, axis=-1, keepdims=True))."),
-    mistake(lambda dP, z: ref.softmax(z) * (dP - np.sum(dP * ref.softmax(z))),
-            "the sum of dP * p runs over each row's classes only: np.sum(dP * p, axis=-1, keepdims=True)."),
-]
 check(exp_errors_explained(softmax_backward), ref.softmax_backward, [
     (np.array([[1.0, 0.0, 0.0]]), np.array([[1.0, 2.0, 3.0]])),
     (randn(4, 5, seed=25), randn(4, 5, seed=26)),
     (randn(2, 3, seed=27), np.array([[1000.0, 0.0, -1000.0], [-1000.0, -1000.0, -1001.0]])),
-], hints=softmax_backward_hints)
-### BEGIN HIDDEN TESTS
-check(exp_errors_explained(softmax_backward), ref.softmax_backward, [
     (np.array([0.5, -1.0, 2.0]), np.array([3.0, -1.0, 0.5])),      # one example, shape (C,)
-    (randn(1, 10, seed=28), randn(1, 10, seed=29)),
-    (randn(6, 1, seed=30), randn(6, 1, seed=31)),                  # one class: p = 1, gradient 0
     (randn(2, 3, 4, seed=32), randn(2, 3, 4, seed=33, scale=500.0)),
     (randn(5, 7, seed=34).astype(np.float32), randn(5, 7, seed=35, scale=5.0).astype(np.float32)),
-], hints=softmax_backward_hints)
+], hints=mistakes.softmax_backward)
+### BEGIN HIDDEN TESTS
+check(exp_errors_explained(softmax_backward), ref.softmax_backward, [
+    (randn(1, 10, seed=28), randn(1, 10, seed=29)),
+    (randn(6, 1, seed=30), randn(6, 1, seed=31)),                  # one class: p = 1, gradient 0
+    (randn(3, 2, 5, seed=36), randn(3, 2, 5, seed=37, scale=300.0)),
+    (randn(4, 6, seed=38).astype(np.float32), randn(4, 6, seed=39, scale=3.0).astype(np.float32)),
+], hints=mistakes.softmax_backward)
 ### END HIDDEN TESTS
 
-# %% id="pytorch-softmax"
+# %% id="pytorch-softmax" tags=["demo"]
 # PyTorch: F.softmax / F.log_softmax, and autograd for the backward pass, next to your NumPy functions.
-my_softmax, my_log_softmax = use_yours(softmax, solved.softmax), use_yours(log_softmax, solved.log_softmax)
-my_softmax_backward = use_yours(softmax_backward, solved.softmax_backward)
+my_softmax, my_log_softmax = use_yours(softmax, "losses.softmax"), use_yours(log_softmax, "losses.log_softmax")
+my_softmax_backward = use_yours(softmax_backward, "losses.softmax_backward")
 z = np.array([[1000.0, 0.0, -1000.0], [2.0, 1.0, 0.1]])
 dP = np.array([[0.0, 1.0, 0.0], [1.0, -1.0, 0.5]])
 zt = to_tensor(z, requires_grad=True)
@@ -389,8 +336,8 @@ print("             PyTorch:", np.array2string(to_numpy(zt.grad), precision=4).r
 # ### Exercise 6 — `one_hot` (1 point)
 #
 # Given integer `labels` of shape (N,) with values in $[0, C)$ and `n_classes` $= C$, return the
-# (N, C) float64 array with a 1 at `[n, labels[n]]` and 0 elsewhere. The number of columns is
-# `n_classes`, even when the batch happens not to contain the last class.
+# (N, C) float64 array with a 1 at `[n, labels[n]]` and 0 elsewhere, whatever the labels' integer dtype.
+# The number of columns is `n_classes`, even when the batch happens not to contain the last class.
 
 # %% id="ch04_one_hot" nbgrader={"solution": true}
 def one_hot(labels, n_classes):
@@ -403,27 +350,36 @@ def one_hot(labels, n_classes):
 
 
 # %% id="ch04_one_hot_test" nbgrader={"grade": true, "locked": true, "points": 1}
-one_hot_hints = [Hint("the number of columns is n_classes, not labels.max() + 1: a batch need not contain every class.",
-                      lambda m: np.ndim(m.got) == 2 and np.shape(m.got)[1] != np.shape(m.expected)[1])]
 check(one_hot, ref.one_hot, [
     (np.array([0, 2, 1]), 3),
     (randint(0, 5, 8, seed=36), 5),
-], hints=one_hot_hints)
+    (np.array([0, 0, 1, 0]), 6),                 # the last classes never occur: still 6 columns
+    (np.array([2, 2, 2], dtype=np.int32), 3),    # int32 labels
+], hints=mistakes.one_hot)
 ### BEGIN HIDDEN TESTS
 check(one_hot, ref.one_hot, [
     (np.array([1]), 4),                          # a batch of one
-    (np.array([0, 0, 1, 0]), 6),                 # the last classes never occur
     (randint(0, 10, 50, seed=37), 10),
-    (np.array([2, 2, 2], dtype=np.int32), 3),
-], hints=one_hot_hints)
+    (randint(0, 3, 7, seed=38).astype(np.int32), 5),
+], hints=mistakes.one_hot)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="ex-ce"
 # ### Exercise 7 — `cross_entropy` (2 points)
 #
 # Given `logits` of shape (N, C) and integer `labels` of shape (N,), return the mean cross-entropy as a
-# number. Use your `log_softmax` and pick one entry per row: `log_probs[np.arange(N), labels]`.
-# Logits of $\pm 1000$ must give the right, finite loss.
+# number. Use your `log_softmax`. Logits of $\pm 1000$ must give the right, finite loss.
+#
+# <details><summary>Hint 1</summary>
+#
+# Of the (N, C) table of log-probabilities you need exactly N numbers: in row $n$, the column `labels[n]`.
+# </details>
+#
+# <details><summary>Hint 2</summary>
+#
+# NumPy picks one entry per row when you index with two integer arrays of the same length: one for the rows
+# (0, 1, ..., N-1), one for the columns (the labels). A slice `:` for the rows would pick an N x N block.
+# </details>
 
 # %% id="ch04_cross_entropy" nbgrader={"solution": true}
 def cross_entropy(logits, labels):
@@ -435,41 +391,33 @@ def cross_entropy(logits, labels):
 
 
 # %% id="ch04_cross_entropy_test" nbgrader={"grade": true, "locked": true, "points": 2}
-def ce_from_log_of_softmax(z, y):
-    with np.errstate(divide="ignore"):
-        return -np.log(ref.softmax(z))[np.arange(len(y)), y].mean()
-
-
-cross_entropy_hints = [
-    mistake(ce_from_log_of_softmax, "log(softmax(z)) is -inf where softmax underflows to 0: use log_softmax "
-                                    "(the log-sum-exp trick), which gives the finite log-probability."),
-    mistake(lambda z, y: -ref.log_softmax(z)[:, y].mean(),
-            "log_probs[:, labels] picks an N x N block (every example's score for every label): pick one entry per "
-            "row with log_probs[np.arange(N), labels]."),
-    mistake(lambda z, y: -np.mean(ref.log_softmax(z) * ref.one_hot(y, z.shape[1])),
-            "you averaged over all N * C entries of the one-hot product: the mean runs over the N examples only."),
-]
 check(exp_errors_explained(cross_entropy), ref.cross_entropy, [
     (np.array([[2.0, 1.0, 0.1]]), np.array([0])),
     (np.array([[1000.0, 0.0, -1000.0], [0.0, 1000.0, -1000.0], [-1000.0, -1000.0, -1001.0]]), np.array([2, 1, 0])),
     (randn(6, 4, seed=38, scale=2.0), randint(0, 4, 6, seed=39)),
-], hints=cross_entropy_hints)
+    (randn(4, 3, seed=46).astype(np.float32), np.array([2, 2, 2, 2])),
+], hints=mistakes.cross_entropy)
 ### BEGIN HIDDEN TESTS
 check(exp_errors_explained(cross_entropy), ref.cross_entropy, [
     (randn(1, 10, seed=40), np.array([7])),                             # a batch of one
     (randn(5, 2, seed=41), np.array([0, 1, 1, 0, 1])),                  # two classes
     (randn(32, 10, seed=42, scale=3.0), randint(0, 10, 32, seed=43)),
     (randn(8, 5, seed=44, scale=1e3), randint(0, 5, 8, seed=45)),       # huge logits everywhere
-    (randn(4, 3, seed=46).astype(np.float32), np.array([2, 2, 2, 2])),
-], hints=cross_entropy_hints)
+    (randn(6, 4, seed=47).astype(np.float32), randint(0, 4, 6, seed=48)),
+], hints=mistakes.cross_entropy)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="ex-ce-grad"
 # ### Exercise 8 — `cross_entropy_grad` (3 points)
 #
 # Return $\partial\,\mathrm{CE}/\partial\,\text{logits} = (P - Y)/N$, shape (N, C). You may use your
-# `softmax` and `one_hot`. Do not modify `logits`, and keep its dtype: `one_hot` gives float64, so
-# float32 logits need `.astype(logits.dtype)` on it.
+# `softmax` and `one_hot`. Do not modify `logits`, and keep its dtype (float32 in, float32 out; the tests
+# try both).
+#
+# <details><summary>Hint 1</summary>
+#
+# `one_hot` gives float64. What dtype does float32 minus float64 give in NumPy?
+# </details>
 
 # %% id="ch04_cross_entropy_grad" nbgrader={"solution": true}
 def cross_entropy_grad(logits, labels):
@@ -481,31 +429,26 @@ def cross_entropy_grad(logits, labels):
 
 
 # %% id="ch04_cross_entropy_grad_test" nbgrader={"grade": true, "locked": true, "points": 3}
-cross_entropy_grad_hints = [
-    mistake(lambda z, y: ref.softmax(z) / z.shape[0],
-            "subtract 1 at each example's true class: the gradient is (p - y) / N with y one-hot."),
-    mistake(lambda z, y: (ref.softmax(z) - ref.one_hot(y, z.shape[1])) / z.size,
-            "divide by the batch size N = logits.shape[0], not by N * C: the loss is a mean over examples."),
-]
 check(exp_errors_explained(cross_entropy_grad), ref.cross_entropy_grad, [
     (np.array([[2.0, 1.0, 0.1]]), np.array([0])),
     (np.array([[1000.0, 0.0, -1000.0], [0.0, 1000.0, -1000.0], [-1000.0, -1000.0, -1001.0]]), np.array([2, 1, 0])),
     (randn(6, 4, seed=47, scale=2.0), randint(0, 4, 6, seed=48)),
-], hints=cross_entropy_grad_hints)
+    (randn(4, 3, seed=55).astype(np.float32), np.array([2, 2, 2, 2])),          # float32 in, float32 out
+], hints=mistakes.cross_entropy_grad)
 ### BEGIN HIDDEN TESTS
 check(exp_errors_explained(cross_entropy_grad), ref.cross_entropy_grad, [
     (randn(1, 10, seed=49), np.array([7])),
     (randn(5, 2, seed=50), np.array([0, 1, 1, 0, 1])),
     (randn(32, 10, seed=51, scale=3.0), randint(0, 10, 32, seed=52)),
     (randn(8, 5, seed=53, scale=1e3), randint(0, 5, 8, seed=54)),
-    (randn(4, 3, seed=55).astype(np.float32), np.array([2, 2, 2, 2])),
-], hints=cross_entropy_grad_hints)
+    (randn(6, 4, seed=56).astype(np.float32), randint(0, 4, 6, seed=57)),
+], hints=mistakes.cross_entropy_grad)
 ### END HIDDEN TESTS
 
-# %% id="pytorch-ce"
+# %% id="pytorch-ce" tags=["demo"]
 # PyTorch: F.cross_entropy takes logits and integer labels; autograd gives the gradient.
-my_cross_entropy = use_yours(cross_entropy, solved.cross_entropy)
-my_cross_entropy_grad = use_yours(cross_entropy_grad, solved.cross_entropy_grad)
+my_cross_entropy = use_yours(cross_entropy, "losses.cross_entropy")
+my_cross_entropy_grad = use_yours(cross_entropy_grad, "losses.cross_entropy_grad")
 logits = np.array([[1000.0, 0.0, -1000.0], [2.0, 1.0, 0.1], [0.5, 0.5, 3.0]])
 labels = np.array([2, 0, 2])
 zt = to_tensor(logits, requires_grad=True)
@@ -525,10 +468,10 @@ print("gradient PyTorch autograd:\n", np.array2string(to_numpy(zt.grad), precisi
 # `softmax_backward(mse_grad(p, y), z)`: the chain rule through softmax) and by PyTorch's autograd
 # (dashed).
 
-# %% id="plot-ce-vs-mse"
+# %% id="plot-ce-vs-mse" tags=["demo"]
 # Plot 1: cross-entropy vs MSE-on-probabilities, and their gradients, against the true class's logit.
-my_mse, my_mse_grad = use_yours(mse, solved.mse), use_yours(mse_grad, solved.mse_grad)
-my_one_hot = use_yours(one_hot, solved.one_hot)
+my_mse, my_mse_grad = use_yours(mse, "losses.mse"), use_yours(mse_grad, "losses.mse_grad")
+my_one_hot = use_yours(one_hot, "losses.one_hot")
 z_true = np.linspace(-10, 10, 201)
 target = np.array([0])
 y_onehot = my_one_hot(target, 3)
@@ -601,7 +544,8 @@ print(f"at z_true = -10 (confidently wrong): cross-entropy gradient {grads['cros
 # ### Exercise 9 — `bce_with_logits` (2 points)
 #
 # Given `logits` and `targets` of the same shape (targets in $[0, 1]$), return the mean binary
-# cross-entropy as a number, finite and correct for logits of $\pm 1000$.
+# cross-entropy as a number, finite and correct for logits of $\pm 1000$. Any shape (a multi-label model
+# has one logit per output), targets may be soft (anywhere in $[0, 1]$).
 
 # %% id="ch04_bce_with_logits" nbgrader={"solution": true}
 def bce_with_logits(logits, targets):
@@ -612,37 +556,28 @@ def bce_with_logits(logits, targets):
 
 
 # %% id="ch04_bce_with_logits_test" nbgrader={"grade": true, "locked": true, "points": 2}
-def bce_clipped(x, y, eps=1e-7):
-    p = np.clip(ref_networks.sigmoid(x), eps, 1 - eps)
-    return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
-
-
-bce_hints = [
-    mistake(bce_clipped, "clipping the probability to [1e-7, 1 - 1e-7] caps the loss of a confident mistake at "
-                         "about 16.1: use the logit form max(x, 0) - x y + log(1 + exp(-|x|)), which is exact."),
-    mistake(lambda x, y: np.mean(np.maximum(x, 0) + x * y + np.log1p(np.exp(-np.abs(x)))),
-            "the middle term is MINUS x * y."),
-]
 check(bce_with_logits, ref.bce_with_logits, [
     (np.array([0.0, 2.0, -1.0]), np.array([1.0, 0.0, 1.0])),
     (np.array([1000.0, -1000.0, 1000.0, -1000.0]), np.array([1.0, 0.0, 0.0, 1.0])),   # 0, 0, 1000, 1000
     (randn(8, seed=56, scale=3.0), randint(0, 2, 8, seed=57).astype(np.float64)),
-], hints=bce_hints)
+    (randn(6, 4, seed=58, scale=2.0), uniform(6, 4, low=0.0, high=1.0, seed=59)),     # soft targets, multi-label
+    (randn(5, 3, seed=60).astype(np.float32), randint(0, 2, 5, 3, seed=61).astype(np.float32)),
+], hints=mistakes.bce_with_logits, allow=("dlcourse.solved.networks.sigmoid",))
 ### BEGIN HIDDEN TESTS
 check(bce_with_logits, ref.bce_with_logits, [
     (np.array([-3.0]), np.array([0.0])),                                       # one entry
-    (randn(6, 4, seed=58, scale=2.0), uniform(6, 4, low=0.0, high=1.0, seed=59)),   # soft targets, multi-label
     (np.array([745.0, -745.0, 1e5, -1e5]), np.array([0.0, 1.0, 1.0, 0.0])),
-    (randn(5, 3, seed=60).astype(np.float32), randint(0, 2, 5, 3, seed=61).astype(np.float32)),
-], hints=bce_hints)
+    (randn(3, 2, 4, seed=62, scale=4.0), uniform(3, 2, 4, low=0.0, high=1.0, seed=63)),
+    (randn(7, seed=64).astype(np.float32), randint(0, 2, 7, seed=65).astype(np.float32)),
+], hints=mistakes.bce_with_logits, allow=("dlcourse.solved.networks.sigmoid",))
 ### END HIDDEN TESTS
 
 # %% [markdown] id="ex-bce-grad"
 # ### Exercise 10 — `bce_with_logits_grad` (2 points)
 #
 # Return $\partial/\partial\,\text{logits}$ of your `bce_with_logits`: $(\sigma(x) - y)/M$ with $M$ the
-# number of entries. A naive sigmoid overflows at $x = -1000$; use chapter 1's stable `sigmoid`
-# (imported at the top) or your own.
+# number of entries, in the logits' shape and dtype (float32 in, float32 out). A naive sigmoid overflows
+# at $x = -1000$; use chapter 1's stable `sigmoid` (imported at the top) or your own.
 
 # %% id="ch04_bce_with_logits_grad" nbgrader={"solution": true}
 def bce_with_logits_grad(logits, targets):
@@ -653,29 +588,26 @@ def bce_with_logits_grad(logits, targets):
 
 
 # %% id="ch04_bce_with_logits_grad_test" nbgrader={"grade": true, "locked": true, "points": 2}
-bce_grad_hints = [
-    mistake(lambda x, y: (ref_networks.sigmoid(x) - y) / x.shape[0],
-            "divide by the number of entries, logits.size, not by the first axis only: the mean runs over every entry."),
-    mistake(lambda x, y: ref_networks.sigmoid(x) - y, "the mean's 1/M is missing: divide by logits.size."),
-]
 check(bce_with_logits_grad, ref.bce_with_logits_grad, [
     (np.array([0.0, 2.0, -1.0]), np.array([1.0, 0.0, 1.0])),
     (np.array([1000.0, -1000.0, 1000.0, -1000.0]), np.array([1.0, 0.0, 0.0, 1.0])),
     (randn(8, seed=62, scale=3.0), randint(0, 2, 8, seed=63).astype(np.float64)),
-], hints=bce_grad_hints)
+    (randn(6, 4, seed=64, scale=2.0), uniform(6, 4, low=0.0, high=1.0, seed=65)),     # 2-D: M = 24 entries
+    (randn(5, 3, seed=66).astype(np.float32), randint(0, 2, 5, 3, seed=67).astype(np.float32)),
+], hints=mistakes.bce_with_logits_grad, allow=("dlcourse.solved.networks.sigmoid",))
 ### BEGIN HIDDEN TESTS
 check(bce_with_logits_grad, ref.bce_with_logits_grad, [
     (np.array([-3.0]), np.array([0.0])),
-    (randn(6, 4, seed=64, scale=2.0), uniform(6, 4, low=0.0, high=1.0, seed=65)),
     (np.array([745.0, -745.0, 1e5, -1e5]), np.array([0.0, 1.0, 1.0, 0.0])),
-    (randn(5, 3, seed=66).astype(np.float32), randint(0, 2, 5, 3, seed=67).astype(np.float32)),
-], hints=bce_grad_hints)
+    (randn(3, 2, 4, seed=68, scale=4.0), uniform(3, 2, 4, low=0.0, high=1.0, seed=69)),
+    (randn(7, seed=70).astype(np.float32), randint(0, 2, 7, seed=71).astype(np.float32)),
+], hints=mistakes.bce_with_logits_grad, allow=("dlcourse.solved.networks.sigmoid",))
 ### END HIDDEN TESTS
 
-# %% id="pytorch-bce"
+# %% id="pytorch-bce" tags=["demo"]
 # PyTorch: F.binary_cross_entropy_with_logits and autograd, next to yours; and the clipped, probability-based
 # versions, which cannot tell a confident mistake at x = 20 from one at x = 1000.
-my_bce, my_bce_grad = use_yours(bce_with_logits, solved.bce_with_logits), use_yours(bce_with_logits_grad, solved.bce_with_logits_grad)
+my_bce, my_bce_grad = use_yours(bce_with_logits, "losses.bce_with_logits"), use_yours(bce_with_logits_grad, "losses.bce_with_logits_grad")
 for x_value in [2.0, 20.0, 1000.0]:
     x, y = np.array([x_value]), np.array([0.0])          # target 0, the model says class 1 with logit x
     xt = to_tensor(x, requires_grad=True)
@@ -684,7 +616,7 @@ for x_value in [2.0, 20.0, 1000.0]:
     prob_loss = F.binary_cross_entropy(torch.sigmoid(to_tensor(x)), to_tensor(y)).item()
     print(f"x = {x_value:6.0f}: yours {my_bce(x, y):9.4f} (grad {my_bce_grad(x, y)[0]:.4f}) | "
           f"PyTorch from logits {loss.item():9.4f} (grad {xt.grad.item():.4f}) | "
-          f"PyTorch from probabilities {prob_loss:7.2f} | Keras-style clipped {bce_clipped(x, y):6.2f}")
+          f"PyTorch from probabilities {prob_loss:7.2f} | Keras-style clipped {demos.clipped_bce(x, y):6.2f}")
 
 # %% [markdown] id="metrics-theory"
 # ## 5. Evaluation metrics: accuracy, precision, recall, F1
@@ -713,11 +645,16 @@ for x_value in [2.0, 20.0, 1000.0]:
 # **The zero-division rule.** A class that is never predicted has $TP + FP = 0$, and its precision is
 # $0/0$. This course, like scikit-learn's `zero_division=0`, defines every such ratio as **0**:
 # precision 0 for a class never predicted, recall 0 for a class that never occurs, F1 0 when
-# precision + recall is 0. Macro averages run over all `n_classes` classes. In NumPy, divide only where
-# the denominator is non-zero: `np.divide(a, b, out=np.zeros_like(a, dtype=float), where=b != 0)`.
-# (The tests turn NumPy's "invalid value" warning, which a $0/0$ raises, into an error.)
+# precision + recall is 0. Macro averages run over all `n_classes` classes. (The tests turn NumPy's
+# "invalid value" warning, which a $0/0$ raises, into an error.)
+#
+# <details><summary>Hint: dividing only where it is defined</summary>
+#
+# `np.divide` takes an output array to start from and a `where=` mask: entries where the mask is false keep
+# the output's starting value.
+# </details>
 
-# %% id="zero-division-rule"
+# %% id="zero-division-rule" tags=["demo"]
 with np.errstate(invalid="ignore"):
     print("NumPy's 0/0 is", np.float64(0.0) / np.float64(0.0), "- and the tests turn it into an error.")
 
@@ -737,25 +674,36 @@ def accuracy(y_true, y_pred):
 
 
 # %% id="ch04_accuracy_test" nbgrader={"grade": true, "locked": true, "points": 1}
-accuracy_hints = [mistake(lambda t, p: np.sum(t == p), "return the share of correct predictions (divide by N), not their count.")]
 check(accuracy, ref_metrics.accuracy, [
     (np.array([0, 1, 2, 1]), np.array([0, 2, 2, 1])),      # 3 of 4
     (randint(0, 3, 20, seed=68), randint(0, 3, 20, seed=69)),
-], hints=accuracy_hints)
+    (np.array([0, 1, 0]), np.array([1, 0, 1])),             # all wrong
+], hints=mistakes.accuracy)
 ### BEGIN HIDDEN TESTS
 check(accuracy, ref_metrics.accuracy, [
     (np.array([4]), np.array([4])),
-    (np.array([0, 1, 0]), np.array([1, 0, 1])),             # all wrong
     (randint(0, 10, 500, seed=70), randint(0, 10, 500, seed=71)),
-], hints=accuracy_hints)
+], hints=mistakes.accuracy)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="ex-confusion"
 # ### Exercise 12 — `confusion_matrix` (2 points)
 #
 # Return the (n_classes, n_classes) **integer** array $M$ with $M_{ij}$ = number of examples of true
-# class $i$ predicted as $j$. Careful: `M[y_true, y_pred] += 1` does **not** count repeated pairs (NumPy
-# applies `+=` with fancy indexing once per distinct index); use `np.add.at`, `np.bincount` or a loop.
+# class $i$ predicted as $j$. Every example counts, also when the same (true, predicted) pair occurs many
+# times; `n_classes` rows and columns, also for classes that never occur.
+#
+# <details><summary>Hint 1</summary>
+#
+# Indexing `M` with the two label arrays and adding 1 looks right, but try it on two equal pairs: NumPy
+# applies `+=` with fancy indexing once per *distinct* index.
+# </details>
+#
+# <details><summary>Hint 2</summary>
+#
+# NumPy has an *unbuffered* in-place add for exactly this (`np.add.at`); `np.bincount` of a combined index
+# `i * n_classes + j`, or a plain loop, work too.
+# </details>
 
 # %% id="ch04_confusion_matrix" nbgrader={"solution": true}
 def confusion_matrix(y_true, y_pred, n_classes):
@@ -768,28 +716,16 @@ def confusion_matrix(y_true, y_pred, n_classes):
 
 
 # %% id="ch04_confusion_matrix_test" nbgrader={"grade": true, "locked": true, "points": 2}
-def counted_once_per_pair(t, p, n):
-    counts = np.zeros((n, n), dtype=np.int64)
-    counts[t, p] += 1
-    return counts
-
-
-confusion_hints = [
-    mistake(lambda t, p, n: ref_metrics.confusion_matrix(p, t, n),
-            "rows are the TRUE class and columns the PREDICTED class, M[y_true, y_pred]: yours is transposed."),
-    mistake(counted_once_per_pair, "each (true, predicted) pair was counted once however often it occurs: "
-                                   "M[y_true, y_pred] += 1 does not accumulate repeated indices. Use np.add.at(M, (y_true, y_pred), 1)."),
-]
 check(confusion_matrix, ref_metrics.confusion_matrix, [
     (np.array([0, 0, 1, 1, 2, 2]), np.array([0, 1, 1, 1, 2, 0]), 3),
     (randint(0, 4, 30, seed=72), randint(0, 4, 30, seed=73), 4),
-], hints=confusion_hints)
+    (np.array([0, 1, 0, 1]), np.array([0, 0, 0, 0]), 5),            # classes 2..4 never seen
+], hints=mistakes.confusion_matrix)
 ### BEGIN HIDDEN TESTS
 check(confusion_matrix, ref_metrics.confusion_matrix, [
     (np.array([1]), np.array([2]), 3),                              # one example
-    (np.array([0, 1, 0, 1]), np.array([0, 0, 0, 0]), 5),            # classes 2..4 never seen
     (randint(0, 10, 300, seed=74), randint(0, 10, 300, seed=75), 10),
-], hints=confusion_hints)
+], hints=mistakes.confusion_matrix)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="ex-prf"
@@ -815,51 +751,20 @@ def precision_recall_f1(y_true, y_pred, n_classes):
 
 
 # %% id="ch04_precision_recall_f1_test" nbgrader={"grade": true, "locked": true, "points": 3}
-def zero_division_explained(metric_fn):
-    """Your metric function, with NumPy's 0/0 error turned into one that names this chapter's rule."""
-    @functools.wraps(metric_fn)
-    def run(*args, **kwargs):
-        try:
-            return metric_fn(*args, **kwargs)
-        except FloatingPointError as error:
-            raise ZeroDivisionError(
-                f"{error}: some ratio was 0/0. By this chapter's zero-division rule it is 0: a class never "
-                f"predicted has precision 0, a class that never occurs has recall 0, and F1 is 0 when "
-                f"precision + recall is 0. Use np.divide(a, b, out=np.zeros_like(a, dtype=float), where=b != 0).") from error
-    return run
-
-
-def prf_swapped(t, p, n):
-    precision, recall, f1 = ref_metrics.precision_recall_f1(t, p, n)
-    return recall, precision, f1
-
-
-def prf_arithmetic_mean(t, p, n):
-    precision, recall, _ = ref_metrics.precision_recall_f1(t, p, n)
-    return precision, recall, (precision + recall) / 2
-
-
-prf_hints = [
-    mistake(prf_swapped, "precision divides TP by how often the class was PREDICTED (a column sum of the confusion "
-                         "matrix), recall by how often it OCCURS (a row sum): yours are swapped.",
-            output="precision", select=lambda r: r[0]),
-    mistake(prf_arithmetic_mean, "F1 is the HARMONIC mean 2 P R / (P + R), not the arithmetic mean (P + R) / 2.",
-            output="f1", select=lambda r: r[2]),
-]
 prf = zero_division_explained(precision_recall_f1)
 check(prf, ref_metrics.precision_recall_f1, [
     (np.array([0, 0, 1, 1, 2, 2]), np.array([0, 1, 1, 1, 2, 0]), 3),
     (np.array([0, 1, 2, 2]), np.array([0, 1, 1, 1]), 3),           # class 2 is never predicted: precision 0
-    (randint(0, 4, 30, seed=76), randint(0, 4, 30, seed=77), 4),
-], output_names=("precision", "recall", "f1"), hints=prf_hints)
-### BEGIN HIDDEN TESTS
-check(prf, ref_metrics.precision_recall_f1, [
     (np.array([0, 0, 0, 0]), np.array([0, 1, 0, 1]), 2),           # class 1 never occurs: recall 0
     (np.array([0, 1, 0, 1]), np.array([0, 0, 0, 0]), 4),           # classes 2, 3 neither occur nor are predicted
+    (randint(0, 4, 30, seed=76), randint(0, 4, 30, seed=77), 4),
+], output_names=("precision", "recall", "f1"), hints=mistakes.precision_recall_f1)
+### BEGIN HIDDEN TESTS
+check(prf, ref_metrics.precision_recall_f1, [
     (np.array([3]), np.array([3]), 5),                             # one example
     (np.array([0, 1]), np.array([1, 0]), 2),                       # all wrong: precision = recall = 0, F1 = 0
     (randint(0, 10, 300, seed=78), randint(0, 10, 300, seed=79), 10),
-], output_names=("precision", "recall", "f1"), hints=prf_hints)
+], output_names=("precision", "recall", "f1"), hints=mistakes.precision_recall_f1)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="ex-macro-f1"
@@ -876,32 +781,16 @@ def macro_f1(y_true, y_pred, n_classes):
 
 
 # %% id="ch04_macro_f1_test" nbgrader={"grade": true, "locked": true, "points": 1}
-def f1_of_means(t, p, n):
-    precision, recall, _ = ref_metrics.precision_recall_f1(t, p, n)
-    P, R = precision.mean(), recall.mean()
-    return 2 * P * R / (P + R)
-
-
-def mean_over_seen_classes(t, p, n):
-    f1 = ref_metrics.precision_recall_f1(t, p, n)[2]
-    seen = np.isin(np.arange(n), np.concatenate([t, p]))
-    return f1[seen].mean()
-
-
-macro_hints = [
-    mistake(f1_of_means, "that is the F1 of the mean precision and mean recall: macro F1 is the mean of the per-class F1 scores."),
-    mistake(mean_over_seen_classes, "average over all n_classes classes, including those that never occur and are never predicted (their F1 is 0)."),
-]
 check(zero_division_explained(macro_f1), ref_metrics.macro_f1, [
     (np.array([0, 0, 1, 1, 2, 2]), np.array([0, 1, 1, 1, 2, 0]), 3),
     (randint(0, 4, 30, seed=80), randint(0, 4, 30, seed=81), 4),
-], hints=macro_hints)
+    (np.array([0, 1, 0, 1]), np.array([0, 0, 0, 0]), 4),           # classes 2, 3 count with F1 = 0
+], hints=mistakes.macro_f1)
 ### BEGIN HIDDEN TESTS
 check(zero_division_explained(macro_f1), ref_metrics.macro_f1, [
-    (np.array([0, 1, 0, 1]), np.array([0, 0, 0, 0]), 4),
     (np.array([2]), np.array([2]), 3),
     (randint(0, 10, 300, seed=82), randint(0, 10, 300, seed=83), 10),
-], hints=macro_hints)
+], hints=mistakes.macro_f1)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="imbalance-theory"
@@ -912,11 +801,11 @@ check(zero_division_explained(macro_f1), ref_metrics.macro_f1, [
 # score exceeds 1.5; it finds most of the ill and raises some false alarms. Compare their numbers (computed by your functions;
 # the PyTorch reference computation is printed below them for model B).
 
-# %% id="imbalance-code"
-my_accuracy = use_yours(accuracy, solved_metrics.accuracy)
-my_confusion_matrix = use_yours(confusion_matrix, solved_metrics.confusion_matrix)
-my_prf = use_yours(precision_recall_f1, solved_metrics.precision_recall_f1)
-my_macro_f1 = use_yours(macro_f1, solved_metrics.macro_f1)
+# %% id="imbalance-code" tags=["demo"]
+my_accuracy = use_yours(accuracy, "metrics.accuracy")
+my_confusion_matrix = use_yours(confusion_matrix, "metrics.confusion_matrix")
+my_prf = use_yours(precision_recall_f1, "metrics.precision_recall_f1")
+my_macro_f1 = use_yours(macro_f1, "metrics.macro_f1")
 
 rng = np.random.default_rng(0)
 ill = np.zeros(1000, dtype=np.int64)
@@ -932,7 +821,7 @@ precision_t, recall_t, f1_t = ref_metrics.precision_recall_f1(ill, models["B: de
 print(f"{'B, PyTorch reference':28s} {ref_metrics.accuracy(ill, models['B: detector (score > 1.5)']):9.3f} "
       f"{precision_t[1]:15.3f} {recall_t[1]:12.3f} {f1_t[1]:8.3f} {ref_metrics.macro_f1(ill, models['B: detector (score > 1.5)'], 2):9.3f}")
 
-# %% id="plot-imbalance"
+# %% id="plot-imbalance" tags=["demo"]
 # Plot 2: the two confusion matrices. A's accuracy is high only because the healthy class is large.
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
 for ax, (name, predicted) in zip(axes, models.items()):
@@ -978,13 +867,13 @@ plt.show()
 # else — ReLU, 10 logits, Adam with learning rate $10^{-3}$, batch 32, 5 epochs, sparse cross-entropy —
 # is as in the article. We hold out a seeded 20 % of the images as a test set that training never sees.
 
-# %% id="e4-count"
+# %% id="e4-count" tags=["demo"]
 e4_torch = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
 print(e4_torch)
 e4_count = sum(p.numel() for p in e4_torch.parameters())
 print(f"PyTorch counts {e4_count:,} parameters; the course's count_params says "
-      f"{solved_networks.count_params([784, 128, 10]):,}")
-assert e4_count == solved_networks.count_params([784, 128, 10]) == 101_770
+      f"{count_params([784, 128, 10]):,}")
+assert e4_count == count_params([784, 128, 10]) == 101_770
 
 images, digit_labels = data.load_digits()
 X_digits = images.reshape(len(images), -1)                  # (1797, 8, 8) -> (1797, 64), like 28x28 -> 784
@@ -997,14 +886,14 @@ layer_sizes = [X_digits.shape[1], 128, 10]
 print(f"digits: {len(X_train)} training and {len(X_test)} test images, {X_digits.shape[1]} inputs; "
       f"model {'-'.join(map(str, layer_sizes))} with {ref_networks.count_params(layer_sizes):,} parameters (PyTorch's count)")
 
-# %% id="e4-train"
+# %% id="e4-train" tags=["demo"]
 # The same start for both: He-initialised weights (Keras would use Glorot-uniform; either works here).
-initial = solved_networks.init_params(layer_sizes, "he", seed=0)
+initial = init_params(layer_sizes, "he", seed=0)
 settings = dict(epochs=5, batch_size=32, seed=0)
 
 numpy_params = copy.deepcopy(initial)          # fit_mlp trains in place: forward, cross_entropy_grad, backward, Adam
 numpy_history = fit_mlp(numpy_params, X_train, y_train, Adam(lr=1e-3), validation=(X_test, y_test), **settings)
-numpy_predicted = solved_networks.mlp_forward(X_test, numpy_params)[0].argmax(axis=1)
+numpy_predicted = mlp_forward(X_test, numpy_params)[0].argmax(axis=1)
 
 torch_model, torch_history = fit_torch_mlp(copy.deepcopy(initial), X_train, y_train, optimizer="adam", lr=1e-3,
                                            dtype=torch.float64, **settings)     # nn.Sequential, F.cross_entropy, torch.optim.Adam
@@ -1019,7 +908,7 @@ for epoch, (a, b) in enumerate(zip(numpy_history["loss"], torch_history), start=
 print(f"test accuracy: NumPy {numpy_accuracy:.2%}, PyTorch (float64) {torch_accuracy64:.2%}, "
       f"PyTorch in its default float32 {torch_accuracy(torch32_model, X_test, y_test):.2%}")
 
-# %% id="plot-e4"
+# %% id="plot-e4" tags=["demo"]
 # Plot 3: training curves of both implementations, and the test set's confusion matrix (your functions).
 fig, axes = plt.subplots(1, 2, figsize=(11, 4))
 epochs = np.arange(1, settings["epochs"] + 1)
@@ -1089,7 +978,7 @@ print(f"macro F1 {my_macro_f1(y_test, numpy_predicted, 10):.3f}")
 # | cross-entropy (categorical / sparse categorical) | 交叉熵（分类 / 稀疏分类交叉熵） |
 # | binary cross-entropy | 二元交叉熵 |
 # | negative log-likelihood, maximum likelihood | 负对数似然，最大似然 |
-# | logits | 逻辑值（未归一化得分） |
+# | logits | 对数几率 / 未归一化的对数概率（logits） |
 # | softmax / log-softmax | softmax 函数（归一化指数函数）/ 对数 softmax |
 # | log-sum-exp trick | log-sum-exp 技巧（对数求和指数技巧） |
 # | overflow / underflow | 上溢 / 下溢 |

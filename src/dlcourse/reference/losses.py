@@ -6,7 +6,7 @@ NumPy in, NumPy out, float64 on :func:`dlcourse.device.get_device`. Losses are m
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch

@@ -2,7 +2,8 @@
 cross-entropy from logits, one-hot encoding, and their gradients.
 
 Every loss is the mean over all its terms (PyTorch's ``reduction="mean"``), and every gradient is the
-gradient of that mean. Class labels are integer arrays of class indices, never one-hot.
+gradient of that mean. Class labels are integer arrays of class indices, never one-hot. The functions with
+the exercises' names are the solution notebook's code; ``*_inplace`` / ``*_fast`` are faster variants.
 """
 
 from __future__ import annotations
@@ -30,36 +31,68 @@ def check_labels(labels: np.ndarray, n_classes: int, n_examples: int | None = No
     return labels
 
 
-def _check_same_shape(a: np.ndarray, b: np.ndarray, names: str) -> None:
-    if np.shape(a) != np.shape(b):
-        raise ValueError(f"{names} must have the same shape, got {np.shape(a)} and {np.shape(b)}: broadcasting "
-                         f"them would silently compare every prediction with every target (reshape one of them)")
-
-
-def _check_logits(logits: np.ndarray, labels: np.ndarray) -> None:
-    if np.ndim(logits) != 2:
-        raise ValueError(f"logits must have shape (N, C), got {np.shape(logits)}")
-    check_labels(labels, logits.shape[1], logits.shape[0])
-
-
-def mse(pred: np.ndarray, target: np.ndarray) -> float:
-    """Mean squared error: mean over every entry of (pred - target)**2."""
-    _check_same_shape(pred, target, "pred and target")
+def mse(pred, target):
+    """Mean over every entry of (pred - target) ** 2."""
     return float(np.mean((pred - target) ** 2))
 
 
-def mse_grad(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """d mse / d pred = 2 (pred - target) / (number of entries)."""
-    _check_same_shape(pred, target, "pred and target")
+def mse_grad(pred, target):
+    """Gradient of mse(pred, target) with respect to pred."""
     return 2.0 * (pred - target) / pred.size
 
 
-# Speed: the functions below make one full-size array and work in it in place (``out=``, ``-=``,
-# ``/=``): the same operations in the same order, so the same numbers, as the textbook versions
-# ``shifted - np.log(np.exp(shifted).sum(...))`` and ``e / e.sum(...)``, which make a new array at
-# every step. On large inputs (4096 x 1000 logits) every new array costs about as much as the
-# arithmetic (memory to fetch and fill), and cross_entropy reads log_softmax only at the labels
-# (benchmarks/RESULTS.md has the timings).
+def softmax(logits):
+    """Softmax over the last axis, with the row maximum subtracted first."""
+    e = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def log_softmax(logits):
+    """log(softmax(logits)) over the last axis, computed as z - m - log(sum(exp(z - m)))."""
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def softmax_backward(dP, logits):
+    """dL/dlogits for P = softmax(logits) over the last axis, given dL/dP."""
+    P = softmax(logits)
+    return P * (dP - np.sum(dP * P, axis=-1, keepdims=True))
+
+
+def one_hot(labels, n_classes):
+    """(N,) integer labels -> (N, n_classes) float64 one-hot rows."""
+    out = np.zeros((labels.shape[0], n_classes))
+    out[np.arange(labels.shape[0]), labels] = 1.0
+    return out
+
+
+def cross_entropy(logits, labels):
+    """Mean over the batch of -log softmax(logits)[n, labels[n]]."""
+    n = logits.shape[0]
+    return float(-log_softmax(logits)[np.arange(n), labels].mean())
+
+
+def cross_entropy_grad(logits, labels):
+    """(softmax(logits) - one_hot(labels)) / N."""
+    n = logits.shape[0]
+    return (softmax(logits) - one_hot(labels, logits.shape[1]).astype(logits.dtype)) / n
+
+
+def bce_with_logits(logits, targets):
+    """Mean over every entry of max(x, 0) - x y + log(1 + exp(-|x|))."""
+    return float(np.mean(np.maximum(logits, 0) - logits * targets + np.log1p(np.exp(-np.abs(logits)))))
+
+
+def bce_with_logits_grad(logits, targets):
+    """Gradient of bce_with_logits with respect to the logits."""
+    return (sigmoid(logits) - targets) / logits.size
+
+
+# Speed: the variants below make one full-size array and work in it in place (``out=``, ``-=``,
+# ``/=``): the same operations in the same order, so the same numbers, as the textbook versions above,
+# which make a new array at every step. On large inputs (4096 x 1000 logits) every new array costs about
+# as much as the arithmetic (memory to fetch and fill), and cross_entropy_fast reads log-softmax only at the
+# labels (benchmarks/RESULTS.md has the timings; tests/test_losses_package.py proves they compute the same).
 
 def _shifted(logits: np.ndarray) -> np.ndarray:
     """A new float array of logits minus their largest value on the last axis (so exp never overflows)."""
@@ -69,31 +102,24 @@ def _shifted(logits: np.ndarray) -> np.ndarray:
     return logits - logits.max(axis=-1, keepdims=True)
 
 
-def log_softmax(logits: np.ndarray) -> np.ndarray:
-    """log softmax over the last axis, with the log-sum-exp trick (no overflow)."""
+def log_softmax_inplace(logits: np.ndarray) -> np.ndarray:
+    """:func:`log_softmax`, computed in one array."""
     shifted = _shifted(logits)
     shifted -= np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
     return shifted
 
 
-def softmax(logits: np.ndarray) -> np.ndarray:
-    """softmax over the last axis, stable for any finite logits."""
+def softmax_inplace(logits: np.ndarray) -> np.ndarray:
+    """:func:`softmax`, computed in one array."""
     e = _shifted(logits)
     np.exp(e, out=e)
     e /= e.sum(axis=-1, keepdims=True)
     return e
 
 
-def softmax_backward(dP: np.ndarray, logits: np.ndarray) -> np.ndarray:
-    """dL/dlogits for P = softmax(logits) over the last axis, given dP = dL/dP: P * (dP - sum(dP * P))."""
-    _check_same_shape(dP, logits, "dP and logits")
-    P = softmax(logits)
-    return P * (dP - np.sum(dP * P, axis=-1, keepdims=True))
-
-
-def cross_entropy(logits: np.ndarray, labels: np.ndarray) -> float:
-    """Mean categorical cross-entropy of (N, C) logits against (N,) integer labels."""
-    _check_logits(logits, labels)
+def cross_entropy_fast(logits: np.ndarray, labels: np.ndarray) -> float:
+    """:func:`cross_entropy` of (N, C) logits against (N,) integer labels, log-softmax taken at the labels only."""
+    labels = check_labels(labels, np.shape(logits)[-1], np.shape(logits)[0])
     n = logits.shape[0]
     shifted = _shifted(logits)
     picked = shifted[np.arange(n), labels]                 # log_softmax at the labels only:
@@ -101,31 +127,11 @@ def cross_entropy(logits: np.ndarray, labels: np.ndarray) -> float:
     return float(-(picked - np.log(shifted.sum(axis=-1))).mean())
 
 
-def cross_entropy_grad(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """d cross_entropy / d logits = (softmax(logits) - one_hot(labels)) / N."""
-    _check_logits(logits, labels)
+def cross_entropy_grad_inplace(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """:func:`cross_entropy_grad`, computed in one array: softmax, minus 1 at the labels, divided by N."""
+    labels = check_labels(labels, np.shape(logits)[-1], np.shape(logits)[0])
     n = logits.shape[0]
-    grad = softmax(logits)
+    grad = softmax_inplace(logits)
     grad[np.arange(n), labels] -= 1.0
     grad /= n
     return grad
-
-
-def bce_with_logits(logits: np.ndarray, targets: np.ndarray) -> float:
-    """Mean binary cross-entropy of logits against targets in [0, 1]: max(x, 0) - x y + log(1 + exp(-|x|))."""
-    _check_same_shape(logits, targets, "logits and targets")
-    return float(np.mean(np.maximum(logits, 0) - logits * targets + np.log1p(np.exp(-np.abs(logits)))))
-
-
-def bce_with_logits_grad(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """d bce_with_logits / d logits = (sigmoid(logits) - targets) / (number of entries)."""
-    _check_same_shape(logits, targets, "logits and targets")
-    return (sigmoid(logits) - targets) / logits.size
-
-
-def one_hot(labels: np.ndarray, n_classes: int) -> np.ndarray:
-    """(N,) integer labels -> (N, n_classes) float64 rows with a single 1 at each label."""
-    labels = check_labels(labels, n_classes)
-    out = np.zeros((labels.shape[0], n_classes))
-    out[np.arange(labels.shape[0]), labels] = 1.0
-    return out
