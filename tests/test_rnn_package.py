@@ -15,14 +15,18 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
+from dlcourse.cases import rnn as cases  # noqa: E402
 from dlcourse.checking import Inputs, check, randn  # noqa: E402
 from dlcourse.data.sequences import make_noisy_sines, next_step_pairs  # noqa: E402
+from dlcourse.demos import rnn as demos  # noqa: E402
 from dlcourse.device import to_numpy, to_tensor  # noqa: E402
+from dlcourse.mistakes import rnn as mistakes  # noqa: E402
 from dlcourse.plots import rnn as rnn_plots  # noqa: E402
 from dlcourse.reference import rnn as ref  # noqa: E402
 from dlcourse.solved import rnn as solved  # noqa: E402
 
-CELL_GRADS, BPTT_GRADS = ref.CELL_GRADS, ref.BPTT_GRADS
+CELL_GRADS, BPTT_GRADS = ("dx", "dh_prev", "dWx", "dWh", "db"), ("dx", "dh0", "dWx", "dWh", "db")
+CLIP_OUTPUTS, LSTM_OUTPUTS = ("clipped", "total_norm"), ("h_next", "c_next")
 
 
 def rnn_problem(N=3, T=5, D=4, H=6, seed=0, dtype=np.float64):
@@ -52,9 +56,9 @@ def test_solved_backward_matches_autograd(shape):
     x, h0, Wx, Wh, b = rnn_problem(*shape)
     N, T, D, H = shape
     check(solved.rnn_cell_backward, ref.rnn_cell_backward,
-          [ref.cell_backward_inputs(randn(N, H, seed=9), x[:, 0], h0, Wx, Wh, b)], output_names=CELL_GRADS, quiet=True)
+          [cases.cell_backward_inputs(randn(N, H, seed=9), x[:, 0], h0, Wx, Wh, b)], output_names=CELL_GRADS, quiet=True)
     check(solved.rnn_backward, ref.rnn_backward,
-          [ref.backward_inputs(randn(N, T, H, seed=10), x, h0, Wx, Wh, b)], output_names=BPTT_GRADS, quiet=True)
+          [cases.backward_inputs(randn(N, T, H, seed=10), x, h0, Wx, Wh, b)], output_names=BPTT_GRADS, quiet=True)
 
 
 def test_bptt_is_the_cell_backward_stepped_back_through_time():
@@ -76,9 +80,9 @@ def test_bptt_is_the_cell_backward_stepped_back_through_time():
 def test_solved_clip_and_lstm_match_pytorch():
     grads = {"Wx": randn(4, 3, seed=1), "Wh": randn(4, 4, seed=2), "b": randn(4, seed=3)}
     check(solved.clip_grad_norm, ref.clip_grad_norm, [(grads, 1.0), (grads, 100.0), ({"w": np.array([3.0, 4.0])}, 5.0)],
-          output_names=ref.CLIP_OUTPUTS, quiet=True)
+          output_names=CLIP_OUTPUTS, quiet=True)
     check(solved.lstm_cell_forward, ref.lstm_cell_forward, [lstm_problem(), lstm_problem(1, 1, 1, seed=7)],
-          output_names=ref.LSTM_OUTPUTS, quiet=True)
+          output_names=LSTM_OUTPUTS, quiet=True)
 
 
 def test_solved_forward_keeps_float32():
@@ -223,10 +227,10 @@ def test_references_reject_bad_shapes_and_inconsistent_outputs():
 
 def test_backward_input_helpers_add_the_forward_output():
     x, h0, Wx, Wh, b = rnn_problem(dtype=np.float32)
-    inputs = ref.backward_inputs(np.ones((3, 5, 6), np.float32), x, h0, Wx, Wh, b)
+    inputs = cases.backward_inputs(np.ones((3, 5, 6), np.float32), x, h0, Wx, Wh, b)
     assert isinstance(inputs, Inputs) and len(inputs.args) == 7
     assert inputs.args[-1].dtype == np.float32 and inputs.args[-1].shape == (3, 5, 6)
-    cell_inputs = ref.cell_backward_inputs(np.ones((3, 6)), x[:, 0], h0, Wx, Wh, b)
+    cell_inputs = cases.cell_backward_inputs(np.ones((3, 6)), x[:, 0], h0, Wx, Wh, b)
     np.testing.assert_allclose(cell_inputs.args[-1], solved.rnn_cell_forward(x[:, 0], h0, Wx, Wh, b), rtol=1e-6)
 
 
@@ -234,21 +238,41 @@ def test_backward_input_helpers_add_the_forward_output():
 
 def _fails_with(student, reference, cases, hint_text, **kwargs):
     with pytest.raises(AssertionError) as error:
-        check(student, reference, cases, **kwargs)
+        check(student, reference, cases, quiet=True, **kwargs)
     assert hint_text in str(error.value), str(error.value)
+
+
+def _no_hint(student, reference, cases, **kwargs):
+    """The check fails (it must), and no hint speaks: a dtype-only difference is no described mistake."""
+    with pytest.raises(AssertionError) as error:
+        check(student, reference, cases, quiet=True, **kwargs)
+    assert "hint:" not in str(error.value), str(error.value)
+
+
+def _in_float32(fn):
+    """fn with its float results cast to float32: right values, wrong dtype for float64 inputs."""
+    def cast(value):
+        if isinstance(value, dict):
+            return {k: cast(v) for k, v in value.items()}
+        if isinstance(value, tuple):
+            return tuple(cast(v) for v in value)
+        return np.asarray(value).astype(np.float32)
+    return lambda *args, **kwargs: cast(fn(*args, **kwargs))
 
 
 def test_forward_hints():
     x, h0, Wx, Wh, b = rnn_problem()
     cell_case = [(x[:, 0], h0, Wx, Wh, b)]
-    hints = ref.HINTS["rnn_cell_forward"]
+    hints = mistakes.rnn_cell_forward
     _fails_with(lambda x, h, Wx, Wh, b: np.tanh(x @ Wx.T + h @ Wh.T + 2 * b), ref.rnn_cell_forward, cell_case,
                 "b is added twice", hints=hints)
     _fails_with(lambda x, h, Wx, Wh, b: np.tanh(x @ Wx.T + h @ Wh + b), ref.rnn_cell_forward, cell_case,
-                "h_prev @ Wh.T", hints=hints)
+                "h_prev Wh^T", hints=hints)
     _fails_with(lambda x, h, Wx, Wh, b: x @ Wx.T + h @ Wh.T + b, ref.rnn_cell_forward, cell_case, "tanh is missing",
                 hints=hints)
-    hints, case = ref.HINTS["rnn_forward"], [(x, h0, Wx, Wh, b)]
+    check(solved.rnn_cell_forward, ref.rnn_cell_forward, cell_case, hints=hints, quiet=True)
+    _no_hint(_in_float32(solved.rnn_cell_forward), ref.rnn_cell_forward, cell_case, hints=hints)
+    hints, case = mistakes.rnn_forward, [(x, h0, Wx, Wh, b)]
     _fails_with(lambda x, h0, *w: solved.rnn_forward(x, np.zeros_like(h0), *w), ref.rnn_forward, case, "given h0", hints=hints)
     _fails_with(lambda x, h0, *w: np.concatenate([h0[:, None], solved.rnn_forward(x, h0, *w)[:, :-1]], axis=1),
                 ref.rnn_forward, case, "off by one step", hints=hints)
@@ -258,12 +282,14 @@ def test_forward_hints():
                 hints=hints)
     _fails_with(lambda x, h0, Wx, Wh, b: np.tanh(x @ Wx.T + b + (h0 @ Wh.T)[:, None]), ref.rnn_forward, case,
                 "every step used h0", hints=hints)
+    check(solved.rnn_forward, ref.rnn_forward, case, hints=hints, quiet=True)
+    _no_hint(_in_float32(solved.rnn_forward), ref.rnn_forward, case, hints=hints)
 
 
 def test_backward_hints():
     x, h0, Wx, Wh, b = rnn_problem()
-    hints = ref.HINTS["rnn_cell_backward"]
-    case = [ref.cell_backward_inputs(randn(3, 6, seed=40), x[:, 0], h0, Wx, Wh, b)]
+    hints = mistakes.rnn_cell_backward
+    case = [cases.cell_backward_inputs(randn(3, 6, seed=40), x[:, 0], h0, Wx, Wh, b)]
 
     def cell_with(dz_fn, h_for_dWh="prev", Wh_T=False):
         def wrong(dh, x, hp, Wx, Wh, b, hn):
@@ -274,31 +300,45 @@ def test_backward_hints():
     kwargs = dict(output_names=CELL_GRADS, hints=hints)
     _fails_with(cell_with(lambda dh, hn: dh * (1 - np.tanh(hn) ** 2)), ref.rnn_cell_backward, case, "tanh applied twice", **kwargs)
     _fails_with(cell_with(lambda dh, hn: dh), ref.rnn_cell_backward, case, "tanh derivative is missing", **kwargs)
-    _fails_with(cell_with(lambda dh, hn: dh * (1 - hn ** 2), Wh_T=True), ref.rnn_cell_backward, case, "dz @ Wh", **kwargs)
+    _fails_with(cell_with(lambda dh, hn: dh * (1 - hn ** 2), Wh_T=True), ref.rnn_cell_backward, case, "dz Wh", **kwargs)
     _fails_with(cell_with(lambda dh, hn: dh * (1 - hn ** 2), h_for_dWh="next"), ref.rnn_cell_backward, case,
-                "dz.T @ h_prev", **kwargs)
+                "dz^T h_prev", **kwargs)
+    check(solved.rnn_cell_backward, ref.rnn_cell_backward, case, quiet=True, **kwargs)
+    _no_hint(_in_float32(solved.rnn_cell_backward), ref.rnn_cell_backward, case, **kwargs)
 
-    hints, kwargs = ref.HINTS["rnn_backward"], dict(output_names=BPTT_GRADS, hints=ref.HINTS["rnn_backward"])
-    case = [ref.backward_inputs(randn(3, 5, 6, seed=41), x, h0, Wx, Wh, b)]
-    _fails_with(lambda *a: ref._bptt(*a[:5], a[6], carry=False), ref.rnn_backward, case, "gradient from the future", **kwargs)
-    _fails_with(lambda *a: ref._bptt(*a[:5], a[6], dWh_with_h_t=True), ref.rnn_backward, case, "pair dz_t with the previous", **kwargs)
-    _fails_with(lambda *a: ref._bptt(*a[:5], a[6], dh0_before_Wh=True), ref.rnn_backward, case, "dz_1 @ Wh", **kwargs)
+    kwargs = dict(output_names=BPTT_GRADS, hints=mistakes.rnn_backward)
+    case = [cases.backward_inputs(randn(3, 5, 6, seed=41), x, h0, Wx, Wh, b)]
+    _fails_with(lambda *a: mistakes._bptt(*a[:5], a[6], carry=False), ref.rnn_backward, case, "gradient from the future",
+                **kwargs)
+    _fails_with(lambda *a: mistakes._bptt(*a[:5], a[6], dWh_with_h_t=True), ref.rnn_backward, case,
+                "pair dz_t with the previous", **kwargs)
+    _fails_with(lambda *a: mistakes._bptt(*a[:5], a[6], dh0_before_Wh=True), ref.rnn_backward, case, "dz_1 Wh", **kwargs)
+    check(solved.rnn_backward, ref.rnn_backward, case, quiet=True, **kwargs)
+    _no_hint(_in_float32(solved.rnn_backward), ref.rnn_backward, case, **kwargs)
 
 
 def test_clip_and_lstm_hints():
     grads = {"W": np.array([[3.0, 0.0], [0.0, 0.0]]), "b": np.array([4.0, 0.0])}
-    kwargs = dict(output_names=ref.CLIP_OUTPUTS, hints=ref.HINTS["clip_grad_norm"])
-    _fails_with(lambda g, m: ref._clip(g, m, per_parameter=True), ref.clip_grad_norm, [(grads, 1.0)], "GLOBAL norm", **kwargs)
-    _fails_with(lambda g, m: ref._clip(g, m, eps=0.0), ref.clip_grad_norm, [(grads, 1.0)], "total_norm + 1e-6", **kwargs)
-    _fails_with(lambda g, m: ref._clip(g, m, always=True), ref.clip_grad_norm, [(grads, 10.0)], "scaled UP", **kwargs)
-    _fails_with(lambda g, m: ref._clip(g, m, strictly_above=True), ref.clip_grad_norm, [({"w": np.array([3.0, 4.0])}, 5.0)],
-                "rather than `if total_norm > max_norm`", **kwargs)
-    _fails_with(lambda g, m: ref._clip(g, m, squared=True), ref.clip_grad_norm, [(grads, 100.0)], "square root", **kwargs)
+    kwargs = dict(output_names=CLIP_OUTPUTS, hints=mistakes.clip_grad_norm)
+    _fails_with(lambda g, m: mistakes._clip(g, m, per_parameter=True), ref.clip_grad_norm, [(grads, 1.0)], "GLOBAL norm",
+                **kwargs)
+    _fails_with(lambda g, m: mistakes._clip(g, m, eps=0.0), ref.clip_grad_norm, [(grads, 1.0)], "total_norm + 1e-6",
+                **kwargs)
+    _fails_with(lambda g, m: mistakes._clip(g, m, always=True), ref.clip_grad_norm, [(grads, 10.0)], "scaled UP", **kwargs)
+    _fails_with(lambda g, m: mistakes._clip(g, m, strictly_above=True), ref.clip_grad_norm,
+                [({"w": np.array([3.0, 4.0])}, 5.0)], "rather than testing total_norm > max_norm", **kwargs)
+    _fails_with(lambda g, m: mistakes._clip(g, m, squared=True), ref.clip_grad_norm, [(grads, 100.0)], "square root",
+                **kwargs)
+    for max_norm in (1.0, 5.0, 10.0):
+        check(solved.clip_grad_norm, ref.clip_grad_norm, [(grads, max_norm)], quiet=True, **kwargs)
+        _no_hint(_in_float32(solved.clip_grad_norm), ref.clip_grad_norm, [(grads, max_norm)], **kwargs)
 
-    kwargs = dict(output_names=ref.LSTM_OUTPUTS, hints=ref.HINTS["lstm_cell_forward"])
-    _fails_with(ref._lstm_wrong("ifog"), ref.lstm_cell_forward, [lstm_problem()], "i, f, g, o", **kwargs)
-    _fails_with(ref._lstm_wrong("fiog"), ref.lstm_cell_forward, [lstm_problem()], "input gate first", **kwargs)
-    _fails_with(ref._lstm_wrong(h_from_c=True), ref.lstm_cell_forward, [lstm_problem()], "o * tanh(c_next)", **kwargs)
+    kwargs = dict(output_names=LSTM_OUTPUTS, hints=mistakes.lstm_cell_forward)
+    _fails_with(mistakes._lstm_wrong("ifog"), ref.lstm_cell_forward, [lstm_problem()], "i, f, g, o", **kwargs)
+    _fails_with(mistakes._lstm_wrong("fiog"), ref.lstm_cell_forward, [lstm_problem()], "input gate first", **kwargs)
+    _fails_with(mistakes._lstm_wrong(h_from_c=True), ref.lstm_cell_forward, [lstm_problem()], "o * tanh(c_next)", **kwargs)
+    check(solved.lstm_cell_forward, ref.lstm_cell_forward, [lstm_problem()], quiet=True, **kwargs)
+    _no_hint(_in_float32(solved.lstm_cell_forward), ref.lstm_cell_forward, [lstm_problem()], **kwargs)
 
 
 def test_a_stub_gets_the_not_implemented_message():
@@ -372,7 +412,7 @@ def test_plots_draw():
 def test_use_one_thread_sets_pytorch_to_one_thread():
     threads = torch.get_num_threads()
     try:
-        assert "1 thread" in ref.use_one_thread()
+        assert "1 thread" in demos.use_one_thread()
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(threads)

@@ -25,23 +25,26 @@ import matplotlib.pyplot as plt
 import torch
 from torch import nn
 
-from dlcourse.checking import Inputs, check, randn
+from dlcourse.cases import rnn as cases
+from dlcourse.checking import check, randn
 from dlcourse.data.sequences import make_noisy_sines, next_step_pairs
+from dlcourse.demos import rnn as demos
 from dlcourse.device import describe, get_device, to_numpy, to_tensor
 from dlcourse.exercises import use_yours
+from dlcourse.mistakes import rnn as mistakes
 from dlcourse.plots import plot_curves
 from dlcourse.plots import rnn as rnn_plots
 from dlcourse.reference import rnn as ref
-from dlcourse.solved import rnn as solved
 from dlcourse.solved.backprop import dense_backward, relative_error
 from dlcourse.solved.gradient_descent import minibatches
 from dlcourse.solved.losses import mse, mse_grad
 from dlcourse.solved.networks import dense_forward
 from dlcourse.solved.optimizers import Adam
+from dlcourse.solved.rnn import init_rnn_params
 
 torch.manual_seed(0)
 print(describe())
-print(ref.use_one_thread())  # our matrices are tiny: threads would cost more than they save
+print(demos.use_one_thread())  # our matrices are tiny: threads would cost more than they save
 
 
 # %% [markdown] id="rnn-theory"
@@ -83,6 +86,8 @@ print(ref.use_one_thread())  # our matrices are tiny: threads would cost more th
 #
 # Return $h_\text{next} = \tanh(x W_x^\top + h_\text{prev} W_h^\top + b)$ for `x` (N, D), `h_prev` (N, H),
 # `Wx` (H, D), `Wh` (H, H), `b` (H,). `np.tanh` is fine (you wrote a stable tanh in chapter 1).
+# **Dtype rule** (for every exercise of this notebook): float32 inputs give float32 results, float64 inputs
+# float64 results; the visible tests check both.
 
 # %% id="ch05_rnn_cell_forward" nbgrader={"solution": true}
 def rnn_cell_forward(x, h_prev, Wx, Wh, b):
@@ -95,19 +100,22 @@ def rnn_cell_forward(x, h_prev, Wx, Wh, b):
 # %% id="ch05_rnn_cell_forward_test" nbgrader={"grade": true, "locked": true, "points": 2}
 # Case 1 by hand: h_prev = 0, so h_next = tanh([0.5 * 1, 0.25 * 2] + [0, 0.5]) = tanh([0.5, 1.0]).
 # Case 2 by hand: x = 0, b = 0, so h_next = tanh(h_prev @ Wh.T) = tanh([0.5 - 0.2, 0.1 - 0.3]).
+# Then random cases: saturated units (|z| ~ 1000) and float32 in -> float32 out.
 check(rnn_cell_forward, ref.rnn_cell_forward, [
     (np.array([[1.0, 2.0]]), np.zeros((1, 2)), np.array([[0.5, 0.0], [0.0, 0.25]]), np.eye(2), np.array([0.0, 0.5])),
     (np.zeros((1, 2)), np.array([[1.0, -1.0]]), np.eye(2), np.array([[0.5, 0.2], [0.1, 0.3]]), np.zeros(2)),
     (randn(4, 3, seed=1), randn(4, 5, seed=2), randn(5, 3, seed=3, scale=0.5), randn(5, 5, seed=4, scale=0.4), randn(5, seed=5)),
-], hints=ref.HINTS["rnn_cell_forward"])
+    (randn(5, 4, seed=16, scale=1e3), randn(5, 7, seed=17), randn(7, 4, seed=18), randn(7, 7, seed=19), randn(7, seed=20)),
+    tuple(a.astype(np.float32) for a in (randn(4, 3, seed=21), randn(4, 6, seed=22), randn(6, 3, seed=23),
+                                         randn(6, 6, seed=24, scale=0.4), randn(6, seed=25))),
+], hints=mistakes.rnn_cell_forward)
 ### BEGIN HIDDEN TESTS
 check(rnn_cell_forward, ref.rnn_cell_forward, [
     (randn(1, 6, seed=6), randn(1, 2, seed=7), randn(2, 6, seed=8), randn(2, 2, seed=9), randn(2, seed=10)),     # batch of one
     (randn(3, 1, seed=11), randn(3, 1, seed=12), randn(1, 1, seed=13), randn(1, 1, seed=14), randn(1, seed=15)),  # D = H = 1
-    (randn(5, 4, seed=16, scale=1e3), randn(5, 7, seed=17), randn(7, 4, seed=18), randn(7, 7, seed=19), randn(7, seed=20)),  # saturated
-    tuple(a.astype(np.float32) for a in (randn(4, 3, seed=21), randn(4, 6, seed=22), randn(6, 3, seed=23),
-                                         randn(6, 6, seed=24, scale=0.4), randn(6, seed=25))),               # float32 stays float32
-], hints=ref.HINTS["rnn_cell_forward"])
+    tuple(a.astype(np.float32) for a in (randn(2, 5, seed=26, scale=1e3), randn(2, 3, seed=27), randn(3, 5, seed=28),
+                                         randn(3, 3, seed=29), randn(3, seed=30))),
+], hints=mistakes.rnn_cell_forward)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="pytorch-cell"
@@ -117,8 +125,8 @@ check(rnn_cell_forward, ref.rnn_cell_forward, [
 # parameters are copied in with three bias splits: $b_{ih} = b, b_{hh} = 0$ (the course's mapping), half and
 # half, and the wrong $b_{ih} = b_{hh} = b$.
 
-# %% id="pytorch-cell-code"
-my_cell_forward = use_yours(rnn_cell_forward, solved.rnn_cell_forward)
+# %% id="pytorch-cell-code" tags=["demo"]
+my_cell_forward = use_yours(rnn_cell_forward, "rnn.rnn_cell_forward")
 x, h_prev = randn(4, 3, seed=30), randn(4, 5, seed=31)
 Wx, Wh, b = randn(5, 3, seed=32, scale=0.5), randn(5, 5, seed=33, scale=0.4), randn(5, seed=34)
 mine = my_cell_forward(x, h_prev, Wx, Wh, b)
@@ -172,17 +180,19 @@ check(rnn_forward, ref.rnn_forward, [
     (np.array([[[1.0], [0.0], [-1.0]]]), np.zeros((1, 1)), np.array([[1.0]]), np.array([[0.5]]), np.zeros(1)),
     (randn(3, 5, 4, seed=40), np.zeros((3, 6)), randn(6, 4, seed=41, scale=0.5), randn(6, 6, seed=42, scale=0.4), randn(6, seed=43)),
     (randn(2, 7, 3, seed=44), randn(2, 4, seed=45), randn(4, 3, seed=46), randn(4, 4, seed=47, scale=0.5), randn(4, seed=48)),
-], hints=ref.HINTS["rnn_forward"])
-### BEGIN HIDDEN TESTS
-check(rnn_forward, ref.rnn_forward, [
     (randn(4, 1, 3, seed=49), randn(4, 5, seed=50), randn(5, 3, seed=51), randn(5, 5, seed=52), randn(5, seed=53)),      # T = 1
-    (randn(1, 6, 2, seed=54), randn(1, 3, seed=55), randn(3, 2, seed=56), randn(3, 3, seed=57), randn(3, seed=58)),      # N = 1
-    (randn(3, 60, 8, seed=59), randn(3, 16, seed=60), randn(16, 8, seed=61, scale=0.3), randn(16, 16, seed=62, scale=0.2),
-     randn(16, seed=63)),                                                                                                # long
     (randn(2, 4, 3, seed=64, scale=1e3), randn(2, 5, seed=65), randn(5, 3, seed=66), randn(5, 5, seed=67), randn(5, seed=68)),  # saturated
     tuple(a.astype(np.float32) for a in (randn(3, 6, 4, seed=69), randn(3, 5, seed=70), randn(5, 4, seed=71, scale=0.5),
                                          randn(5, 5, seed=72, scale=0.4), randn(5, seed=73))),                          # float32
-], hints=ref.HINTS["rnn_forward"])
+], hints=mistakes.rnn_forward)
+### BEGIN HIDDEN TESTS
+check(rnn_forward, ref.rnn_forward, [
+    (randn(1, 6, 2, seed=54), randn(1, 3, seed=55), randn(3, 2, seed=56), randn(3, 3, seed=57), randn(3, seed=58)),      # N = 1
+    (randn(3, 60, 8, seed=59), randn(3, 16, seed=60), randn(16, 8, seed=61, scale=0.3), randn(16, 16, seed=62, scale=0.2),
+     randn(16, seed=63)),                                                                                                # long
+    tuple(a.astype(np.float32) for a in (randn(2, 9, 2, seed=74), randn(2, 3, seed=75), randn(3, 2, seed=76),
+                                         randn(3, 3, seed=77, scale=0.6), randn(3, seed=78))),
+], hints=mistakes.rnn_forward)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="pytorch-forward"
@@ -192,8 +202,8 @@ check(rnn_forward, ref.rnn_forward, [
 # `h_n` (1, N, H) the last state; its `h0` argument has shape (num_layers, N, H). Below we go the other way
 # too: a **freshly initialised** `nn.RNN`, with two non-zero biases, read into NumPy as $b = b_{ih} + b_{hh}$.
 
-# %% id="pytorch-forward-code"
-my_rnn_forward = use_yours(rnn_forward, solved.rnn_forward)
+# %% id="pytorch-forward-code" tags=["demo"]
+my_rnn_forward = use_yours(rnn_forward, "rnn.rnn_forward")
 x, h0 = randn(3, 8, 2, seed=80), randn(3, 4, seed=81)
 torch.manual_seed(1)
 rnn = nn.RNN(2, 4, nonlinearity="tanh", batch_first=True, dtype=torch.float64).to(get_device())
@@ -238,27 +248,31 @@ def rnn_cell_backward(dh_next, x, h_prev, Wx, Wh, b, h_next):
 
 
 # %% id="ch05_rnn_cell_backward_test" nbgrader={"grade": true, "locked": true, "points": 3}
-# ref.cell_backward_inputs(dh_next, x, h_prev, Wx, Wh, b) adds h_next, computed by PyTorch's forward.
+# cases.cell_backward_inputs(dh_next, x, h_prev, Wx, Wh, b) adds h_next, computed by PyTorch's forward.
 # Case 1 by hand: h_prev = 0, z = 1, so dz = 1 - tanh(1)^2 = 0.42 and dx = dh_prev = dWx = db = 0.42, dWh = 0.
 cell_grads = ("dx", "dh_prev", "dWx", "dWh", "db")
 check(rnn_cell_backward, ref.rnn_cell_backward, [
-    ref.cell_backward_inputs(np.ones((1, 1)), np.ones((1, 1)), np.zeros((1, 1)), np.ones((1, 1)), np.ones((1, 1)), np.zeros(1)),
-    ref.cell_backward_inputs(np.array([[1.0, -1.0]]), np.array([[0.5, 1.0]]), np.array([[1.0, 0.0]]), np.eye(2),
-                             np.array([[0.5, 0.2], [0.1, 0.3]]), np.zeros(2)),
-    ref.cell_backward_inputs(randn(4, 5, seed=90), randn(4, 3, seed=91), randn(4, 5, seed=92), randn(5, 3, seed=93, scale=0.5),
-                             randn(5, 5, seed=94, scale=0.4), randn(5, seed=95)),
-], output_names=cell_grads, hints=ref.HINTS["rnn_cell_backward"])
+    cases.cell_backward_inputs(np.ones((1, 1)), np.ones((1, 1)), np.zeros((1, 1)), np.ones((1, 1)), np.ones((1, 1)),
+                               np.zeros(1)),
+    cases.cell_backward_inputs(np.array([[1.0, -1.0]]), np.array([[0.5, 1.0]]), np.array([[1.0, 0.0]]), np.eye(2),
+                               np.array([[0.5, 0.2], [0.1, 0.3]]), np.zeros(2)),
+    cases.cell_backward_inputs(randn(4, 5, seed=90), randn(4, 3, seed=91), randn(4, 5, seed=92),
+                               randn(5, 3, seed=93, scale=0.5), randn(5, 5, seed=94, scale=0.4), randn(5, seed=95)),
+    cases.cell_backward_inputs(randn(3, 4, seed=108), randn(3, 4, seed=109, scale=30.0), randn(3, 4, seed=110),
+                               randn(4, 4, seed=111), randn(4, 4, seed=112), randn(4, seed=113)),     # saturated: dz ~ 0
+    cases.cell_backward_inputs(*(a.astype(np.float32) for a in (randn(4, 6, seed=114), randn(4, 3, seed=115),
+                                 randn(4, 6, seed=116), randn(6, 3, seed=117, scale=0.5), randn(6, 6, seed=118, scale=0.4),
+                                 randn(6, seed=119)))),                                                # float32
+], output_names=cell_grads, hints=mistakes.rnn_cell_backward)
 ### BEGIN HIDDEN TESTS
 check(rnn_cell_backward, ref.rnn_cell_backward, [
-    ref.cell_backward_inputs(randn(1, 3, seed=96), randn(1, 7, seed=97), randn(1, 3, seed=98), randn(3, 7, seed=99),
-                             randn(3, 3, seed=100), randn(3, seed=101)),                                        # batch of one, D > H
-    ref.cell_backward_inputs(randn(6, 2, seed=102), randn(6, 1, seed=103), randn(6, 2, seed=104), randn(2, 1, seed=105),
-                             randn(2, 2, seed=106), randn(2, seed=107)),                                        # D = 1
-    ref.cell_backward_inputs(randn(3, 4, seed=108), randn(3, 4, seed=109, scale=30.0), randn(3, 4, seed=110),
-                             randn(4, 4, seed=111), randn(4, 4, seed=112), randn(4, seed=113)),                 # saturated: dz ~ 0
-    ref.cell_backward_inputs(*(a.astype(np.float32) for a in (randn(4, 6, seed=114), randn(4, 3, seed=115), randn(4, 6, seed=116),
-                               randn(6, 3, seed=117, scale=0.5), randn(6, 6, seed=118, scale=0.4), randn(6, seed=119)))),  # float32
-], output_names=cell_grads, hints=ref.HINTS["rnn_cell_backward"])
+    cases.cell_backward_inputs(randn(1, 3, seed=96), randn(1, 7, seed=97), randn(1, 3, seed=98), randn(3, 7, seed=99),
+                               randn(3, 3, seed=100), randn(3, seed=101)),                            # batch of one, D > H
+    cases.cell_backward_inputs(randn(6, 2, seed=102), randn(6, 1, seed=103), randn(6, 2, seed=104), randn(2, 1, seed=105),
+                               randn(2, 2, seed=106), randn(2, seed=107)),                            # D = 1
+    cases.cell_backward_inputs(*(a.astype(np.float32) for a in (randn(2, 3, seed=120), randn(2, 5, seed=121),
+                                 randn(2, 3, seed=122), randn(3, 5, seed=123), randn(3, 3, seed=124), randn(3, seed=125)))),
+], output_names=cell_grads, hints=mistakes.rnn_cell_backward)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="bptt-theory"
@@ -277,8 +291,8 @@ check(rnn_cell_backward, ref.rnn_cell_backward, [
 # So BPTT is `rnn_cell_backward` called for $t = T, \dots, 1$ with the incoming gradient
 # `dhs[:, t] + dh_from_the_future`, summing the weight gradients. Only the chain $\delta h_t \to \delta h_{t-1}$
 # is truly sequential: you can store every $\delta z_t$ in the loop and compute each weight gradient afterwards
-# as **one** matrix product over all $N \cdot T$ rows (`dz.reshape(-1, H).T @ x.reshape(-1, D)`), which is much
-# faster than $T$ small ones. The gradient with respect to the initial state, `dh0`, is what is left after the
+# as **one** matrix product over all $N \cdot T$ rows (stack the steps' rows on top of each other), which is
+# much faster than $T$ small ones. The gradient with respect to the initial state, `dh0`, is what is left after the
 # first step.
 
 # %% [markdown] id="ex-bptt"
@@ -287,7 +301,21 @@ check(rnn_cell_backward, ref.rnn_cell_backward, [
 # Return `(dx, dh0, dWx, dWh, db)` with shapes (N, T, D), (N, H), (H, D), (H, H), (H,), given `dhs` (N, T, H) — the
 # gradient reaching each hidden state from outside — and the forward's inputs and output `hs`. The reference is
 # autograd through `nn.RNN`. You may call your `rnn_cell_backward` inside the loop, or write the faster
-# version described above.
+# version described above. Float32 in, float32 out.
+#
+# <details><summary>Hint 1</summary>
+#
+# Walk $t = T-1, \dots, 0$ (0-based) with one running array: the gradient that step $t+1$ sends back to
+# $h_t$ (zeros before the loop). The state step $t$ started from is `h0` for $t = 0$ and `hs[:, t-1]` after.
+# </details>
+#
+# <details><summary>Hint 2</summary>
+#
+# Keep every step's $\delta z_t$ in an array shaped like `hs`. After the loop, reshape it to $(N T, H)$ and
+# the inputs to $(N T, D)$ (and the previous states to $(N T, H)$): each weight gradient is then one product,
+# `db` one sum, and `dx` one product of the whole $\delta z$ with $W_x$. `dh0` is the running gradient left
+# after the last iteration.
+# </details>
 
 # %% id="ch05_rnn_backward" nbgrader={"solution": true}
 def rnn_backward(dhs, x, h0, Wx, Wh, b, hs):
@@ -308,30 +336,35 @@ def rnn_backward(dhs, x, h0, Wx, Wh, b, hs):
 
 
 # %% id="ch05_rnn_backward_test" nbgrader={"grade": true, "locked": true, "points": 4}
-# ref.backward_inputs(dhs, x, h0, Wx, Wh, b) adds hs, computed by PyTorch's forward.
-# Case 1: one sequence of 3 steps, D = H = 1, the loss only at the last step. Case 2: a loss at every step.
+# cases.backward_inputs(dhs, x, h0, Wx, Wh, b) adds hs, computed by PyTorch's forward.
+# Case 1: one sequence of 3 steps, D = H = 1, the loss only at the last step. Then a loss at every step,
+# T = 1, saturated units, and float32 in -> float32 out.
 bptt_grads = ("dx", "dh0", "dWx", "dWh", "db")
 check(rnn_backward, ref.rnn_backward, [
-    ref.backward_inputs(np.array([[[0.0], [0.0], [1.0]]]), np.array([[[1.0], [0.0], [-1.0]]]), np.zeros((1, 1)),
-                        np.array([[1.0]]), np.array([[0.5]]), np.zeros(1)),
-    ref.backward_inputs(randn(3, 5, 6, seed=120), randn(3, 5, 4, seed=121), randn(3, 6, seed=122), randn(6, 4, seed=123, scale=0.5),
-                        randn(6, 6, seed=124, scale=0.4), randn(6, seed=125)),
-    ref.backward_inputs(randn(2, 8, 4, seed=126), randn(2, 8, 3, seed=127), np.zeros((2, 4)), randn(4, 3, seed=128),
-                        randn(4, 4, seed=129, scale=0.5), randn(4, seed=130)),
-], output_names=bptt_grads, hints=ref.HINTS["rnn_backward"])
+    cases.backward_inputs(np.array([[[0.0], [0.0], [1.0]]]), np.array([[[1.0], [0.0], [-1.0]]]), np.zeros((1, 1)),
+                          np.array([[1.0]]), np.array([[0.5]]), np.zeros(1)),
+    cases.backward_inputs(randn(3, 5, 6, seed=120), randn(3, 5, 4, seed=121), randn(3, 6, seed=122),
+                          randn(6, 4, seed=123, scale=0.5), randn(6, 6, seed=124, scale=0.4), randn(6, seed=125)),
+    cases.backward_inputs(randn(2, 8, 4, seed=126), randn(2, 8, 3, seed=127), np.zeros((2, 4)), randn(4, 3, seed=128),
+                          randn(4, 4, seed=129, scale=0.5), randn(4, seed=130)),
+    cases.backward_inputs(randn(4, 1, 5, seed=131), randn(4, 1, 3, seed=132), randn(4, 5, seed=133), randn(5, 3, seed=134),
+                          randn(5, 5, seed=135), randn(5, seed=136)),                                  # T = 1
+    cases.backward_inputs(randn(2, 5, 4, seed=149), randn(2, 5, 3, seed=150, scale=50.0), randn(2, 4, seed=151),
+                          randn(4, 3, seed=152), randn(4, 4, seed=153), randn(4, seed=154)),           # saturated
+    cases.backward_inputs(*(a.astype(np.float32) for a in (randn(3, 6, 5, seed=155), randn(3, 6, 4, seed=156),
+                            randn(3, 5, seed=157), randn(5, 4, seed=158, scale=0.5), randn(5, 5, seed=159, scale=0.4),
+                            randn(5, seed=160)))),                                                     # float32
+], output_names=bptt_grads, hints=mistakes.rnn_backward)
 ### BEGIN HIDDEN TESTS
 check(rnn_backward, ref.rnn_backward, [
-    ref.backward_inputs(randn(4, 1, 5, seed=131), randn(4, 1, 3, seed=132), randn(4, 5, seed=133), randn(5, 3, seed=134),
-                        randn(5, 5, seed=135), randn(5, seed=136)),                                            # T = 1
-    ref.backward_inputs(randn(1, 6, 3, seed=137), randn(1, 6, 7, seed=138), randn(1, 3, seed=139), randn(3, 7, seed=140, scale=0.4),
-                        randn(3, 3, seed=141, scale=0.5), randn(3, seed=142)),                                 # N = 1, D > H
-    ref.backward_inputs(randn(3, 40, 10, seed=143), randn(3, 40, 2, seed=144), randn(3, 10, seed=145), randn(10, 2, seed=146),
-                        randn(10, 10, seed=147, scale=0.25), randn(10, seed=148)),                              # long
-    ref.backward_inputs(randn(2, 5, 4, seed=149), randn(2, 5, 3, seed=150, scale=50.0), randn(2, 4, seed=151), randn(4, 3, seed=152),
-                        randn(4, 4, seed=153), randn(4, seed=154)),                                            # saturated
-    ref.backward_inputs(*(a.astype(np.float32) for a in (randn(3, 6, 5, seed=155), randn(3, 6, 4, seed=156), randn(3, 5, seed=157),
-                          randn(5, 4, seed=158, scale=0.5), randn(5, 5, seed=159, scale=0.4), randn(5, seed=160)))),  # float32
-], output_names=bptt_grads, hints=ref.HINTS["rnn_backward"])
+    cases.backward_inputs(randn(1, 6, 3, seed=137), randn(1, 6, 7, seed=138), randn(1, 3, seed=139),
+                          randn(3, 7, seed=140, scale=0.4), randn(3, 3, seed=141, scale=0.5), randn(3, seed=142)),  # N = 1
+    cases.backward_inputs(randn(3, 40, 10, seed=143), randn(3, 40, 2, seed=144), randn(3, 10, seed=145),
+                          randn(10, 2, seed=146), randn(10, 10, seed=147, scale=0.25), randn(10, seed=148)),     # long
+    cases.backward_inputs(*(a.astype(np.float32) for a in (randn(2, 9, 3, seed=161), randn(2, 9, 2, seed=162),
+                            randn(2, 3, seed=163), randn(3, 2, seed=164), randn(3, 3, seed=165, scale=0.5),
+                            randn(3, seed=166)))),
+], output_names=bptt_grads, hints=mistakes.rnn_backward)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="pytorch-bptt"
@@ -341,8 +374,8 @@ check(rnn_backward, ref.rnn_backward, [
 # back through all $T$ steps. Below, the same random problem both ways, with the relative error of each gradient
 # (about 1e-16 when they agree).
 
-# %% id="pytorch-bptt-code"
-my_rnn_backward = use_yours(rnn_backward, solved.rnn_backward)
+# %% id="pytorch-bptt-code" tags=["demo"]
+my_rnn_backward = use_yours(rnn_backward, "rnn.rnn_backward")
 x, h0, dhs = randn(4, 12, 3, seed=170), randn(4, 6, seed=171), randn(4, 12, 6, seed=172)
 Wx, Wh, b = randn(6, 3, seed=173, scale=0.5), randn(6, 6, seed=174, scale=0.4), randn(6, seed=175)
 mine = my_rnn_backward(dhs, x, h0, Wx, Wh, b, my_rnn_forward(x, h0, Wx, Wh, b))
@@ -352,7 +385,7 @@ xt, h0t = to_tensor(x, requires_grad=True), to_tensor(h0, requires_grad=True)
 output, _ = rnn(xt, h0t[None])
 output.backward(to_tensor(dhs))
 theirs = [xt.grad, h0t.grad, rnn.weight_ih_l0.grad, rnn.weight_hh_l0.grad, rnn.bias_ih_l0.grad]
-for name, m, t in zip(bptt_grads, mine, theirs):
+for name, m, t in zip(("dx", "dh0", "dWx", "dWh", "db"), mine, theirs):
     print(f"{name:4s} shape {str(m.shape):12s} relative error {relative_error(m, to_numpy(t)):.1e}")
 print("bias_ih.grad - bias_hh.grad, largest entry:", (rnn.bias_ih_l0.grad - rnn.bias_hh_l0.grad).abs().max().item(),
       "(the same gradient, up to rounding)")
@@ -360,8 +393,9 @@ print("bias_ih.grad - bias_hh.grad, largest entry:", (rnn.bias_ih_l0.grad - rnn.
 # %% [markdown] id="vanishing-theory"
 # ## 5. Vanishing and exploding gradients
 #
-# Going back one step multiplies the gradient by the transposed Jacobian of $h_t$ with respect to $h_{t-1}$,
-# $\operatorname{diag}(1 - h_t^2)\, W_h$. Going back $k$ steps multiplies $k$ of them:
+# Going back one step multiplies the gradient (a row vector, from the right) by the Jacobian of $h_t$ with
+# respect to $h_{t-1}$, $\partial h_t / \partial h_{t-1} = \operatorname{diag}(1 - h_t^2)\, W_h$ (entry $(i, j)$ is
+# $(1 - h_{t,i}^2)\, W_h[i, j]$). Going back $k$ steps multiplies $k$ of them:
 #
 # $$ \frac{\partial L}{\partial h_{t-k}} = \frac{\partial L}{\partial h_t}\;
 #    \prod_{j=0}^{k-1} \operatorname{diag}(1 - h_{t-j}^2)\, W_h . $$
@@ -376,9 +410,9 @@ print("bias_ih.grad - bias_hh.grad, largest entry:", (rnn.bias_ih_l0.grad - rnn.
 # **your** `rnn_cell_backward` and record $\lVert \partial L/\partial h_t \rVert$; the circles are PyTorch's
 # autograd through an unrolled `nn.RNNCell` (each $h_t$ keeping its `.grad`).
 
-# %% id="plot-vanishing"
+# %% id="plot-vanishing" tags=["demo"]
 # Plot 1: gradient norms through time for small, medium and large recurrent weights.
-my_cell_backward = use_yours(rnn_cell_backward, solved.rnn_cell_backward)
+my_cell_backward = use_yours(rnn_cell_backward, "rnn.rnn_cell_backward")
 N, T, D, H = 8, 60, 1, 64
 x, h0 = randn(N, T, D, seed=180), np.zeros((N, H))
 Wx, b, W_base = randn(H, D, seed=181), np.zeros(H), randn(H, H, seed=182) / np.sqrt(H)
@@ -442,6 +476,7 @@ for label in numpy_norms:
 #
 # `grads` is a dict of name → gradient array. Return `(clipped, total_norm)`: a **new** dict with every gradient
 # scaled by the factor above (leave the input arrays unchanged), and the total norm before clipping.
+# Float32 gradients stay float32.
 
 # %% id="ch05_clip_grad_norm" nbgrader={"solution": true}
 def clip_grad_norm(grads, max_norm):
@@ -455,28 +490,31 @@ def clip_grad_norm(grads, max_norm):
 
 # %% id="ch05_clip_grad_norm_test" nbgrader={"grade": true, "locked": true, "points": 2}
 # Case 1 by hand: total norm sqrt(3^2 + 4^2) = 5 > 1, so every entry is multiplied by 1 / (5 + 1e-6).
-# Case 2: the same gradients with max_norm 10 > 5 come back unchanged.
+# Case 2: the same gradients with max_norm 10 > 5 come back unchanged. Case 3: a norm of exactly max_norm is
+# still scaled, by 5 / (5 + 1e-6). Then zero gradients, an exploded gradient, and float32.
 clip_outputs = ("clipped", "total_norm")
 small = {"W": np.array([[3.0, 0.0], [0.0, 0.0]]), "b": np.array([4.0, 0.0])}
 check(clip_grad_norm, ref.clip_grad_norm, [
     (small, 1.0),
     (small, 10.0),
+    (small, 5.0),
     ({"Wx": randn(4, 3, seed=190), "Wh": randn(4, 4, seed=191), "b": randn(4, seed=192)}, 2.0),
-], output_names=clip_outputs, hints=ref.HINTS["clip_grad_norm"])
-### BEGIN HIDDEN TESTS
-check(clip_grad_norm, ref.clip_grad_norm, [
-    ({"w": np.array([3.0, 4.0])}, 5.0),                                             # norm exactly max_norm: still scaled
     ({"W": np.zeros((3, 2)), "b": np.zeros(2)}, 1.0),                               # zero gradients stay zero
     ({"Wx": randn(8, 5, seed=193, scale=1e6), "Wh": randn(8, 8, seed=194), "b": randn(8, seed=195)}, 0.5),  # exploded
-    ({"a": randn(3, seed=196), "b": randn(2, 2, seed=197), "c": randn(1, seed=198), "d": randn(2, 3, 2, seed=199)}, 1.5),
     ({"W": randn(5, 4, seed=200).astype(np.float32), "b": randn(4, seed=201).astype(np.float32)}, 0.1),  # float32
-], output_names=clip_outputs, hints=ref.HINTS["clip_grad_norm"])
+], output_names=clip_outputs, hints=mistakes.clip_grad_norm)
+### BEGIN HIDDEN TESTS
+check(clip_grad_norm, ref.clip_grad_norm, [
+    ({"w": np.array([3.0, 4.0])}, 5.0),                                             # norm exactly max_norm
+    ({"a": randn(3, seed=196), "b": randn(2, 2, seed=197), "c": randn(1, seed=198), "d": randn(2, 3, 2, seed=199)}, 1.5),
+    ({"W": randn(3, 3, seed=202).astype(np.float32), "b": randn(3, seed=203).astype(np.float32)}, 10.0),
+], output_names=clip_outputs, hints=mistakes.clip_grad_norm)
 ### END HIDDEN TESTS
 
-# %% id="pytorch-clip"
+# %% id="pytorch-clip" tags=["demo"]
 # PyTorch: the gradients of the exploding RNN of section 5 (g = 2.5), clipped in place by clip_grad_norm_,
 # beside your clip_grad_norm on the same gradients.
-my_clip = use_yours(clip_grad_norm, solved.clip_grad_norm)
+my_clip = use_yours(clip_grad_norm, "rnn.clip_grad_norm")
 rnn = ref.build_rnn(Wx, 2.5 * W_base, b)
 output, _ = rnn(to_tensor(x))
 output[:, -1].backward(to_tensor(dh_last))
@@ -504,7 +542,7 @@ print("largest difference of the clipped gradients:",
 # gives `dhs`, then your `rnn_backward`; then your `clip_grad_norm` (max_norm 0.5) and Adam (chapter 6,
 # lr 0.01, from the package). 60 epochs of 4 mini-batches of 64 sequences.
 
-# %% id="task-data"
+# %% id="task-data" tags=["demo"]
 series, clean = make_noisy_sines(320, 51, noise=0.1, seed=0)
 x_all, y_all = next_step_pairs(series)                     # (320, 50, 1) each
 x_train, y_train, x_test, y_test = x_all[:256], y_all[:256], x_all[256:], y_all[256:]
@@ -515,9 +553,9 @@ print(f"train {x_train.shape}, test {x_test.shape}; test MSE of 'copy the curren
 rnn_plots.plot_sequences(series, clean, n=3)
 plt.show()
 
-# %% id="task-numpy"
+# %% id="task-numpy" tags=["demo"]
 H, EPOCHS, BATCH, LR, MAX_NORM = 32, 60, 64, 0.01, 0.5
-my_backward = use_yours(rnn_backward, solved.rnn_backward)
+my_backward = use_yours(rnn_backward, "rnn.rnn_backward")
 
 
 def loss_and_grads(params, x, y):
@@ -533,7 +571,7 @@ def loss_and_grads(params, x, y):
     return loss, {"Wx": dWx, "Wh": dWh, "b": db, "Wy": dWy, "by": dby}
 
 
-initial = solved.init_rnn_params(1, H, 1, seed=0)          # drawn like PyTorch's defaults
+initial = init_rnn_params(1, H, 1, seed=0)          # drawn like PyTorch's defaults
 params = {k: v.copy() for k, v in initial.items()}
 optimizer = Adam(lr=LR)
 numpy_losses, grad_norms = [], []
@@ -560,7 +598,7 @@ print(f"NumPy:  {len(numpy_losses)} steps in {numpy_seconds:.1f} s, last trainin
 # $b_{ih} + b_{hh}$ would move twice as far per step as NumPy's single $b$ — a different (equally valid)
 # training run, not a bug. The cell after training checks this doubling.
 
-# %% id="task-torch"
+# %% id="task-torch" tags=["demo"]
 class SineRNN(nn.Module):
     """nn.RNN (tanh, batch_first) and a linear readout at every step, from a NumPy parameter dict."""
 
@@ -596,7 +634,7 @@ with torch.no_grad():
 print(f"PyTorch: {len(torch_losses)} steps in {torch_seconds:.1f} s, last training loss {torch_losses[-1]:.4f}, test MSE {torch_test:.4f}")
 print(f"largest difference between the NumPy and PyTorch losses over all steps: {np.abs(np.subtract(numpy_losses, torch_losses)).max():.1e}")
 
-# %% id="task-two-biases"
+# %% id="task-two-biases" tags=["demo"]
 # Two trainable biases: one Adam step from the same start. Both biases get the same gradient and move by the
 # same amount, so their sum moves twice as far as NumPy's single b.
 for train_bias_hh in (False, True):
@@ -607,7 +645,7 @@ for train_bias_hh in (False, True):
     moved = to_numpy(m.rnn.bias_ih_l0 + m.rnn.bias_hh_l0) - initial["b"]
     print(f"bias_hh trainable: {train_bias_hh!s:5}  largest move of b_ih + b_hh after one step: {np.abs(moved).max():.4f}")
 
-# %% id="plot-training"
+# %% id="plot-training" tags=["demo"]
 # Plot 3: the training losses of both implementations (they coincide), and clipping at work.
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
 plot_curves({"NumPy (your functions)": numpy_losses, "PyTorch nn.RNN": torch_losses}, ax=axes[0], xlabel="Adam step",
@@ -620,7 +658,7 @@ plt.tight_layout()
 plt.show()
 
 
-# %% id="plot-predictions"
+# %% id="plot-predictions" tags=["demo"]
 # Plot 4: predictions on a test sequence. Left: one step ahead, the model sees every true value.
 # Right: the model sees the first 25 values, then feeds its own predictions back for 26 more steps.
 def generate(params, observed, n_steps):
@@ -682,7 +720,7 @@ plt.show()
 # own mistakes feed back and compound. To scale up: more epochs, a larger H, longer sequences; the code does
 # not change.
 
-# %% id="results-table"
+# %% id="results-table" tags=["demo"]
 print(f"{'':28s}{'NumPy':>10s}{'PyTorch':>10s}")
 print(f"{'final training loss (MSE)':28s}{numpy_losses[-1]:10.4f}{torch_losses[-1]:10.4f}")
 print(f"{'test MSE':28s}{numpy_test:10.4f}{torch_test:10.4f}")
@@ -697,7 +735,7 @@ print(f"test MSE of 'copy': {copy_mse:.4f}; noise floor: 0.0100; steps clipped: 
 # same loop over time in C++; NumPy pays a few microseconds of Python per operation, but the hoisted input
 # product and the one-product weight gradients keep the work in a handful of large matrix products.
 
-# %% id="speed"
+# %% id="speed" tags=["demo"]
 N, T, D, H_big = 32, 50, 128, 128
 f32 = lambda a: a.astype(np.float32)
 x, h0, dhs = f32(randn(N, T, D, seed=210)), f32(randn(N, H_big, seed=211, scale=0.1)), f32(randn(N, T, H_big, seed=212))
@@ -753,7 +791,8 @@ print(f"  NumPy (yours) {1e3 * timings['NumPy']:.2f} ms, PyTorch nn.RNN {1e3 * t
 # ### Exercise 6 — `lstm_cell_forward` (3 points)
 #
 # Return `(h_next, c_next)`, each (N, H), for `x` (N, D), `h_prev` and `c_prev` (N, H), `Wx` (4H, D), `Wh` (4H, H),
-# `b` (4H,). Use a stable sigmoid (yours from chapter 1 or the package's `dlcourse.solved.networks.sigmoid`).
+# `b` (4H,). Float32 in, float32 out. The cell below imports chapter 1's stable `sigmoid` from the package for
+# you (this exercise is allowed to call it; use your own from chapter 1 if you prefer).
 
 # %% id="ch05_lstm_cell_forward" nbgrader={"solution": true}
 from dlcourse.solved.networks import sigmoid
@@ -773,27 +812,31 @@ def lstm_cell_forward(x, h_prev, c_prev, Wx, Wh, b):
 # %% id="ch05_lstm_cell_forward_test" nbgrader={"grade": true, "locked": true, "points": 3}
 # Case 1 by hand (H = 1, zero weights): the gates are sigmoid(b) = sigmoid([1, 2, 3, 4]) in the order i, f, g, o
 # (g = tanh(3)), so c_next = sigmoid(2) * 1 + sigmoid(1) * tanh(3) and h_next = sigmoid(4) * tanh(c_next).
+# Then random cases: saturated gates, and float32 in -> float32 out.
 lstm_outputs = ("h_next", "c_next")
+offered = ("dlcourse.solved.networks.sigmoid",)   # the stable sigmoid imported above may be used
 check(lstm_cell_forward, ref.lstm_cell_forward, [
     (np.array([[1.0]]), np.array([[0.5]]), np.array([[1.0]]), np.zeros((4, 1)), np.zeros((4, 1)), np.array([1.0, 2.0, 3.0, 4.0])),
     (randn(3, 4, seed=220), randn(3, 5, seed=221), randn(3, 5, seed=222), randn(20, 4, seed=223, scale=0.5),
      randn(20, 5, seed=224, scale=0.4), randn(20, seed=225)),
-], output_names=lstm_outputs, hints=ref.HINTS["lstm_cell_forward"])
-### BEGIN HIDDEN TESTS
-check(lstm_cell_forward, ref.lstm_cell_forward, [
-    (randn(1, 6, seed=226), randn(1, 2, seed=227), randn(1, 2, seed=228), randn(8, 6, seed=229), randn(8, 2, seed=230), randn(8, seed=231)),
-    (randn(4, 1, seed=232), randn(4, 3, seed=233), randn(4, 3, seed=234), randn(12, 1, seed=235), randn(12, 3, seed=236), randn(12, seed=237)),
     (randn(2, 3, seed=238, scale=1e3), randn(2, 2, seed=239), randn(2, 2, seed=240, scale=10.0), randn(8, 3, seed=241),
      randn(8, 2, seed=242), randn(8, seed=243)),                                                         # saturated gates
     tuple(a.astype(np.float32) for a in (randn(3, 4, seed=244), randn(3, 3, seed=245), randn(3, 3, seed=246),
                                          randn(12, 4, seed=247, scale=0.5), randn(12, 3, seed=248, scale=0.5), randn(12, seed=249))),
-], output_names=lstm_outputs, hints=ref.HINTS["lstm_cell_forward"])
+], output_names=lstm_outputs, hints=mistakes.lstm_cell_forward, allow=offered)
+### BEGIN HIDDEN TESTS
+check(lstm_cell_forward, ref.lstm_cell_forward, [
+    (randn(1, 6, seed=226), randn(1, 2, seed=227), randn(1, 2, seed=228), randn(8, 6, seed=229), randn(8, 2, seed=230), randn(8, seed=231)),
+    (randn(4, 1, seed=232), randn(4, 3, seed=233), randn(4, 3, seed=234), randn(12, 1, seed=235), randn(12, 3, seed=236), randn(12, seed=237)),
+    tuple(a.astype(np.float32) for a in (randn(2, 2, seed=250), randn(2, 4, seed=251), randn(2, 4, seed=252),
+                                         randn(16, 2, seed=253), randn(16, 4, seed=254), randn(16, seed=255))),
+], output_names=lstm_outputs, hints=mistakes.lstm_cell_forward, allow=offered)
 ### END HIDDEN TESTS
 
-# %% id="pytorch-lstm"
+# %% id="pytorch-lstm" tags=["demo"]
 # PyTorch: nn.LSTMCell with our weights (bias_ih = b, bias_hh = 0), beside your cell, over 20 steps of a sequence.
-my_lstm = use_yours(lstm_cell_forward, solved.lstm_cell_forward)
-x, Wx, Wh, b = randn(2, 20, 3, seed=250), randn(16, 3, seed=251, scale=0.5), randn(16, 4, seed=252, scale=0.5), randn(16, seed=253)
+my_lstm = use_yours(lstm_cell_forward, "rnn.lstm_cell_forward")
+x, Wx, Wh, b = randn(2, 20, 3, seed=260), randn(16, 3, seed=261, scale=0.5), randn(16, 4, seed=262, scale=0.5), randn(16, seed=263)
 cell = ref.build_lstm_cell(Wx, Wh, b)
 h, c = np.zeros((2, 4)), np.zeros((2, 4))
 ht, ct = to_tensor(h), to_tensor(c)

@@ -75,9 +75,10 @@ def lstm_cell_forward(x: np.ndarray, h_prev: np.ndarray, c_prev: np.ndarray, Wx:
     """(h_next, c_next) of one LSTM step with ``nn.LSTMCell``'s layout: Wx (4H, D), Wh (4H, H), b (4H,)
     hold the gates in the order input i, forget f, cell candidate g, output o."""
     z = x @ Wx.T + h_prev @ Wh.T + b
-    i, f, g, o = np.split(z, 4, axis=1)
-    c_next = sigmoid(f) * c_prev + sigmoid(i) * np.tanh(g)
-    return sigmoid(o) * np.tanh(c_next), c_next
+    z_i, z_f, z_g, z_o = np.split(z, 4, axis=1)
+    c_next = sigmoid(z_f) * c_prev + sigmoid(z_i) * np.tanh(z_g)
+    h_next = sigmoid(z_o) * np.tanh(c_next)
+    return h_next, c_next
 
 
 def init_rnn_params(n_in: int, n_hidden: int, n_out: int, seed: int = 0) -> dict[str, np.ndarray]:
