@@ -22,6 +22,7 @@ from nbgrader.api import Gradebook
 from nbgrader.converters import Autograde
 from nbgrader.preprocessors import Execute
 from traitlets.config import PyFileConfigLoader
+from traitlets.utils.importstring import import_item
 
 from dlcourse.grading import REUSE, recording_preprocessors
 from dlcourse.grading_execute import NAME, GradingExecute, with_grading_execute
@@ -38,7 +39,10 @@ def test_autograde_runs_nbgraders_own_list_with_execute_replaced():
     config = course_config()
     default = Autograde.autograde_preprocessors.default()
     configured = Autograde(config=config).autograde_preprocessors
-    assert configured == [NAME if p is Execute else p for p in default]
+    assert len(configured) == len(default)
+    for ours, nbgraders in zip(configured, default):  # GradingExecute (or a subclass: the sandbox's) for Execute
+        ours = import_item(ours) if isinstance(ours, str) else ours
+        assert issubclass(ours, GradingExecute) if nbgraders is Execute else ours is nbgraders, (ours, nbgraders)
     assert config.Execute.skip_cells_with_tag == DEMO
     assert recording_preprocessors(config) == [REUSE if p is Execute else p for p in default]
     assert with_grading_execute(["nbgrader.preprocessors.Execute", ClearMetadataPreprocessor]) == [
@@ -50,10 +54,19 @@ def test_autograde_runs_nbgraders_own_list_with_execute_replaced():
 # --- every notebook: the graded cells do not depend on the demo cells ------------------------------
 
 def owned_outputs(nb) -> dict[str, list]:
-    """grade_id -> outputs (without execution counts) of every cell nbgrader owns."""
-    def clean(output):
-        return {k: v for k, v in output.items() if k != "execution_count"}
-    return {c.metadata["nbgrader"]["grade_id"]: [clean(o) for o in c.get("outputs", [])]
+    """grade_id -> outputs of every cell nbgrader owns, as a reader sees them: without execution counts, and
+    consecutive prints to one stream joined (how the kernel splits them into messages depends on timing)."""
+    def clean(outputs):
+        joined = []
+        for output in outputs:
+            output = {k: v for k, v in output.items() if k != "execution_count"}
+            if joined and output["output_type"] == "stream" and joined[-1]["output_type"] == "stream" \
+                    and joined[-1]["name"] == output["name"]:
+                joined[-1] = {**joined[-1], "text": joined[-1]["text"] + output["text"]}
+            else:
+                joined.append(output)
+        return joined
+    return {c.metadata["nbgrader"]["grade_id"]: clean(c.get("outputs", []))
             for c in nb.cells if "nbgrader" in c.metadata and c.cell_type == "code"}
 
 
@@ -64,25 +77,41 @@ def execute(path: Path, preprocessor) -> nbformat.NotebookNode:
     return nb
 
 
+def graded_cells_that_need_demos(path: Path) -> list[str]:
+    """grade_ids of the cells nbgrader owns whose outputs change when ``path``'s demo cells are skipped."""
+    config = course_config()
+    demos = [c.id for c in read(path).cells if DEMO in c.metadata.get("tags", []) and c.cell_type == "code"]
+    skipping = execute(path, GradingExecute(config=config))
+    config.Execute.skip_cells_with_tag = "(a tag no cell has)"  # set in the config: preprocess() reloads it
+    whole = execute(path, Execute(config=config))
+    assert all(not c.get("outputs") for c in skipping.cells if c.id in demos), "a demo cell ran while grading"
+    assert all(c.execution_count for c in whole.cells if c.id in demos), "the whole run skipped a demo cell"
+    expected, got = owned_outputs(whole), owned_outputs(skipping)
+    return [grade_id for grade_id in expected if expected[grade_id] != got[grade_id]]
+
+
 @pytest.mark.notebooks
 @pytest.mark.parametrize("assignment, notebook", notebooks())
 def test_graded_cells_give_the_same_outputs_without_the_demo_cells(assignment, notebook):
     path = SOLUTIONS / assignment / f"{notebook}.ipynb"
-    demos = [c.id for c in read(path).cells if DEMO in c.metadata.get("tags", []) and c.cell_type == "code"]
-    assert not [c for c in read(path).cells if DEMO in c.metadata.get("tags", []) and "nbgrader" in c.metadata], \
+    cells = read(path).cells
+    demos = [c.id for c in cells if DEMO in c.metadata.get("tags", []) and c.cell_type == "code"]
+    assert not [c for c in cells if DEMO in c.metadata.get("tags", []) and "nbgrader" in c.metadata], \
         "a cell nbgrader owns is never a demo: remove the tag"
     if not demos:
         pytest.skip(f"{assignment}/{notebook} tags no demo cell: grading runs it whole")
-    config = course_config()
-    skipping = execute(path, GradingExecute(config=config))
-    whole = execute(path, Execute(config=config, skip_cells_with_tag="(run every cell)"))
-    assert all(not c.get("outputs") for c in skipping.cells if c.id in demos), "a demo cell ran while grading"
-    assert all(c.execution_count for c in whole.cells if c.id in demos), "the whole run skipped a demo cell"
-    expected, got = owned_outputs(whole), owned_outputs(skipping)
-    differ = [grade_id for grade_id in expected if expected[grade_id] != got[grade_id]]
+    differ = graded_cells_that_need_demos(path)
     assert not differ, (f"{assignment}/{notebook}: without the demo cells {demos}, these graded cells give other "
-                        f"outputs: {differ}; a demo that a graded cell needs must not be tagged demo. First: "
-                        f"{expected[differ[0]]!r} != {got[differ[0]]!r}")
+                        f"outputs: {differ}; a demo that a graded cell needs must not be tagged demo")
+
+
+@pytest.mark.notebooks
+def test_a_graded_cell_that_needs_a_demo_is_found(tmp_path):
+    nb = solution_notebook()
+    nb.cells[2].source = "offset = 10  # a demo whose result a test prints"
+    nb.cells.append(cell("print(double(2) + globals().get('offset', 0))", "uses_demo_test", "test", points=1))
+    nbformat.write(nb, str(tmp_path / "needs_demo.ipynb"))
+    assert graded_cells_that_need_demos(tmp_path / "needs_demo.ipynb") == ["uses_demo_test"]
 
 
 # --- through nbgrader: demos skipped, tags on nbgrader's cells ignored -------------------------------
