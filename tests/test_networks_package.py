@@ -70,7 +70,7 @@ def test_distribution_summary_tells_normal_from_uniform_centred_and_independent(
     assert cases.distribution_of(uniform)["excess kurtosis"] == pytest.approx(-1.2, abs=0.05)
     shifted = {"W1": rng.normal(1.0, 0.08, (200, 300))}
     assert cases.distribution_of(shifted)["mean / std"] > 10
-    reseeded = {f"W{l}": np.random.default_rng(0).normal(0, 0.1, (200, n)) for l, n in ((1, 300), (2, 200))}
+    reseeded = {f"W{k}": np.random.default_rng(0).normal(0, 0.1, (200, n)) for k, n in ((1, 300), (2, 200))}
     assert cases.distribution_of(reseeded)["correlation between layers"] == pytest.approx(1.0)
     with pytest.raises(ValueError, match="no weight"):
         cases.distribution_of({"b1": np.zeros(2)})
@@ -78,9 +78,9 @@ def test_distribution_summary_tells_normal_from_uniform_centred_and_independent(
 
 def test_mlp_params_have_nonzero_biases_and_keep_the_dtype():
     params = cases.mlp_params([4, 6, 5, 2], seed=3, dtype=np.float32)
-    assert [params[f"W{l}"].shape for l in (1, 2, 3)] == [(6, 4), (5, 6), (2, 5)]
+    assert [params[f"W{k}"].shape for k in (1, 2, 3)] == [(6, 4), (5, 6), (2, 5)]
     assert all(v.dtype == np.float32 for v in params.values())
-    assert all(np.all(params[f"b{l}"] != 0) for l in (1, 2, 3))
+    assert all(np.all(params[f"b{k}"] != 0) for k in (1, 2, 3))
     assert cases.mlp_params([4, 3], seed=1)["b1"].tolist() == cases.mlp_params([4, 3], seed=1)["b1"].tolist()
 
 

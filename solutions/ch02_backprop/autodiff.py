@@ -28,11 +28,13 @@ import matplotlib.pyplot as plt
 import torch
 
 from dlcourse import data, plots
+from dlcourse.cases import autodiff as cases
 from dlcourse.checking import check, randn
+from dlcourse.demos import autodiff as demos
 from dlcourse.device import describe, to_numpy, to_tensor
+from dlcourse.mistakes import autodiff as mistakes
 from dlcourse.plots import backprop as backprop_plots
-from dlcourse.reference import backprop as ref
-from dlcourse.solved import autodiff as solved_autodiff
+from dlcourse.reference import autodiff as ref
 from dlcourse.solved.backprop import relative_error
 from dlcourse.solved.networks import init_params, mlp_forward
 
@@ -138,7 +140,8 @@ def as_value(x):
 # `backward()` is not needed yet. PyTorch does the same operation on tensors and calls
 # `out.backward(upstream)`; the check compares `out`, and the gradient of each input. Some tests start
 # the inputs with `grad = 1.0`, as if another use had already sent its share: your `local_backward` must
-# add to it — exactly what PyTorch does with a tensor's `.grad`.
+# add to it — exactly what PyTorch does with a tensor's `.grad`. Exercise 6's test then runs whole expressions
+# built from **your** operations through your `backward()`, so each operation is used together with the others too.
 
 # %% [markdown] id="ex-add"
 # ### Exercise 1 — `value_add` (1 point)
@@ -165,32 +168,32 @@ def value_add(self, other):
 Value.__add__ = value_add
 
 # %% id="ch02_value_add_test" nbgrader={"grade": true, "locked": true, "points": 1}
-add_yours = lambda a, b, upstream: solved_autodiff.local_gradients(value_add, a, b, upstream=upstream, value_class=Value)
+add_yours = lambda a, b, upstream: cases.local_gradients(value_add, a, b, upstream=upstream, value_class=Value)
 add_torch = lambda a, b, upstream: ref.local_gradients(torch.add, a, b, upstream=upstream)
 check(add_yours, add_torch, [
     (np.array([2.0]), np.array([-3.0]), np.array([1.0])),                  # out = -1, both gradients 1
     (np.array([1.0, 0.5]), np.array([4.0, -1.0]), np.array([2.0, -3.0])),  # the gradients equal the upstream
     (randn(6, seed=1), randn(6, seed=2), randn(6, seed=3)),
-], name="value_add", output_names=("out", "grad_a", "grad_b"), hints=ref.HINTS["value_add"])
+], name="value_add", output_names=("out", "grad_a", "grad_b"), hints=mistakes.value_add)
 # The same Value on both sides: x + x sends the gradient to x twice.
-add_self_yours = lambda x, upstream: solved_autodiff.local_gradients(lambda v: value_add(v, v), x, upstream=upstream, value_class=Value)
+add_self_yours = lambda x, upstream: cases.local_gradients(lambda v: value_add(v, v), x, upstream=upstream, value_class=Value)
 add_self_torch = lambda x, upstream: ref.local_gradients(lambda t: t + t, x, upstream=upstream)
 check(add_self_yours, add_self_torch, [(np.array([1.5, -2.0]), np.array([1.0, 3.0]))],
-      name="value_add (x + x)", output_names=("out", "grad_x"), hints=ref.HINTS["value_add_self"])
+      name="value_add (x + x)", output_names=("out", "grad_x"), hints=mistakes.value_add_self)
 # Gradients accumulate: if a.grad and b.grad hold 1.0 already (from another use), they end at 1.0 + upstream.
-add_more_yours = lambda a, b, upstream: solved_autodiff.local_gradients(value_add, a, b, upstream=upstream, value_class=Value, initial_grad=1.0)
+add_more_yours = lambda a, b, upstream: cases.local_gradients(value_add, a, b, upstream=upstream, value_class=Value, initial_grad=1.0)
 add_more_torch = lambda a, b, upstream: ref.local_gradients(torch.add, a, b, upstream=upstream, initial_grad=1.0)
 check(add_more_yours, add_more_torch, [(np.array([2.0, 0.5]), np.array([-3.0, 4.0]), np.array([1.0, -2.0]))],
-      name="value_add (grads already 1.0)", output_names=("out", "grad_a", "grad_b"), hints=ref.HINTS["accumulate"])
+      name="value_add (grads already 1.0)", output_names=("out", "grad_a", "grad_b"), hints=mistakes.accumulate)
 ### BEGIN HIDDEN TESTS
-add_number_yours = lambda x, upstream: solved_autodiff.local_gradients(lambda v: value_add(v, 2.5), x, upstream=upstream, value_class=Value)
+add_number_yours = lambda x, upstream: cases.local_gradients(lambda v: value_add(v, 2.5), x, upstream=upstream, value_class=Value)
 add_number_torch = lambda x, upstream: ref.local_gradients(lambda t: t + 2.5, x, upstream=upstream)
 check(add_number_yours, add_number_torch, [(randn(4, seed=4), randn(4, seed=5))],
       name="value_add (x + 2.5)", output_names=("out", "grad_x"))
 check(add_yours, add_torch, [(randn(2, 3, seed=6, scale=1e6), randn(2, 3, seed=7), randn(2, 3, seed=8))],
-      output_names=("out", "grad_a", "grad_b"), name="value_add", hints=ref.HINTS["value_add"])
+      output_names=("out", "grad_a", "grad_b"), name="value_add", hints=mistakes.value_add)
 check(add_self_yours, add_self_torch, [(randn(5, seed=9), randn(5, seed=10))],
-      name="value_add (x + x)", output_names=("out", "grad_x"), hints=ref.HINTS["value_add_self"])
+      name="value_add (x + x)", output_names=("out", "grad_x"), hints=mistakes.value_add_self)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="ex-mul"
@@ -217,31 +220,31 @@ def value_mul(self, other):
 Value.__mul__ = value_mul
 
 # %% id="ch02_value_mul_test" nbgrader={"grade": true, "locked": true, "points": 2}
-mul_yours = lambda a, b, upstream: solved_autodiff.local_gradients(value_mul, a, b, upstream=upstream, value_class=Value)
+mul_yours = lambda a, b, upstream: cases.local_gradients(value_mul, a, b, upstream=upstream, value_class=Value)
 mul_torch = lambda a, b, upstream: ref.local_gradients(torch.mul, a, b, upstream=upstream)
 check(mul_yours, mul_torch, [
     (np.array([2.0]), np.array([-3.0]), np.array([1.0])),                  # out = -6, grad_a = -3, grad_b = 2
     (randn(6, seed=11), randn(6, seed=12), randn(6, seed=13)),
-], name="value_mul", output_names=("out", "grad_a", "grad_b"), hints=ref.HINTS["value_mul"])
-mul_self_yours = lambda x, upstream: solved_autodiff.local_gradients(lambda v: value_mul(v, v), x, upstream=upstream, value_class=Value)
+], name="value_mul", output_names=("out", "grad_a", "grad_b"), hints=mistakes.value_mul)
+mul_self_yours = lambda x, upstream: cases.local_gradients(lambda v: value_mul(v, v), x, upstream=upstream, value_class=Value)
 mul_self_torch = lambda x, upstream: ref.local_gradients(lambda t: t * t, x, upstream=upstream)
 check(mul_self_yours, mul_self_torch, [(np.array([3.0, -0.5]), np.array([1.0, 2.0]))],   # x * x: gradient 2 x
-      name="value_mul (x * x)", output_names=("out", "grad_x"), hints=ref.HINTS["value_mul_self"])
-mul_more_yours = lambda a, b, upstream: solved_autodiff.local_gradients(value_mul, a, b, upstream=upstream, value_class=Value, initial_grad=1.0)
+      name="value_mul (x * x)", output_names=("out", "grad_x"), hints=mistakes.value_mul_self)
+mul_more_yours = lambda a, b, upstream: cases.local_gradients(value_mul, a, b, upstream=upstream, value_class=Value, initial_grad=1.0)
 mul_more_torch = lambda a, b, upstream: ref.local_gradients(torch.mul, a, b, upstream=upstream, initial_grad=1.0)
 check(mul_more_yours, mul_more_torch, [(np.array([2.0, 0.5]), np.array([-3.0, 4.0]), np.array([1.0, -2.0]))],
-      name="value_mul (grads already 1.0)", output_names=("out", "grad_a", "grad_b"), hints=ref.HINTS["accumulate"])
+      name="value_mul (grads already 1.0)", output_names=("out", "grad_a", "grad_b"), hints=mistakes.accumulate)
 ### BEGIN HIDDEN TESTS
-mul_number_yours = lambda x, upstream: solved_autodiff.local_gradients(lambda v: value_mul(v, -1.5), x, upstream=upstream, value_class=Value)
+mul_number_yours = lambda x, upstream: cases.local_gradients(lambda v: value_mul(v, -1.5), x, upstream=upstream, value_class=Value)
 mul_number_torch = lambda x, upstream: ref.local_gradients(lambda t: t * -1.5, x, upstream=upstream)
 check(mul_number_yours, mul_number_torch, [(randn(4, seed=14), randn(4, seed=15))],
       name="value_mul (x * -1.5)", output_names=("out", "grad_x"))
 check(mul_yours, mul_torch, [
     (np.array([0.0, 5.0]), np.array([7.0, 0.0]), np.array([1.0, 1.0])),   # a zero factor
     (randn(3, 2, seed=16, scale=1e3), randn(3, 2, seed=17), randn(3, 2, seed=18)),
-], name="value_mul", output_names=("out", "grad_a", "grad_b"), hints=ref.HINTS["value_mul"])
+], name="value_mul", output_names=("out", "grad_a", "grad_b"), hints=mistakes.value_mul)
 check(mul_self_yours, mul_self_torch, [(randn(5, seed=19), randn(5, seed=20))],
-      name="value_mul (x * x)", output_names=("out", "grad_x"), hints=ref.HINTS["value_mul_self"])
+      name="value_mul (x * x)", output_names=("out", "grad_x"), hints=mistakes.value_mul_self)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="ex-pow"
@@ -269,25 +272,25 @@ def value_pow(self, k):
 Value.__pow__ = value_pow
 
 # %% id="ch02_value_pow_test" nbgrader={"grade": true, "locked": true, "points": 2}
-pow_yours = lambda x, k, upstream: solved_autodiff.local_gradients(value_pow, x, k, upstream=upstream, value_class=Value)
+pow_yours = lambda x, k, upstream: cases.local_gradients(value_pow, x, k, upstream=upstream, value_class=Value)
 pow_torch = lambda x, k, upstream: ref.local_gradients(torch.pow, x, k, upstream=upstream)
 check(pow_yours, pow_torch, [
     (np.array([2.0, -1.0, 0.5]), 2, np.ones(3)),                           # x**2: out [4, 1, 0.25], grad 2x = [4, -2, 1]
     (np.array([2.0, -1.0, 0.5]), 3, np.ones(3)),
     (np.array([2.0, -4.0]), -1, np.array([1.0, 2.0])),                     # 1/x: grad -1/x**2
     (randn(5, seed=21), 2, randn(5, seed=22)),
-], name="value_pow", output_names=("out", "grad_x"), hints=ref.HINTS["value_pow"])
+], name="value_pow", output_names=("out", "grad_x"), hints=mistakes.value_pow)
 ### BEGIN HIDDEN TESTS
 check(pow_yours, pow_torch, [
     (np.array([0.25, 4.0, 9.0]), 0.5, randn(3, seed=23)),                  # a square root
     (randn(4, seed=24), 1, randn(4, seed=25)),
     (np.array([1.5, -2.0, 3.0]), -2, randn(3, seed=26)),
     (np.array([1.1, 0.9]), 10, np.ones(2)),
-], name="value_pow", output_names=("out", "grad_x"), hints=ref.HINTS["value_pow"])
-check(lambda x, k, upstream: solved_autodiff.local_gradients(value_pow, x, k, upstream=upstream, value_class=Value, initial_grad=1.0),
+], name="value_pow", output_names=("out", "grad_x"), hints=mistakes.value_pow)
+check(lambda x, k, upstream: cases.local_gradients(value_pow, x, k, upstream=upstream, value_class=Value, initial_grad=1.0),
       lambda x, k, upstream: ref.local_gradients(torch.pow, x, k, upstream=upstream, initial_grad=1.0),
       [(randn(3, seed=40), 3, randn(3, seed=41))],
-      hints=ref.HINTS["accumulate"], name="value_pow (grad already 1.0)", output_names=("out", "grad_x"))
+      hints=mistakes.accumulate, name="value_pow (grad already 1.0)", output_names=("out", "grad_x"))
 ### END HIDDEN TESTS
 
 # %% [markdown] id="ex-tanh"
@@ -314,22 +317,22 @@ def value_tanh(self):
 Value.tanh = value_tanh
 
 # %% id="ch02_value_tanh_test" nbgrader={"grade": true, "locked": true, "points": 1}
-tanh_yours = lambda x, upstream: solved_autodiff.local_gradients(value_tanh, x, upstream=upstream, value_class=Value)
+tanh_yours = lambda x, upstream: cases.local_gradients(value_tanh, x, upstream=upstream, value_class=Value)
 tanh_torch = lambda x, upstream: ref.local_gradients(torch.tanh, x, upstream=upstream)
 check(tanh_yours, tanh_torch, [
     (np.array([-1.0, 0.0, 1.0]), np.ones(3)),                              # tanh'(0) = 1
     (randn(6, seed=27, scale=2.0), randn(6, seed=28)),
-], name="value_tanh", output_names=("out", "grad_x"), hints=ref.HINTS["value_tanh"])
+], name="value_tanh", output_names=("out", "grad_x"), hints=mistakes.value_tanh)
 ### BEGIN HIDDEN TESTS
 check(tanh_yours, tanh_torch, [
     (np.array([-800.0, -30.0, 30.0, 800.0]), np.ones(4)),                 # no overflow
     (np.array([1e-9, -1e-12]), np.array([2.0, 3.0])),
     (randn(3, 3, seed=29), randn(3, 3, seed=30)),
-], name="value_tanh", output_names=("out", "grad_x"), hints=ref.HINTS["value_tanh"])
-check(lambda x, upstream: solved_autodiff.local_gradients(value_tanh, x, upstream=upstream, value_class=Value, initial_grad=1.0),
+], name="value_tanh", output_names=("out", "grad_x"), hints=mistakes.value_tanh)
+check(lambda x, upstream: cases.local_gradients(value_tanh, x, upstream=upstream, value_class=Value, initial_grad=1.0),
       lambda x, upstream: ref.local_gradients(torch.tanh, x, upstream=upstream, initial_grad=1.0),
       [(randn(3, seed=42), randn(3, seed=43))],
-      hints=ref.HINTS["accumulate"], name="value_tanh (grad already 1.0)", output_names=("out", "grad_x"))
+      hints=mistakes.accumulate, name="value_tanh (grad already 1.0)", output_names=("out", "grad_x"))
 ### END HIDDEN TESTS
 
 # %% [markdown] id="ex-relu"
@@ -354,21 +357,21 @@ def value_relu(self):
 Value.relu = value_relu
 
 # %% id="ch02_value_relu_test" nbgrader={"grade": true, "locked": true, "points": 1}
-relu_yours = lambda x, upstream: solved_autodiff.local_gradients(value_relu, x, upstream=upstream, value_class=Value)
+relu_yours = lambda x, upstream: cases.local_gradients(value_relu, x, upstream=upstream, value_class=Value)
 relu_torch = lambda x, upstream: ref.local_gradients(torch.relu, x, upstream=upstream)
 check(relu_yours, relu_torch, [
     (np.array([-2.0, -0.5, 0.5, 3.0]), np.array([1.0, 2.0, 3.0, 4.0])),   # negative inputs pass no gradient
     (randn(6, seed=31), randn(6, seed=32)),
-], name="value_relu", output_names=("out", "grad_x"), hints=ref.HINTS["value_relu"])
+], name="value_relu", output_names=("out", "grad_x"), hints=mistakes.value_relu)
 ### BEGIN HIDDEN TESTS
 check(relu_yours, relu_torch, [
     (np.array([0.0, 1e-300, -1e-300]), np.array([5.0, 5.0, 5.0])),        # derivative 0 at exactly 0
     (randn(2, 4, seed=33, scale=1e3), randn(2, 4, seed=34)),
-], name="value_relu", output_names=("out", "grad_x"), hints=ref.HINTS["value_relu"])
-check(lambda x, upstream: solved_autodiff.local_gradients(value_relu, x, upstream=upstream, value_class=Value, initial_grad=1.0),
+], name="value_relu", output_names=("out", "grad_x"), hints=mistakes.value_relu)
+check(lambda x, upstream: cases.local_gradients(value_relu, x, upstream=upstream, value_class=Value, initial_grad=1.0),
       lambda x, upstream: ref.local_gradients(torch.relu, x, upstream=upstream, initial_grad=1.0),
       [(np.array([-1.0, 2.0]), np.array([3.0, 3.0]))],
-      hints=ref.HINTS["accumulate"], name="value_relu (grad already 1.0)", output_names=("out", "grad_x"))
+      hints=mistakes.accumulate, name="value_relu (grad already 1.0)", output_names=("out", "grad_x"))
 ### END HIDDEN TESTS
 
 # %% [markdown] id="backward-theory"
@@ -381,35 +384,37 @@ check(lambda x, upstream: solved_autodiff.local_gradients(value_relu, x, upstrea
 #    called its own**: only then is the node's `grad` complete (all paths added), ready to be passed on.
 #
 # An order in which every node comes after all its parents is a **topological order**; reversed, it is
-# exactly the order step 2 needs. A depth-first search builds it:
-#
-# ```python
-# order, visited = [], set()
-# def visit(node):
-#     if node not in visited:
-#         visited.add(node)
-#         for parent in node.parents:
-#             visit(parent)
-#         order.append(node)      # after all its parents
-# visit(root)
-# ```
+# exactly the order step 2 needs. A depth-first search builds it: visit a node's parents first (each node only
+# once), and append the node to the order when all of its parents are done.
 #
 # Why not simply call `root.local_backward()` and then recurse into the parents? Take $a = x \cdot y$,
 # $b = \tanh a$, $c = a + b$. Recursing from $c$ reaches $a$ straight from $c$, **before** $b$ has added
 # its share to `a.grad`, so $x$ and $y$ get an incomplete gradient — and then again from $b$, counted
-# twice. The topological order avoids both. (The recursion depth of `visit` is the depth of the graph; for
-# very deep graphs, write it with an explicit stack, as the course's solved engine does.)
+# twice. The topological order avoids both. (A recursive search goes as deep as the graph; for very deep
+# graphs, write it with an explicit stack, as the course's solved engine does.)
 
 # %% [markdown] id="ex-backward"
 # ### Exercise 6 — `value_backward` (3 points)
 #
 # Write `backward(self)`: build the topological order of the graph below `self`, set `self.grad = 1.0`,
-# and call `local_backward()` of every node in reverse order. Use only `node.parents`,
-# `node.local_backward` and `node.grad`: the test runs your function on graphs built by the course's
-# solved engine (which has the same attributes), so that a mistake in an operation above costs its
-# points only once. The test's expressions are random *programs*: lists of steps such as
+# and call `local_backward()` of every node in reverse order, each node once. Use only `node.parents`,
+# `node.local_backward` and `node.grad`. The test's expressions are random *programs*: lists of steps such as
 # `("mul", 0, 1)` (node 0 times node 1) or `("tanh", 2)`, where nodes 0, 1, ... are the inputs and each
-# step appends a new node; the last node is the result.
+# step appends a new node; the last node is the result. The test builds them with the course's solved engine
+# (which has the same attributes), so that only your `backward()` is tested here; exercise 7 then puts your
+# operations and your `backward()` to work together.
+#
+# <details><summary>Hint 1</summary>
+#
+# Write a small inner function `visit(node)` that first visits the node's parents and then appends the node to a
+# list; a set of the nodes already visited keeps each node to one visit.
+# </details>
+#
+# <details><summary>Hint 2</summary>
+#
+# After `visit(self)` the list holds every node after all of its parents, `self` last. Seed `self.grad`, then walk
+# the list backwards, calling each node's `local_backward()`.
+# </details>
 
 # %% id="ch02_value_backward" nbgrader={"solution": true}
 def value_backward(self):
@@ -434,22 +439,85 @@ def value_backward(self):
 Value.backward = value_backward
 
 # %% id="ch02_value_backward_test" nbgrader={"grade": true, "locked": true, "points": 3}
-backward_yours = lambda program, x: solved_autodiff.program_gradients(program, x, backward=value_backward)
-check(backward_yours, ref.program_gradients, [
+# Your backward() alone, on graphs the course's engine builds (its operations' local backwards are allowed).
+check(cases.on_course_graphs(value_backward), ref.program_gradients, [
     ([("mul", 0, 1)], np.array([2.0, -3.0])),                              # x0 * x1: gradients (x1, x0) = (-3, 2)
     ([("mul", 0, 1), ("add", 2, 0)], np.array([2.0, -3.0])),               # x0 * x1 + x0: x0 used twice
     ([("mul", 0, 1), ("tanh", 2), ("add", 2, 3)], np.array([0.5, -1.0])),  # a = x0 x1, b = tanh(a), a + b: a used twice
-    (solved_autodiff.random_program(3, 8, seed=1), randn(3, seed=35)),
-    (solved_autodiff.random_program(4, 12, seed=2), randn(4, seed=36)),
-], name="value_backward", output_names=("output", "grad"), hints=ref.HINTS["value_backward"])
+    (cases.random_program(3, 8, seed=1), randn(3, seed=35)),
+    (cases.random_program(4, 12, seed=2), randn(4, seed=36)),
+], name="value_backward", output_names=("output", "grad"), hints=mistakes.value_backward, allow=cases.ENGINE_BLOCKS)
 ### BEGIN HIDDEN TESTS
-check(backward_yours, ref.program_gradients, [
+check(cases.on_course_graphs(value_backward), ref.program_gradients, [
     ([("square", 0), ("square", 1), ("square", 2)], np.array([1.5])),     # a chain: ((x^2)^2)^2, gradient 8 x^7
     ([("add", 0, 0), ("add", 1, 1), ("add", 2, 2), ("add", 3, 3)], np.array([0.3])),  # 16 paths: gradient 16
-    (solved_autodiff.random_program(1, 10, seed=3), randn(1, seed=37)),
-    (solved_autodiff.random_program(6, 30, seed=4), randn(6, seed=38)),
-    (solved_autodiff.random_program(5, 60, seed=5), randn(5, seed=39)),
-], name="value_backward", output_names=("output", "grad"), hints=ref.HINTS["value_backward"])
+    (cases.random_program(1, 10, seed=3), randn(1, seed=37)),
+    (cases.random_program(6, 30, seed=4), randn(6, seed=38)),
+    (cases.random_program(5, 60, seed=5), randn(5, seed=39)),
+], name="value_backward", output_names=("output", "grad"), hints=mistakes.value_backward, allow=cases.ENGINE_BLOCKS)
+### END HIDDEN TESTS
+
+# %% [markdown] id="ex-neuron"
+# ### Exercise 7 — `neuron_gradients`: your engine at work (2 points)
+#
+# Now everything you wrote works together. For one tanh neuron,
+#
+# $$ \text{out} = \tanh\Big(\sum_i w_i x_i + b\Big), $$
+#
+# with 1-D float arrays `x` and `w` of the same length and a number `b`, build the computation from **your**
+# `Value`s, call `out.backward()`, and return `(out, dx, dw, db)`: `out` and `db` as numbers, `dx` and `dw` as
+# float64 arrays shaped like `x` (the derivatives of `out` with respect to each input, weight and the bias).
+# The test compares them with `torch.autograd`, and it also runs random programs (as in exercise 6) through
+# your `Value` class: your operations, then your `backward()`. A mistake in an operation shows here as well as
+# in its own test.
+#
+# <details><summary>Hint 1</summary>
+#
+# Make a leaf Value for every number you need a derivative for, and keep them: after `backward()` their `grad`
+# holds the answers.
+# </details>
+
+# %% id="ch02_neuron_gradients" nbgrader={"solution": true}
+def neuron_gradients(x, w, b):
+    """(out, d out/dx, d out/dw, d out/db) for out = tanh(w . x + b), computed with your engine."""
+    ### BEGIN SOLUTION
+    xs, ws, bias = [Value(v) for v in x], [Value(v) for v in w], Value(b)
+    z = bias
+    for xi, wi in zip(xs, ws):
+        z = z + wi * xi
+    out = z.tanh()
+    out.backward()
+    return out.data, np.array([v.grad for v in xs]), np.array([v.grad for v in ws]), bias.grad
+    ### END SOLUTION
+
+
+# %% id="ch02_neuron_gradients_test" nbgrader={"grade": true, "locked": true, "points": 2}
+# Your whole engine: random programs on graphs built by your Value (subtraction and division are built from your
+# operations), differentiated by your backward().
+engine = lambda program, x: cases.program_gradients(program, x, value_class=Value)
+check(engine, ref.program_gradients, [
+    ([("mul", 0, 1), ("tanh", 2), ("add", 2, 3)], np.array([0.5, -1.0])),
+    ([("sub", 0, 1), ("cube", 2), ("relu", 3), ("mul", 4, 0)], np.array([1.5, 0.5])),
+    (cases.random_program(3, 10, seed=6), randn(3, seed=40)),
+    (cases.random_program(5, 25, seed=7), randn(5, seed=41)),
+], name="your engine (your Value's operations and backward())", output_names=("output", "grad"),
+      hints=mistakes.value_backward)
+# The neuron: the one drawn in section 4 (out = tanh(0.6 - 1.8) ~ -0.834), random ones, a saturated one.
+check(neuron_gradients, ref.neuron_gradients, [
+    (np.array([2.0, -1.0]), np.array([-0.5, 0.8]), 0.6),
+    (randn(5, seed=44), randn(5, seed=45), -0.3),
+    (randn(3, seed=46), randn(3, seed=47, scale=10.0), 2.5),
+], output_names=("out", "dx", "dw", "db"), hints=mistakes.neuron_gradients)
+### BEGIN HIDDEN TESTS
+check(engine, ref.program_gradients, [
+    (cases.random_program(2, 15, seed=8), randn(2, seed=42)),
+    (cases.random_program(6, 40, seed=9), randn(6, seed=43)),
+], name="your engine (your Value's operations and backward())", output_names=("output", "grad"),
+      hints=mistakes.value_backward)
+check(neuron_gradients, ref.neuron_gradients, [
+    (np.array([0.7]), np.array([-1.2]), 0.0),
+    (randn(12, seed=48), randn(12, seed=49, scale=0.3), 0.1),
+], output_names=("out", "dx", "dw", "db"), hints=mistakes.neuron_gradients)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="check-theory"
@@ -460,9 +528,9 @@ check(backward_yours, ref.program_gradients, [
 # First a single neuron drawn as its graph: inputs on the left, the result on the right, every node with
 # the number it holds and the gradient the backward pass left in it.
 
-# %% id="neuron-graph"
+# %% id="neuron-graph" tags=["demo"]
 # Plot 1: the graph of one tanh neuron, after backward(), and the same neuron in PyTorch.
-Engine = solved_autodiff.engine_or_solved(Value)
+Engine = demos.engine_or_solved(Value)
 x1, x2, w1, w2, b = Engine(2.0), Engine(-1.0), Engine(-0.5), Engine(0.8), Engine(0.6)
 neuron = (x1 * w1 + x2 * w2 + b).tanh()
 neuron.backward()
@@ -476,13 +544,13 @@ torch_neuron.backward()
 for name, mine, theirs in [("x1", x1, xt1), ("x2", x2, xt2), ("w1", w1, wt1), ("w2", w2, wt2), ("b", b, bt)]:
     print(f"d out / d {name:2s}: your engine {mine.grad:+.12f}   torch.autograd {theirs.grad.item():+.12f}")
 
-# %% id="random-expressions"
+# %% id="random-expressions" tags=["demo"]
 # 200 random programs (5 inputs, 20 steps each), your engine vs torch.autograd.
 value_errors, grad_errors, grad_errors_scaled = [], [], []
 for seed in range(200):
-    program = solved_autodiff.random_program(5, 20, seed=1000 + seed)
+    program = cases.random_program(5, 20, seed=1000 + seed)
     x = randn(5, seed=seed)
-    out_mine, grad_mine = solved_autodiff.program_gradients(program, x, value_class=Engine)
+    out_mine, grad_mine = cases.program_gradients(program, x, value_class=Engine)
     out_torch, grad_torch = ref.program_gradients(program, x)
     value_errors.append(relative_error(np.array([out_mine]), np.array([out_torch])))
     grad_errors.append(relative_error(grad_mine, grad_torch))
@@ -516,11 +584,11 @@ print(f"  of the gradients, relative to the largest gradient of the program: {ma
 #
 # A practical note: each training step creates some ten thousand Values, each with a closure that refers
 # back to it. Python's cycle garbage collector, which by default starts after every 700 new objects,
-# would re-scan them so often that it took most of the time; `solved_autodiff.fewer_gc_pauses()` starts it
+# would re-scan them so often that it took most of the time; `demos.fewer_gc_pauses()` starts it
 # less often while the loop runs. The learning rate 1.0 is large on purpose (few steps on a slow engine),
 # so the loss curve is bumpy; both runs are bumpy in exactly the same way.
 
-# %% id="mlp-values"
+# %% id="mlp-values" tags=["demo"]
 def mlp_forward_values(x, value_params):
     """Chapter 1's MLP on ONE example, Value by Value: z_j = sum_i W[j][i] a_i + b[j]; tanh between layers."""
     n_layers = len(value_params) // 2
@@ -541,15 +609,15 @@ def hinge_loss(scores, labels):
 X_moons, y_moons = data.make_moons(60, noise=0.1, seed=0)
 labels = 2 * y_moons - 1                          # {0, 1} -> {-1, +1}
 params0 = init_params([2, 12, 1], "he", seed=0)  # chapter 1's initialisation: 2 inputs, 12 tanh units, 1 score
-value_params = solved_autodiff.to_values(params0, Engine)
-weights = solved_autodiff.parameters(value_params)
+value_params = demos.to_values(params0, Engine)
+weights = demos.parameters(value_params)
 X_values = [[Engine(v) for v in row] for row in X_moons]
 print(f"{len(weights)} parameters, {len(X_values)} training examples")
 
-# %% id="mlp-train"
+# %% id="mlp-train" tags=["demo"]
 steps, lr = 50, 1.0
 losses, start = [], time.perf_counter()
-with solved_autodiff.fewer_gc_pauses():          # see the note above: Python's garbage collector
+with demos.fewer_gc_pauses():          # see the note above: Python's garbage collector
     for step in range(steps):
         loss = hinge_loss([mlp_forward_values(x, value_params)[0] for x in X_values], labels)
         for w in weights:
@@ -561,10 +629,10 @@ with solved_autodiff.fewer_gc_pauses():          # see the note above: Python's 
 engine_seconds = time.perf_counter() - start
 
 start = time.perf_counter()
-torch_losses, torch_params = ref.train_hinge_mlp(params0, X_moons, labels, steps=steps, lr=lr)
+torch_losses, torch_params = demos.train_hinge_mlp(params0, X_moons, labels, steps=steps, lr=lr)
 torch_seconds = time.perf_counter() - start
 
-trained = solved_autodiff.to_arrays(value_params)
+trained = demos.to_arrays(value_params)
 print(f"your engine: {engine_seconds:.1f} s; PyTorch: {torch_seconds:.2f} s (timings on a shared CPU)")
 print(f"largest |loss difference| over {steps} steps: {np.abs(np.array(losses) - torch_losses).max():.1e}")
 print("largest relative error of the trained weights:",
@@ -573,7 +641,7 @@ for step in range(0, steps, 10):
     print(f"step {step:3d}  loss: your engine {losses[step]:.6f}   PyTorch {torch_losses[step]:.6f}")
 
 
-# %% id="plot-training"
+# %% id="plot-training" tags=["demo"]
 # Plot 2: the training curves of both; Plot 3: what the two trained networks predict.
 def predictor(params):
     return lambda points: (mlp_forward(points, params, "tanh")[0][:, 0] > 0).astype(np.int64)

@@ -31,13 +31,15 @@ import torch.nn.functional as F
 from torch import nn
 
 from dlcourse import plots
-from dlcourse.checking import Inputs, check, randn, uniform
+from dlcourse.cases import backprop as cases
+from dlcourse.checking import Inputs, check, randn
+from dlcourse.demos import backprop as demos
 from dlcourse.device import describe, get_device, to_numpy, to_tensor
 from dlcourse.exercises import use_yours
+from dlcourse.mistakes import backprop as mistakes
 from dlcourse.plots import backprop as backprop_plots
 from dlcourse.reference import backprop as ref
 from dlcourse.reference.networks import build_mlp
-from dlcourse.solved import backprop as solved
 from dlcourse.solved.losses import cross_entropy, cross_entropy_grad, mse, mse_grad
 from dlcourse.solved.networks import dense_forward, init_params, mlp_forward, relu, sigmoid, tanh
 from dlcourse.solved.optimizers import Adam
@@ -78,7 +80,7 @@ print(describe())
 # The cell computes the little example by hand and with PyTorch's autograd, which records the graph
 # during the forward pass and walks it backwards when you call `loss.backward()`.
 
-# %% id="chain-rule-demo"
+# %% id="chain-rule-demo" tags=["demo"]
 x, y, w, b = 1.5, 0.2, 0.8, -0.3
 z = w * x + b
 y_hat = np.tanh(z)
@@ -106,8 +108,9 @@ print(f"autograd: L = {loss.item():.10f}, dL/dw = {wt.grad.item():.10f}, dL/db =
 #
 # The backward functions receive the cached pre-activation `Z` (chapter 1's caches hold it), so they
 # recompute $\sigma(Z)$ or $\tanh(Z)$ — with chapter 1's **stable** functions, imported above, so that
-# $Z = -1000$ does not overflow. ReLU has no derivative at exactly $z = 0$; PyTorch (and this course)
-# use 0 there. Do not modify `dA` or `Z`: return a new array.
+# $Z = -1000$ does not overflow (the tests try it). ReLU has no derivative at exactly $z = 0$; PyTorch (and this
+# course) use 0 there. Do not modify `dA` or `Z`: return a new array. **dtype rule** for every backward function
+# of this notebook: float32 inputs give a float32 result, float64 inputs a float64 one (the tests try both).
 
 # %% [markdown] id="ex-sigmoid-backward"
 # ### Exercise 1 — `sigmoid_backward` (2 points)
@@ -124,19 +127,22 @@ def sigmoid_backward(dA, Z):
 
 
 # %% id="ch02_sigmoid_backward_test" nbgrader={"grade": true, "locked": true, "points": 2}
-# sigmoid'(0) = 0.25, so with dA = 1 the middle entry is 0.25; then dA other than 1; then random.
+# sigmoid'(0) = 0.25, so with dA = 1 the middle entry is 0.25; then dA other than 1; extremes; random; float32.
+offered = ("dlcourse.solved.networks.sigmoid",)  # chapter 1's stable sigmoid, imported in the setup cell
 check(sigmoid_backward, ref.sigmoid_backward, [
     (np.ones(3), np.array([-2.0, 0.0, 2.0])),
     (np.array([1.0, -2.0, 0.5]), np.zeros(3)),
+    (np.ones(4), np.array([-1000.0, -50.0, 50.0, 1000.0])),           # chapter 1's stable sigmoid needed
     (randn(4, 5, seed=1), randn(4, 5, seed=2, scale=3.0)),
-], hints=ref.HINTS["sigmoid_backward"])
+    (randn(6, 3, seed=7).astype(np.float32), randn(6, 3, seed=8, scale=30.0).astype(np.float32)),
+], hints=mistakes.sigmoid_backward, allow=offered)
 ### BEGIN HIDDEN TESTS
 check(sigmoid_backward, ref.sigmoid_backward, [
-    (np.ones(4), np.array([-1000.0, -50.0, 50.0, 1000.0])),           # chapter 1's stable sigmoid needed
+    (np.ones(4), np.array([-745.0, -709.8, 709.8, 745.0])),
     (randn(1, 1, seed=3), randn(1, 1, seed=4)),                        # a batch of one
     (randn(2, 3, 4, seed=5), randn(2, 3, 4, seed=6, scale=5.0)),       # 3-D
-    (randn(6, 3, seed=7).astype(np.float32), randn(6, 3, seed=8).astype(np.float32)),
-], hints=ref.HINTS["sigmoid_backward"])
+    (randn(5, 2, seed=9).astype(np.float32), randn(5, 2, seed=10).astype(np.float32)),
+], hints=mistakes.sigmoid_backward, allow=offered)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="ex-tanh-backward"
@@ -153,18 +159,21 @@ def tanh_backward(dA, Z):
 
 
 # %% id="ch02_tanh_backward_test" nbgrader={"grade": true, "locked": true, "points": 1}
-# tanh'(0) = 1 and tanh' is even: the same value at -1 and +1.
+# tanh'(0) = 1 and tanh' is even: the same value at -1 and +1. Then extremes, random, float32.
+offered = ("dlcourse.solved.networks.tanh",)  # chapter 1's stable tanh, imported in the setup cell
 check(tanh_backward, ref.tanh_backward, [
     (np.ones(3), np.array([-1.0, 0.0, 1.0])),
+    (np.ones(4), np.array([-800.0, -20.0, 20.0, 800.0])),
     (randn(3, 4, seed=9), randn(3, 4, seed=10, scale=2.0)),
-], hints=ref.HINTS["tanh_backward"])
+    (randn(5, 2, seed=15).astype(np.float32), randn(5, 2, seed=16).astype(np.float32)),
+], hints=mistakes.tanh_backward, allow=offered)
 ### BEGIN HIDDEN TESTS
 check(tanh_backward, ref.tanh_backward, [
-    (np.ones(4), np.array([-800.0, -20.0, 20.0, 800.0])),
+    (np.ones(3), np.array([-745.0, 400.0, 745.0])),
     (randn(1, seed=11), randn(1, seed=12)),
     (randn(2, 2, 3, seed=13), randn(2, 2, 3, seed=14)),
-    (randn(5, 2, seed=15).astype(np.float32), randn(5, 2, seed=16).astype(np.float32)),
-], hints=ref.HINTS["tanh_backward"])
+    (randn(4, 3, seed=17).astype(np.float32), randn(4, 3, seed=18, scale=10.0).astype(np.float32)),
+], hints=mistakes.tanh_backward, allow=offered)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="ex-relu-backward"
@@ -183,14 +192,16 @@ def relu_backward(dA, Z):
 # %% id="ch02_relu_backward_test" nbgrader={"grade": true, "locked": true, "points": 1}
 check(relu_backward, ref.relu_backward, [
     (np.array([1.0, 2.0, 3.0, 4.0]), np.array([-1.0, 0.0, 0.5, 2.0])),   # Z = 0 passes no gradient
+    (np.array([-1.0, -1.0, 5.0]), np.array([1e-300, -1e-300, 0.0])),
     (randn(4, 6, seed=17), randn(4, 6, seed=18)),
-], hints=ref.HINTS["relu_backward"])
+    (randn(2, 3, 4, seed=21).astype(np.float32), randn(2, 3, 4, seed=22).astype(np.float32)),
+], hints=mistakes.relu_backward)
 ### BEGIN HIDDEN TESTS
 check(relu_backward, ref.relu_backward, [
-    (np.array([-1.0, -1.0, 5.0]), np.array([1e-300, -1e-300, 0.0])),
     (randn(1, 1, seed=19), randn(1, 1, seed=20)),
-    (randn(2, 3, 4, seed=21).astype(np.float32), randn(2, 3, 4, seed=22).astype(np.float32)),
-], hints=ref.HINTS["relu_backward"])
+    (randn(3, 5, seed=23, scale=1e3), randn(3, 5, seed=24)),
+    (randn(6, 2, seed=25).astype(np.float32), randn(6, 2, seed=26).astype(np.float32)),
+], hints=mistakes.relu_backward)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="pytorch-activations"
@@ -201,10 +212,10 @@ check(relu_backward, ref.relu_backward, [
 # `A.backward(dA)` — which starts the backward pass with the upstream gradient `dA` — and `Z.grad`
 # holds $dZ$. Below, yours and autograd's side by side.
 
-# %% id="pytorch-activations-code"
-backwards = {"sigmoid": (use_yours(sigmoid_backward, solved.sigmoid_backward), torch.sigmoid),
-             "tanh": (use_yours(tanh_backward, solved.tanh_backward), torch.tanh),
-             "relu": (use_yours(relu_backward, solved.relu_backward), torch.relu)}
+# %% id="pytorch-activations-code" tags=["demo"]
+backwards = {"sigmoid": (use_yours(sigmoid_backward, "backprop.sigmoid_backward"), torch.sigmoid),
+             "tanh": (use_yours(tanh_backward, "backprop.tanh_backward"), torch.tanh),
+             "relu": (use_yours(relu_backward, "backprop.relu_backward"), torch.relu)}
 Z, dA = np.array([-3.0, -0.5, 0.0, 0.5, 3.0]), np.array([1.0, 1.0, 1.0, 1.0, -2.0])
 for name, (mine, torch_fn) in backwards.items():
     Zt = to_tensor(Z, requires_grad=True)
@@ -238,8 +249,13 @@ for name, (mine, torch_fn) in backwards.items():
 # ### Exercise 4 — `dense_backward` (3 points)
 #
 # Return the tuple `(dX, dW, db)` for `dY` of shape (N, n_out), `X` of shape (N, n_in) and `W` of shape
-# (n_out, n_in). No loops: three NumPy expressions. (The bias is not needed: $Y$ depends on it
-# linearly with derivative 1.)
+# (n_out, n_in). No loops over examples. (The bias is not needed: $Y$ depends on it linearly with
+# derivative 1.) float32 inputs give float32 gradients.
+#
+# <details><summary>Hint 1</summary>
+#
+# Write down the shape each gradient must have, then find the one product of the arrays you have that gives it.
+# </details>
 
 # %% id="ch02_dense_backward" nbgrader={"solution": true}
 def dense_backward(dY, X, W):
@@ -254,20 +270,20 @@ def dense_backward(dY, X, W):
 
 # %% id="ch02_dense_backward_test" nbgrader={"grade": true, "locked": true, "points": 3}
 # By hand for the first case: dX = dY @ W = [[0, -1]], dW = dY.T @ X = [[1, 2], [0, 0], [-1, -2]], db = [1, 0, -1].
-dense_cases = [
+check(dense_backward, ref.dense_backward, [
     (np.array([[1.0, 0.0, -1.0]]), np.array([[1.0, 2.0]]), np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])),
     (randn(4, 3, seed=23), randn(4, 5, seed=24), randn(3, 5, seed=25)),
     (randn(6, 2, seed=26), randn(6, 3, seed=27), randn(2, 3, seed=28)),
-]
-check(dense_backward, ref.dense_backward, dense_cases, output_names=("dX", "dW", "db"), hints=ref.HINTS["dense_backward"])
+    (randn(3, 3, seed=35), randn(3, 3, seed=36), randn(3, 3, seed=37)),        # square: transposes don't show in the shapes
+    (randn(4, 2, seed=41).astype(np.float32), randn(4, 3, seed=42).astype(np.float32), randn(2, 3, seed=43).astype(np.float32)),
+], output_names=("dX", "dW", "db"), hints=mistakes.dense_backward)
 ### BEGIN HIDDEN TESTS
 check(dense_backward, ref.dense_backward, [
     (randn(1, 4, seed=29), randn(1, 7, seed=30), randn(4, 7, seed=31)),        # a batch of one
     (randn(5, 1, seed=32), randn(5, 1, seed=33), randn(1, 1, seed=34)),        # one input, one output
-    (randn(3, 3, seed=35), randn(3, 3, seed=36), randn(3, 3, seed=37)),        # square: transposes don't show in the shapes
     (randn(32, 10, seed=38, scale=1e3), randn(32, 20, seed=39), randn(10, 20, seed=40)),
-    (randn(4, 2, seed=41).astype(np.float32), randn(4, 3, seed=42).astype(np.float32), randn(2, 3, seed=43).astype(np.float32)),
-], output_names=("dX", "dW", "db"), hints=ref.HINTS["dense_backward"])
+    (randn(7, 4, seed=44).astype(np.float32), randn(7, 5, seed=45).astype(np.float32), randn(4, 5, seed=46).astype(np.float32)),
+], output_names=("dX", "dW", "db"), hints=mistakes.dense_backward)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="pytorch-dense"
@@ -276,7 +292,7 @@ check(dense_backward, ref.dense_backward, [
 # An `nn.Linear(n_in, n_out)` with our weights copied in; `Y.backward(dY)` fills `linear.weight.grad`,
 # `linear.bias.grad` and, because we asked for it, `X.grad`.
 
-# %% id="pytorch-dense-code"
+# %% id="pytorch-dense-code" tags=["demo"]
 dY, X, W, b = randn(4, 2, seed=44), randn(4, 3, seed=45), randn(2, 3, seed=46), randn(2, seed=47)
 linear = nn.Linear(3, 2, dtype=torch.float64).to(get_device())
 with torch.no_grad():
@@ -285,7 +301,7 @@ with torch.no_grad():
 Xt = to_tensor(X, requires_grad=True)
 linear(Xt).backward(to_tensor(dY))
 theirs = {"dX": to_numpy(Xt.grad), "dW": to_numpy(linear.weight.grad), "db": to_numpy(linear.bias.grad)}
-mine = dict(zip(("dX", "dW", "db"), use_yours(dense_backward, solved.dense_backward)(dY, X, W)))
+mine = dict(zip(("dX", "dW", "db"), use_yours(dense_backward, "backprop.dense_backward")(dY, X, W)))
 for name in mine:
     print(f"{name}: shape {mine[name].shape}, largest |NumPy - PyTorch| = {np.abs(mine[name] - theirs[name]).max():.1e}")
 print("dW (NumPy):\n", mine["dW"], "\nlinear.weight.grad:\n", theirs["dW"])
@@ -312,7 +328,14 @@ print("dW (NumPy):\n", mine["dW"], "\nlinear.weight.grad:\n", theirs["dW"])
 # the `caches` of `mlp_forward` and the same `params` and `activation`. Use your `dense_backward` and
 # the dict `ACTIVATION_BACKWARDS` below. (Its test runs your function with the course's solved
 # `dense_backward` and activation backwards, so that a mistake in those costs points only once — their
-# own tests above catch it.)
+# own tests above catch it.) The tests use networks of one to four hidden layers, every activation, non-zero
+# biases, and float32 as well as float64 (float32 in, float32 gradients out).
+#
+# <details><summary>Hint 1</summary>
+#
+# Draw the layers of a network with two hidden layers and write, for each arrow backwards, which gradient
+# flows along it and which cached array it needs.
+# </details>
 
 # %% id="ch02_mlp_backward" nbgrader={"solution": true}
 ACTIVATION_BACKWARDS = {"relu": relu_backward, "tanh": tanh_backward, "sigmoid": sigmoid_backward}
@@ -334,27 +357,23 @@ def mlp_backward(dout, caches, params, activation="relu"):
 
 
 # %% id="ch02_mlp_backward_test" nbgrader={"grade": true, "locked": true, "points": 4}
-def mlp_case(sizes, seed, activation="relu", n=5):
-    """Inputs for mlp_backward: a random MLP (chapter 1's init, random biases), its caches, a random dout."""
-    params = init_params(sizes, seed=seed)
-    params.update({k: randn(*v.shape, seed=seed + 50, scale=0.1) for k, v in params.items() if k.startswith("b")})
-    out, caches = mlp_forward(randn(n, sizes[0], seed=seed + 100), params, activation)
-    return Inputs(randn(*out.shape, seed=seed + 200), caches, params, activation=activation)
-
-
-with ref.solved_blocks(globals(), **ref.solved_backprop_blocks()):
+# cases.mlp_case: a random MLP with non-zero biases, its caches (chapter 1's mlp_forward) and a random dout.
+with cases.solved_blocks(globals()):  # the course's dense_backward and activation backwards, just for this test
     check(mlp_backward, ref.mlp_backward, [
-        mlp_case([3, 2], seed=1),                  # one layer: just dense_backward
-        mlp_case([4, 6, 3], seed=2),
-        mlp_case([4, 6, 5, 2], seed=3),
-    ], hints=ref.HINTS["mlp_backward"])
+        cases.mlp_case([3, 2], seed=1),                                  # one layer: just dense_backward
+        cases.mlp_case([4, 6, 3], seed=2),
+        cases.mlp_case([4, 6, 5, 5, 2], seed=3, activation="tanh"),     # 3 hidden layers
+        cases.mlp_case([3, 8, 8, 8, 8, 1], seed=4, activation="sigmoid"),
+        cases.mlp_case([5, 7, 6, 3], seed=5, dtype=np.float32),
+    ], hints=mistakes.mlp_backward, allow=cases.BACKPROP_BLOCKS)
     ### BEGIN HIDDEN TESTS
     check(mlp_backward, ref.mlp_backward, [
-        mlp_case([4, 6, 3], seed=4, activation="tanh"),
-        mlp_case([3, 8, 8, 8, 1], seed=5, activation="sigmoid"),
-        mlp_case([10, 7, 3], seed=6, n=1),         # a batch of one
-        mlp_case([2, 5, 5, 5, 5, 2], seed=7, activation="tanh", n=9),
-    ], hints=ref.HINTS["mlp_backward"])
+        cases.mlp_case([4, 6, 3], seed=6, activation="tanh"),
+        cases.mlp_case([10, 7, 3], seed=7, n=1),                         # a batch of one
+        cases.mlp_case([2, 5, 5, 5, 5, 2], seed=8, activation="tanh", n=9),
+        cases.mlp_case([6] * 11 + [2], seed=9, activation="relu"),      # 11 layers
+        cases.mlp_case([3, 4, 4, 2], seed=10, activation="sigmoid", dtype=np.float32),
+    ], hints=mistakes.mlp_backward, allow=cases.BACKPROP_BLOCKS)
     ### END HIDDEN TESTS
 
 # %% [markdown] id="pytorch-mlp"
@@ -365,8 +384,8 @@ with ref.solved_blocks(globals(), **ref.solved_backprop_blocks()):
 # PyTorch builds the same MLP as an `nn.Sequential` with our weights copied in, computes
 # `F.cross_entropy` and calls `loss.backward()`. The two sets of gradients agree to rounding error.
 
-# %% id="pytorch-mlp-code"
-my_mlp_backward = use_yours(mlp_backward, solved.mlp_backward)
+# %% id="pytorch-mlp-code" tags=["demo"]
+my_mlp_backward = use_yours(mlp_backward, "backprop.mlp_backward")
 params = init_params([4, 8, 6, 3], seed=11)
 X, labels = randn(10, 4, seed=48), np.random.default_rng(49).integers(0, 3, size=10)
 logits, caches = mlp_forward(X, params, "tanh")
@@ -385,13 +404,14 @@ for layer, linear in enumerate(linears, start=1):
 # ### What backpropagation shows: vanishing gradients
 #
 # Backward, every layer multiplies the gradient by $W^\top$ and by $\varphi'(Z)$. Sigmoid's derivative is
-# at most $0.25$, so through ten sigmoid layers the gradient can shrink by a factor of up to
-# $0.25^{10} \approx 10^{-6}$: the first layers barely learn. tanh's derivative is at most 1 (at $z = 0$),
+# at most $0.25$, so through ten sigmoid layers the activation factors alone multiply the gradient by **at most**
+# $0.25^{10} \approx 10^{-6}$ — by less wherever a unit is away from $z = 0$ — and the weights' factors, about 1 in
+# size with Xavier initialisation, do not make up for it: the first layers barely learn. tanh's derivative is at most 1 (at $z = 0$),
 # ReLU's is exactly 1 where the unit is active; with the matching initialisation (chapter 1) their
 # gradients keep their size. The plot measures it with your `mlp_backward`: the mean $|dW|$ of each layer
 # of three 10-layer networks of width 64, for a cross-entropy loss on random data.
 
-# %% id="plot-vanishing"
+# %% id="plot-vanishing" tags=["demo"]
 # Plot 1: the size of each layer's weight gradient in three deep networks.
 X_deep = randn(256, 64, seed=50)
 labels_deep = np.random.default_rng(51).integers(0, 10, size=256)
@@ -445,11 +465,25 @@ print({name: f"first / last layer = {values[0] / values[-1]:.1e}" for name, valu
 # ### Exercise 6 — `numerical_gradient` (3 points)
 #
 # Return the centred-difference gradient of `sum(f(x) * dout)` with respect to `x` (`dout=None` means
-# all ones), as a float64 array of `x`'s shape. Loop over every entry (`np.ndindex(x.shape)` yields
-# every index of an array of any shape); change `x[index]` **in place** to `original + eps`, then
-# `original - eps`, evaluate `f(x)` each time (copy the result: `f` might return a view of `x`), and put
-# the original value back, so that `x` is unchanged in the end — the tests check it. Nudging in place
-# lets `f` be a function that reads `x` by reference, such as a loss that reads `params["W1"]`.
+# all ones), as a float64 array of `x`'s shape, with the step `eps` given. `x` (float64, any shape) is
+# nudged **in place**, one entry at a time, and every entry is put back, so that `x` is unchanged in the end —
+# the tests check it. Nudging in place lets `f` be a function that reads `x` by reference, such as a loss that
+# reads `params["W1"]`.
+#
+# The test compares your result with the same centred difference computed by PyTorch, so it sees whether you
+# used the `eps` you were given: with `eps = 0.1` the centred difference of $x^3 - 2x$ is $3x^2 - 2 + \varepsilon^2$.
+#
+# <details><summary>Hint 1</summary>
+#
+# `np.ndindex(x.shape)` yields every index of an array of any shape, so one loop covers vectors, matrices and more.
+# </details>
+#
+# <details><summary>Hint 2</summary>
+#
+# For each index: remember the original value, set it to `original + eps`, evaluate `f`, set it to
+# `original - eps`, evaluate `f` again, restore it. Keep a copy of each result (`np.array(f(x), dtype=np.float64)`):
+# `f` might return a view of `x`, which the next nudge would change.
+# </details>
 
 # %% id="ch02_numerical_gradient" nbgrader={"solution": true}
 def numerical_gradient(f, x, dout=None, eps=1e-6):
@@ -470,24 +504,28 @@ def numerical_gradient(f, x, dout=None, eps=1e-6):
 
 
 # %% id="ch02_numerical_gradient_test" nbgrader={"grade": true, "locked": true, "points": 3}
-# The reference is the exact derivative from autograd (ref.CUBIC etc. are written in NumPy and in PyTorch);
-# a numerical gradient matches it to ~1e-9 with eps = 1e-6, and to ~eps**2 = 1e-6 with eps = 1e-3.
-tolerance = dict(rtol=1e-5, atol=1e-5)
+# The reference is the same centred difference, computed by PyTorch on the torch twin of each test function
+# (cases.CUBIC etc. are written in NumPy and in PyTorch). Two right answers differ only by rounding: the two
+# evaluations of f differ in their last bits, ~1e-16 |f|, divided by 2 eps = 2e-6: ~1e-9 here. atol 1e-8 allows
+# that; a one-sided difference (off by eps |f''| / 2 ~ 1e-6) or a forgotten factor 2 or eps is far outside.
+tolerance = dict(rtol=1e-6, atol=1e-8)
 check(numerical_gradient, ref.numerical_gradient, [
-    Inputs(ref.CUBIC, np.array([-1.0, 0.5, 2.0])),                         # f'(x) = 3x**2 - 2 = [1, -1.25, 10]
-    Inputs(ref.CUBIC, np.array([-1.0, 0.5, 2.0]), eps=1e-3),               # large eps: only centred differences stay accurate
-    Inputs(ref.SIN_SQUARE, randn(3, 4, seed=52), randn(3, 4, seed=53)),    # with an upstream gradient dout
-    Inputs(ref.linear_map(randn(2, 3, seed=54)), randn(4, 3, seed=55), randn(4, 2, seed=56)),  # every output depends on every input
-], hints=ref.HINTS["numerical_gradient"], **tolerance)
+    Inputs(cases.CUBIC, np.array([-1.0, 0.5, 2.0])),                       # f'(x) = 3x**2 - 2 = [1, -1.25, 10]
+    Inputs(cases.CUBIC, np.array([-1.0, 0.5, 2.0]), eps=0.1),              # 3x**2 - 2 + eps**2: yours must use eps
+    Inputs(cases.SIN_SQUARE, randn(3, 4, seed=52), randn(3, 4, seed=53)),  # with an upstream gradient dout
+    Inputs(cases.linear_map(randn(2, 3, seed=54)), randn(4, 3, seed=55), randn(4, 2, seed=56)),  # every output depends on every input
+    Inputs(cases.HALF_SQUARED_NORM, randn(2, 3, 2, seed=57), eps=1e-4),    # 3-D x, a scalar f
+], hints=mistakes.numerical_gradient, **tolerance)
 ### BEGIN HIDDEN TESTS
 mlp_params_w1 = init_params([2, 5, 3], seed=13)
 check(numerical_gradient, ref.numerical_gradient, [
-    Inputs(ref.HALF_SQUARED_NORM, randn(5, seed=57)),                      # a scalar output, dout=None
-    Inputs(ref.SIN_SQUARE, randn(2, 3, 2, seed=58), randn(2, 3, 2, seed=59)),  # 3-D
-    Inputs(ref.CUBIC, np.array([3.0]), np.array([-2.0]), eps=1e-3),
-    Inputs(ref.linear_map(randn(1, 6, seed=60)), randn(1, 6, seed=61), np.array([[1.5]])),
-    Inputs(ref.mlp_loss_of_W1(mlp_params_w1, randn(7, 2, seed=62), np.arange(7) % 3), mlp_params_w1["W1"].copy()),
-], hints=ref.HINTS["numerical_gradient"], **tolerance)
+    Inputs(cases.HALF_SQUARED_NORM, randn(5, seed=58)),                    # a scalar output, dout=None
+    Inputs(cases.SIN_SQUARE, randn(2, 3, 2, seed=58), randn(2, 3, 2, seed=59)),  # 3-D
+    Inputs(cases.CUBIC, np.array([3.0]), np.array([-2.0]), eps=1e-3),
+    Inputs(cases.SIN_SQUARE, randn(4, seed=63), randn(4, seed=64), eps=0.05),
+    Inputs(cases.linear_map(randn(1, 6, seed=60)), randn(1, 6, seed=61), np.array([[1.5]])),
+    Inputs(cases.mlp_loss_of_W1(mlp_params_w1, randn(7, 2, seed=62), np.arange(7) % 3), mlp_params_w1["W1"].copy()),
+], hints=mistakes.numerical_gradient, **tolerance)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="ex-relative-error"
@@ -511,14 +549,14 @@ check(relative_error, ref.relative_error, [
     (np.array([3.0, -1.0]), np.array([3.0, -1.0])),
     (np.array([0.0, 1.0]), np.array([0.0, 1.0 + 1e-9])),
     (randn(4, 5, seed=63), randn(4, 5, seed=63) + randn(4, 5, seed=64, scale=1e-6)),
-], hints=ref.HINTS["relative_error"])
+], hints=mistakes.relative_error)
 ### BEGIN HIDDEN TESTS
 check(relative_error, ref.relative_error, [
     (np.array([2.5]), np.array([-2.5])),                                       # opposite signs: the largest possible, 1
     (randn(3, 4, seed=65, scale=1e6), randn(3, 4, seed=65, scale=1e6) * (1 + 1e-7)),   # scale does not matter
     (np.array([1e-12, 0.0, 3.0]), np.array([0.0, 1e-12, 3.0])),                # the floor 1e-8 keeps tiny values from counting
     (randn(2, 3, 2, seed=66), randn(2, 3, 2, seed=67)),
-], hints=ref.HINTS["relative_error"])
+], hints=mistakes.relative_error)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="gradcheck-theory"
@@ -537,9 +575,9 @@ check(relative_error, ref.relative_error, [
 # reason: at a ReLU's kink ($Z$ within $\varepsilon$ of 0) the function is not differentiable and the
 # numerical gradient can be far off even when the backward pass is right.
 
-# %% id="gradcheck-code"
-my_numerical_gradient = use_yours(numerical_gradient, solved.numerical_gradient)
-my_relative_error = use_yours(relative_error, solved.relative_error)
+# %% id="gradcheck-code" tags=["demo"]
+my_numerical_gradient = use_yours(numerical_gradient, "backprop.numerical_gradient")
+my_relative_error = use_yours(relative_error, "backprop.relative_error")
 
 check_params = init_params([4, 5, 3], "xavier", seed=14)
 check_params.update({k: randn(*v.shape, seed=70 + i, scale=0.5) for i, (k, v) in enumerate(check_params.items()) if k.startswith("b")})
@@ -586,7 +624,7 @@ print(f"worst  {'':8s} {worst[0]:22.1e} {worst[1]:21.1e} {worst[2]:22.1e}")
 # about $10^{-4}$ to $10^{-3}$: **always gradient-check in float64.** The plot sweeps $\varepsilon$ for the
 # gradient of the loss with respect to `W1` of the network above; the V shapes are the two errors.
 
-# %% id="plot-epsilon"
+# %% id="plot-epsilon" tags=["demo"]
 # Plot 2: relative error of numerical gradients (vs autograd) against eps.
 def forward_difference(f, x, eps):
     """The one-sided difference (f(x + eps) - f(x)) / eps, for comparison (scalar f)."""
@@ -632,11 +670,11 @@ for name, values in curves.items():
 # hand (your `relu_backward` and `dense_backward`, chapter 4's `mse_grad`) next to autograd's, at three
 # starting points.
 
-# %% id="e5-gradients"
+# %% id="e5-gradients" tags=["demo"]
 X_e5 = np.array([[1.0, 2.0], [2.0, 1.0]])
 y_e5 = np.array([[1.0], [2.0]])
-my_relu_backward = use_yours(relu_backward, solved.relu_backward)
-my_dense_backward = use_yours(dense_backward, solved.dense_backward)
+my_relu_backward = use_yours(relu_backward, "backprop.relu_backward")
+my_dense_backward = use_yours(dense_backward, "backprop.dense_backward")
 
 
 def e5_loss_and_grads(W, b):
@@ -670,7 +708,7 @@ for name, (W0, b0, lr) in starts.items():
 # on its momentum (its moving average of past gradients decays, but is not zero at once) — further into
 # the dead region — and then stops for good.
 
-# %% id="e5-training"
+# %% id="e5-training" tags=["demo"]
 def train_e5_numpy(W0, b0, lr, steps=1000):
     """E5 with gradients by hand and the course's Adam; returns the loss and |dW| + |db| of every step."""
     params, optimizer = {"W": W0.copy(), "b": b0.copy()}, Adam(lr=lr)
@@ -686,7 +724,7 @@ def train_e5_numpy(W0, b0, lr, steps=1000):
 runs = {}
 for name, (W0, b0, lr) in starts.items():
     losses, grad_sizes, final = train_e5_numpy(W0, b0, lr)
-    torch_run = ref.train_relu_neuron(W0, b0, X_e5, y_e5, steps=1000, lr=lr)
+    torch_run = demos.train_relu_neuron(W0, b0, X_e5, y_e5, steps=1000, lr=lr)
     runs[name] = (losses, grad_sizes, torch_run)
     print(f"{name}: final W = {final['W'].ravel()}, b = {final['b']} (PyTorch: {torch_run['W'].ravel()}, {torch_run['b']}); "
           f"largest |loss NumPy - loss PyTorch| over 1000 steps = {np.abs(losses - torch_run['loss']).max():.1e}")
@@ -694,7 +732,7 @@ print("\nstep  " + "".join(f"{name:>24s}" for name in runs))
 for step in range(0, 1000, 100):
     print(f"{step:4d}  " + "".join(f"{runs[name][0][step]:24.6f}" for name in runs))
 
-# %% id="plot-e5"
+# %% id="plot-e5" tags=["demo"]
 # Plot 3: loss and gradient size of the three runs; NumPy in colour, PyTorch dashed black (they coincide).
 styles = {"healthy": ("tab:green", "-"), "dead from the start": ("tab:red", "-"), "killed by a large step": ("tab:purple", "-.")}
 fig, axes = plt.subplots(1, 2, figsize=(12, 4))
@@ -716,9 +754,10 @@ plt.show()
 # loss is at its minimum, not because the unit is dead). The dead unit's loss never moves from
 # $\frac12(1^2 + 2^2) = 2.5$: its output is 0 for both samples and its gradient is exactly 0 from the first
 # step, by hand as by autograd. The third run dies after a few steps and stays at 2.5. Remedies: no
-# ReLU on a regression output (use the identity), a smaller learning rate, He initialisation with zero
-# biases so that pre-activations start centred, or a Leaky ReLU whose slope for $z < 0$ is small but
-# not zero, so that a gradient always flows.
+# ReLU on a regression output (use the identity), a smaller learning rate, weights drawn centred on zero
+# with zero biases so that pre-activations start centred (He initialisation sets only their *variance*, so
+# that signals keep their size), or a Leaky ReLU whose slope for $z < 0$ is small but not zero, so that a
+# gradient always flows.
 
 # %% [markdown] id="summary"
 # ## Summary
