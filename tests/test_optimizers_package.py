@@ -13,21 +13,24 @@ import numpy as np
 import pytest
 import torch
 
-from dlcourse.checking import Inputs, check
+from dlcourse.cases import optimizers as cases
+from dlcourse.checking import CheckFailed, Inputs, check
+from dlcourse.demos import optimizers as demos
+from dlcourse.mistakes import optimizers as mistakes
 from dlcourse.plots import optimizers as opt_plots
 from dlcourse.reference import optimizers as ref
 from dlcourse.solved import optimizers as solved
 
 # every exercise with hyper-parameters that exercise weight decay, non-default betas / eps, dampening
 SETTINGS = {
-    "sgd": dict(lr=0.05, weight_decay=0.01),
-    "momentum_ema": dict(lr=0.05, beta=0.8),
-    "momentum": dict(lr=0.05, momentum=0.8, dampening=0.5, weight_decay=0.01),
-    "nesterov": dict(lr=0.02, momentum=0.8, weight_decay=0.01),
-    "adagrad": dict(lr=0.05, eps=1e-6, weight_decay=0.01),
-    "rmsprop": dict(lr=0.01, alpha=0.9, eps=1e-6, weight_decay=0.01),
-    "adam": dict(lr=0.01, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.01),
-    "adamw": dict(lr=0.01, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1),
+    "sgd": {"lr": 0.05, "weight_decay": 0.01},
+    "momentum_ema": {"lr": 0.05, "beta": 0.8},
+    "momentum": {"lr": 0.05, "momentum": 0.8, "dampening": 0.5, "weight_decay": 0.01},
+    "nesterov": {"lr": 0.02, "momentum": 0.8, "weight_decay": 0.01},
+    "adagrad": {"lr": 0.05, "eps": 1e-6, "weight_decay": 0.01},
+    "rmsprop": {"lr": 0.01, "alpha": 0.9, "eps": 1e-6, "weight_decay": 0.01},
+    "adam": {"lr": 0.01, "betas": (0.8, 0.99), "eps": 1e-6, "weight_decay": 0.01},
+    "adamw": {"lr": 0.01, "betas": (0.8, 0.99), "eps": 1e-6, "weight_decay": 0.1},
 }
 
 CLASSES = {
@@ -43,7 +46,7 @@ CLASSES = {
 
 
 def problem(seed=0, **options):
-    return ref.random_problem({"W": (3, 4), "b": (4,), "frozen": (2,)}, seed=seed, zero_grad=("frozen",), **options)
+    return cases.random_problem({"W": (3, 4), "b": (4,), "frozen": (2,)}, seed=seed, zero_grad=("frozen",), **options)
 
 
 def class_trajectory(optimizer, params, grads):
@@ -65,10 +68,10 @@ def largest(a, b):
 @pytest.mark.parametrize("name", list(SETTINGS))
 def test_step_function_matches_torch_optim_for_100_steps(name):
     reference = getattr(ref, name)
-    check(solved.as_trajectory(solved.STEP_FUNCTIONS[name]), reference, [
+    check(cases.as_trajectory(solved.STEP_FUNCTIONS[name]), reference, [
         Inputs(*problem(seed=1), **SETTINGS[name]),
-        Inputs(*ref.random_problem({"w": (2, 3, 4)}, seed=2, scale=1e-3), **SETTINGS[name]),
-        Inputs(*ref.random_problem({"w": (5,)}, steps=30, seed=3, dtype=np.float32), **SETTINGS[name]),
+        Inputs(*cases.random_problem({"w": (2, 3, 4)}, seed=2, scale=1e-3), **SETTINGS[name]),
+        Inputs(*cases.random_problem({"w": (5,)}, steps=30, seed=3, dtype=np.float32), **SETTINGS[name]),
     ], rtol=1e-10, atol=1e-12)
 
 
@@ -84,7 +87,7 @@ def test_optimizer_class_matches_torch_optim_for_100_steps(name):
 @pytest.mark.parametrize("decoupled", [False, True])
 def test_fast_adam_in_blocks_matches_torch_on_large_and_non_contiguous_parameters(decoupled):
     shapes = {"big": (300, 700), "small": (3,)}  # 210,000 entries: several blocks of 65,536
-    params, grads = ref.random_problem(shapes, steps=5, seed=5)
+    params, grads = cases.random_problem(shapes, steps=5, seed=5)
     params["transposed"] = np.asfortranarray(np.arange(12.0).reshape(3, 4))  # not C-contiguous: updated whole
     for g in grads:
         g["transposed"] = np.ones((3, 4))
@@ -95,7 +98,7 @@ def test_fast_adam_in_blocks_matches_torch_on_large_and_non_contiguous_parameter
 
 
 def test_fast_adam_float32_stays_float32_and_close_to_torch():
-    params, grads = ref.random_problem({"w": (1000,)}, steps=20, seed=6, dtype=np.float32)
+    params, grads = cases.random_problem({"w": (1000,)}, steps=20, seed=6, dtype=np.float32)
     ours = class_trajectory(solved.Adam(1e-3), params, grads)
     theirs = ref.adam(params, grads, lr=1e-3)
     assert ours["step 20"]["w"].dtype == np.float32
@@ -154,7 +157,7 @@ def test_trajectory_leaves_inputs_alone_and_accepts_in_place_step_functions():
 def test_minimize_path_matches_torch_on_a_quadratic():
     f = lambda x: 0.5 * (x[0] ** 2 + 10 * x[1] ** 2)
     grad = lambda x: np.array([x[0], 10 * x[1]])
-    for name, hyper in [("nesterov", dict(lr=0.05, momentum=0.8)), ("adam", dict(lr=0.1))]:
+    for name, hyper in [("nesterov", {"lr": 0.05, "momentum": 0.8}), ("adam", {"lr": 0.1})]:
         ours = solved.minimize_path(solved.STEP_FUNCTIONS[name], grad, (2.0, 1.0), 50, **hyper)
         theirs = ref.torch_minimize_path(name, f, (2.0, 1.0), 50, **hyper)
         assert ours.shape == theirs.shape == (51, 2)
@@ -200,38 +203,38 @@ def test_solved_adam_is_not_slower_than_torch_on_the_cpu():
 # --- hints -----------------------------------------------------------------------------------
 
 MISTAKES = [  # (exercise, wrong step function, hyper-parameters that reveal it)
-    ("sgd", ref.sgd_ignoring_weight_decay, dict(lr=0.1, weight_decay=0.1)),
-    ("sgd", ref.sgd_decay_after_step, dict(lr=0.1, weight_decay=0.1)),
-    ("momentum_ema", ref.momentum_ema_undamped, dict(lr=0.1, beta=0.9)),
-    ("momentum_ema", ref.momentum_ema_weights_swapped, dict(lr=0.1, beta=0.9)),
-    ("momentum", ref.momentum_buffer_from_zero, dict(lr=0.1, momentum=0.9, dampening=0.5)),
-    ("momentum", ref.momentum_ignoring_dampening, dict(lr=0.1, momentum=0.9, dampening=0.5)),
-    ("nesterov", ref.nesterov_plain_momentum, dict(lr=0.1, momentum=0.9)),
-    ("nesterov", ref.nesterov_old_buffer, dict(lr=0.1, momentum=0.9)),
-    ("adagrad", ref.adagrad_eps_inside_sqrt, dict(lr=0.1, eps=0.5)),
-    ("adagrad", ref.adagrad_without_sqrt, dict(lr=0.1)),
-    ("adagrad", ref.adagrad_not_accumulated, dict(lr=0.1)),
-    ("rmsprop", ref.rmsprop_plain_mean, dict(lr=0.01, alpha=0.9)),
-    ("rmsprop", ref.rmsprop_weights_swapped, dict(lr=0.01, alpha=0.9)),
-    ("rmsprop", ref.rmsprop_eps_inside_sqrt, dict(lr=0.01, eps=0.5)),
-    ("adam", ref.adam_without_bias_correction, dict(lr=0.01)),
-    ("adam", ref.adam_m_uncorrected, dict(lr=0.01)),
-    ("adam", ref.adam_v_uncorrected, dict(lr=0.01)),
-    ("adam", ref.adam_bias_correction_off_by_one, dict(lr=0.01)),
-    ("adam", ref.adam_eps_inside_sqrt, dict(lr=0.01, eps=0.5)),
-    ("adam", ref.adam_betas_swapped, dict(lr=0.01)),
-    ("adamw", ref.adamw_as_l2, dict(lr=0.01, weight_decay=0.5)),
-    ("adamw", ref.adamw_decay_without_lr, dict(lr=0.01, weight_decay=0.5)),
-    ("adamw", ref.adamw_decay_after_step, dict(lr=0.01, weight_decay=0.5)),
+    ("sgd", mistakes.sgd_ignoring_weight_decay, {"lr": 0.1, "weight_decay": 0.1}),
+    ("sgd", mistakes.sgd_decay_after_step, {"lr": 0.1, "weight_decay": 0.1}),
+    ("momentum_ema", mistakes.momentum_ema_undamped, {"lr": 0.1, "beta": 0.9}),
+    ("momentum_ema", mistakes.momentum_ema_weights_swapped, {"lr": 0.1, "beta": 0.9}),
+    ("momentum", mistakes.momentum_buffer_from_zero, {"lr": 0.1, "momentum": 0.9, "dampening": 0.5}),
+    ("momentum", mistakes.momentum_ignoring_dampening, {"lr": 0.1, "momentum": 0.9, "dampening": 0.5}),
+    ("nesterov", mistakes.nesterov_plain_momentum, {"lr": 0.1, "momentum": 0.9}),
+    ("nesterov", mistakes.nesterov_old_buffer, {"lr": 0.1, "momentum": 0.9}),
+    ("adagrad", mistakes.adagrad_eps_inside_sqrt, {"lr": 0.1, "eps": 0.5}),
+    ("adagrad", mistakes.adagrad_without_sqrt, {"lr": 0.1}),
+    ("adagrad", mistakes.adagrad_not_accumulated, {"lr": 0.1}),
+    ("rmsprop", mistakes.rmsprop_plain_mean, {"lr": 0.01, "alpha": 0.9}),
+    ("rmsprop", mistakes.rmsprop_weights_swapped, {"lr": 0.01, "alpha": 0.9}),
+    ("rmsprop", mistakes.rmsprop_eps_inside_sqrt, {"lr": 0.01, "eps": 0.5}),
+    ("adam", mistakes.adam_without_bias_correction, {"lr": 0.01}),
+    ("adam", mistakes.adam_m_uncorrected, {"lr": 0.01}),
+    ("adam", mistakes.adam_v_uncorrected, {"lr": 0.01}),
+    ("adam", mistakes.adam_bias_correction_off_by_one, {"lr": 0.01}),
+    ("adam", mistakes.adam_eps_inside_sqrt, {"lr": 0.01, "eps": 0.5}),
+    ("adam", mistakes.adam_betas_swapped, {"lr": 0.01}),
+    ("adamw", mistakes.adamw_as_l2, {"lr": 0.01, "weight_decay": 0.5}),
+    ("adamw", mistakes.adamw_decay_without_lr, {"lr": 0.01, "weight_decay": 0.5}),
+    ("adamw", mistakes.adamw_decay_after_step, {"lr": 0.01, "weight_decay": 0.5}),
 ]
 
 
 @pytest.mark.parametrize("name, wrong, hyper", MISTAKES, ids=[m[1].__name__ for m in MISTAKES])
 def test_each_mistake_fails_the_check_and_its_hint_names_it(name, wrong, hyper):
-    hint = ref.step_mistake(wrong, f"HINT for {wrong.__name__}")
-    other = ref.step_mistake(solved.sgd_step, "HINT that must not show")
+    hint = mistakes.step_mistake(wrong, f"HINT for {wrong.__name__}")
+    other = mistakes.step_mistake(solved.sgd_step, "HINT that must not show")
     with pytest.raises(AssertionError) as failure:
-        check(solved.as_trajectory(wrong), getattr(ref, name), [Inputs(*problem(seed=9, scale=1e-2), **hyper)],
+        check(cases.as_trajectory(wrong), getattr(ref, name), [Inputs(*problem(seed=9, scale=1e-2), **hyper)],
               hints=[hint, other])
     message = str(failure.value)
     assert f"HINT for {wrong.__name__}" in message
@@ -239,15 +242,17 @@ def test_each_mistake_fails_the_check_and_its_hint_names_it(name, wrong, hyper):
     assert "output['step " in message and "differs from the PyTorch reference" in message
 
 
-def test_step_mistake_takes_several_wrong_functions():
-    hint = ref.step_mistake([ref.adam_m_uncorrected, ref.adam_v_uncorrected], "a bias correction is missing")
-    with pytest.raises(AssertionError, match="a bias correction is missing"):
-        check(solved.as_trajectory(ref.adam_v_uncorrected), ref.adam, [Inputs(*problem(seed=10))], hints=[hint])
+@pytest.mark.parametrize("wrong", [mistakes.adam_m_uncorrected, mistakes.adam_v_uncorrected,
+                                   mistakes.adam_without_bias_correction])
+def test_the_adam_list_names_a_missing_bias_correction_once(wrong):
+    with pytest.raises(CheckFailed) as failure:
+        check(cases.as_trajectory(wrong), ref.adam, [Inputs(*problem(seed=10))], hints=mistakes.adam)
+    assert str(failure.value).count("a bias correction is missing") == 1
 
 
 def test_checker_reports_the_first_step_that_differs():
     with pytest.raises(AssertionError, match=r"output\['step 1'\]\['W'\]"):
-        check(solved.as_trajectory(ref.momentum_buffer_from_zero), ref.momentum,
+        check(cases.as_trajectory(mistakes.momentum_buffer_from_zero), ref.momentum,
               [Inputs(*problem(seed=11), lr=0.1, momentum=0.9, dampening=0.9)])
 
 
@@ -256,7 +261,7 @@ def test_a_step_function_that_forgets_the_state_gets_a_clear_message():
         return p - lr * g
 
     with pytest.raises(AssertionError, match=r"must return \(new_p, new_state\)"):
-        check(solved.as_trajectory(forgets_state), ref.sgd, [Inputs(*problem(seed=12), lr=0.1)])
+        check(cases.as_trajectory(forgets_state), ref.sgd, [Inputs(*problem(seed=12), lr=0.1)])
 
 
 # --- bad input -------------------------------------------------------------------------------
@@ -276,7 +281,7 @@ def test_bad_problems_are_rejected_clearly():
     with pytest.raises(ValueError, match="unknown optimizer"):
         ref.torch_trajectory("lion", params, grads)
     with pytest.raises(ValueError, match="zero_grad names unknown"):
-        ref.random_problem({"w": (2,)}, zero_grad=("b",))
+        cases.random_problem({"w": (2,)}, zero_grad=("b",))
     with pytest.raises(ValueError, match="steps must be >= 0"):
         solved.minimize_path(solved.sgd_step, lambda x: x, (1.0, 1.0), -1, lr=0.1)
 
@@ -315,3 +320,60 @@ def test_path_plots_draw_and_reject_bad_paths():
     with pytest.raises(ValueError, match="at least one panel"):
         opt_plots.plot_path_grid(f, {}, (-1, 1), (-1, 1))
     plt.close("all")
+
+
+# --- the hint lists: silent on a right answer and on a dtype-only difference ------------------------------
+
+@pytest.mark.parametrize("name", sorted(SETTINGS))
+def test_hints_are_silent_on_a_right_answer(name):
+    check(cases.as_trajectory(solved.STEP_FUNCTIONS[name]), getattr(ref, name),
+          [Inputs(*problem(seed=20, scale=1e-3), **SETTINGS[name])], hints=getattr(mistakes, name), quiet=True)
+
+
+def _float64_results(step):
+    def step64(p, g, state, **hyper):
+        return step(p.astype(np.float64), g.astype(np.float64), state, **hyper)
+    step64.__name__ = step.__name__
+    return step64
+
+
+def adam_folded_step_size(p, g, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+    """A correct Adam in NumPy 2 whose step size, folded into one Python-float expression, is a float64 scalar:
+    float32 parameters come back float64 (values right to float32 precision)."""
+    beta1, beta2 = betas
+    g = g + weight_decay * p
+    t = state.get("step", 0) + 1
+    m = beta1 * state.get("m", 0.0) + (1 - beta1) * g
+    v = beta2 * state.get("v", 0.0) + (1 - beta2) * g * g
+    step_size = lr * np.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)
+    return p - step_size * m / (np.sqrt(v) + eps * np.sqrt(1 - beta2 ** t)), {"step": t, "m": m, "v": v}
+
+
+@pytest.mark.parametrize("name, step", [(name, _float64_results(solved.STEP_FUNCTIONS[name])) for name in sorted(SETTINGS)]
+                         + [("adam", adam_folded_step_size)], ids=lambda v: getattr(v, "__name__", v))
+@pytest.mark.parametrize("scale", [1.0, 1e-6], ids=["gradients ~1", "gradients ~1e-6 (eps matters)"])
+def test_hints_are_silent_on_a_dtype_only_difference(name, step, scale):
+    params, grads = cases.random_problem({"W": (3, 4), "b": (4,)}, steps=30, seed=21, scale=scale, dtype=np.float32)
+    with pytest.raises(CheckFailed) as failure:
+        check(cases.as_trajectory(step), getattr(ref, name), [Inputs(params, grads, **SETTINGS[name])],
+              hints=getattr(mistakes, name), quiet=True)
+    message = str(failure.value)
+    assert "dtype float64" in message
+    assert "hint:" not in message, message
+
+
+def test_the_eps_hints_need_data_where_eps_matters():
+    """The visible eps tests use gradients ~1e-6 with eps 1e-6..1e-8: eps inside the root changes the result there
+    (with gradients ~1 it changes nothing a float64 comparison could see, and no test of it could fail)."""
+    for name, wrong in [("adagrad", mistakes.adagrad_eps_inside_sqrt), ("rmsprop", mistakes.rmsprop_eps_inside_sqrt),
+                        ("adam", mistakes.adam_eps_inside_sqrt)]:
+        tiny = cases.random_problem({"W": (4, 3), "b": (3,)}, seed=22, scale=1e-6)
+        with pytest.raises(CheckFailed, match="eps goes outside the square root"):
+            check(cases.as_trajectory(wrong), getattr(ref, name), [Inputs(*tiny, lr=0.01, eps=1e-6)],
+                  hints=getattr(mistakes, name), quiet=True)
+
+
+def test_the_demo_measures_the_distance_to_torch_optim():
+    params, grads = problem(seed=23)
+    assert demos.largest_difference(solved.adam_step, "adam", params, grads, lr=0.01) < 1e-12
+    assert demos.largest_difference(mistakes.adam_m_uncorrected, "adam", params, grads, lr=0.01) > 1e-4

@@ -32,16 +32,17 @@ import numpy as np
 import torch
 
 from dlcourse import data, plots
+from dlcourse.cases.optimizers import as_trajectory, random_problem
 from dlcourse.checking import Inputs, check
+from dlcourse.demos import optimizers as demos
 from dlcourse.device import describe, to_numpy, to_tensor
 from dlcourse.exercises import use_yours
+from dlcourse.mistakes import optimizers as mistakes
 from dlcourse.plots import optimizers as opt_plots
 from dlcourse.reference import optimizers as ref
-from dlcourse.reference.optimizers import random_problem, step_mistake
 from dlcourse.reference.training import fit_torch_mlp
-from dlcourse.solved import optimizers as solved
 from dlcourse.solved.networks import init_params
-from dlcourse.solved.optimizers import StepOptimizer, as_trajectory, minimize_path, trajectory
+from dlcourse.solved.optimizers import Adam, StepOptimizer, minimize_path, trajectory  # the course's solved tools
 from dlcourse.solved.training import fit_mlp
 
 torch.manual_seed(0)
@@ -79,7 +80,7 @@ print(describe())
 # Normally `loss.backward()` fills `.grad`. Here we set it ourselves, so that NumPy and PyTorch see exactly
 # the same numbers; `optimizer.step()` then updates the tensors in place.
 
-# %% id="torch-side"
+# %% id="torch-side" tags=["demo"]
 w = torch.tensor([1.0, -2.0], dtype=torch.float64, requires_grad=True)
 optimizer = torch.optim.SGD([w], lr=0.1)
 for g in ([1.0, 1.0], [1.0, -1.0], [0.5, 2.0]):
@@ -125,6 +126,10 @@ def side_by_side(step_fn, name, **hyper):
 # ### Exercise 1 — `sgd_step` (1 point)
 #
 # Return `(new_p, state)`: one SGD step with weight decay. Plain SGD has no state: return the `state` you got.
+#
+# **Dtype rule (every exercise of this chapter):** float32 parameters and gradients give float32 new
+# parameters and state; the tests try float32 too. Mind Python floats: they keep float32 arrays float32, but
+# a NumPy float64 scalar (e.g. from `np.sqrt` of a Python number) turns them into float64 under NumPy 2.
 
 # %% id="ch06_sgd" nbgrader={"solution": true}
 def sgd_step(p, g, state, lr, weight_decay=0.0):
@@ -136,26 +141,22 @@ def sgd_step(p, g, state, lr, weight_decay=0.0):
 
 
 # %% id="ch06_sgd_test" nbgrader={"grade": true, "locked": true, "points": 1}
-sgd_hints = [
-    step_mistake(ref.sgd_ignoring_weight_decay, "weight_decay is ignored: add weight_decay * p to the gradient first."),
-    step_mistake(ref.sgd_decay_after_step, "torch.optim folds weight decay into the gradient (g + weight_decay * p) "
-                                           "before the step, it does not shrink p afterwards."),
-]
 check(as_trajectory(sgd_step), ref.sgd, [
     Inputs(small_params, small_grads, lr=0.1),
     Inputs(*random_problem({"W": (3, 4), "b": (4,)}, seed=1), lr=0.05, weight_decay=0.01),
-], hints=sgd_hints)
+    Inputs(*random_problem({"W": (2, 3, 4), "frozen": (3,)}, seed=2, zero_grad=("frozen",)), lr=0.1, weight_decay=0.1),
+    Inputs(*random_problem({"w": (5,)}, steps=30, seed=3, dtype=np.float32), lr=0.01, weight_decay=0.01),   # float32 kept
+], hints=mistakes.sgd)
 ### BEGIN HIDDEN TESTS
 check(as_trajectory(sgd_step), ref.sgd, [
-    Inputs(*random_problem({"W": (2, 3, 4), "b": (1,), "frozen": (3,)}, seed=2, zero_grad=("frozen",)), lr=0.1, weight_decay=0.1),
-    Inputs(*random_problem({"w": (5,)}, steps=30, seed=3, dtype=np.float32), lr=0.01, weight_decay=0.01),
     Inputs(*random_problem({"w": (1,)}, steps=10, seed=4, scale=1e3), lr=0.0),
     Inputs(*random_problem({"w": (4, 3)}, steps=50, seed=5, scale=1e-6), lr=1e3),
-], hints=sgd_hints)
+    Inputs(*random_problem({"W": (3, 2), "b": (2,)}, steps=20, seed=44, dtype=np.float32), lr=0.05, weight_decay=0.1),
+], hints=mistakes.sgd)
 ### END HIDDEN TESTS
 
-# %% id="sgd-torch"
-side_by_side(use_yours(sgd_step, solved.sgd_step), "sgd", lr=0.1)
+# %% id="sgd-torch" tags=["demo"]
+side_by_side(use_yours(sgd_step, "optimizers.sgd_step"), "sgd", lr=0.1)
 
 
 # %% [markdown] id="momentum-theory"
@@ -186,7 +187,7 @@ side_by_side(use_yours(sgd_step, solved.sgd_step), "sgd", lr=0.1)
 # ### Exercise 2 — `momentum_ema_step` (2 points)
 #
 # Form (A): $v = \beta v + (1-\beta) g$ starting from $v = 0$, then $\theta \leftarrow \theta - \eta v$.
-# Keep $v$ in the state (`state["v"]`). The test compares it with `torch.optim.SGD(lr=lr * (1 - beta), momentum=beta)`,
+# Keep $v$ in the state (`state["v"]`); the first call gets an empty state. The test compares it with `torch.optim.SGD(lr=lr * (1 - beta), momentum=beta)`,
 # the PyTorch optimizer it equals.
 
 # %% id="ch06_momentum_ema" nbgrader={"solution": true}
@@ -199,30 +200,32 @@ def momentum_ema_step(p, g, state, lr, beta=0.9):
 
 
 # %% id="ch06_momentum_ema_test" nbgrader={"grade": true, "locked": true, "points": 2}
-momentum_ema_hints = [
-    step_mistake(ref.momentum_ema_undamped, "you computed v = beta * v + g (PyTorch's form): this form multiplies the new gradient by (1 - beta)."),
-    step_mistake(ref.momentum_ema_weights_swapped, "the weights are swapped: the old velocity gets beta, the new gradient 1 - beta."),
-]
 check(as_trajectory(momentum_ema_step), ref.momentum_ema, [
     Inputs(small_params, small_grads, lr=0.1, beta=0.9),
     Inputs(*random_problem({"W": (3, 4), "b": (4,)}, seed=6), lr=0.05, beta=0.8),
-], hints=momentum_ema_hints)
+    Inputs(*random_problem({"W": (2, 3, 4), "frozen": (1,)}, seed=7, zero_grad=("frozen",)), lr=0.1, beta=0.99),
+    Inputs(*random_problem({"w": (6,)}, steps=30, seed=8, dtype=np.float32), lr=0.01, beta=0.9),       # float32 kept
+    Inputs(*random_problem({"w": (2, 5)}, seed=10, scale=1e3), lr=1e-4),                                # the default beta
+], hints=mistakes.momentum_ema)
 ### BEGIN HIDDEN TESTS
 check(as_trajectory(momentum_ema_step), ref.momentum_ema, [
-    Inputs(*random_problem({"W": (2, 3, 4), "frozen": (1,)}, seed=7, zero_grad=("frozen",)), lr=0.1, beta=0.99),
-    Inputs(*random_problem({"w": (6,)}, steps=30, seed=8, dtype=np.float32), lr=0.01, beta=0.9),
     Inputs(*random_problem({"w": (3,)}, steps=20, seed=9), lr=0.1, beta=0.0),  # beta = 0 is plain SGD
-    Inputs(*random_problem({"w": (2, 5)}, seed=10, scale=1e3), lr=1e-4),       # the default beta
-], hints=momentum_ema_hints)
+    Inputs(*random_problem({"W": (4, 2), "b": (2,)}, steps=40, seed=45, dtype=np.float32), lr=0.02, beta=0.7),
+], hints=mistakes.momentum_ema)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="ex-momentum"
 # ### Exercise 3 — `momentum_step`: PyTorch's form, with dampening (2 points)
 #
-# `torch.optim.SGD(lr, momentum, dampening, weight_decay)`: add the weight decay to the gradient, then
-# `buf = g` on the first step (no buffer in the state yet: undamped!), afterwards
-# `buf = momentum * buf + (1 - dampening) * g`; step $\theta \leftarrow \theta - \eta\,\text{buf}$.
-# Keep the buffer in `state["buf"]`.
+# `torch.optim.SGD(lr, momentum, dampening, weight_decay)`: form (B) of the table, with the weight decay
+# added to the gradient first and PyTorch's dampening $\tau$: $b_1 = g_1$ (undamped),
+# $b_t = \mu b_{t-1} + (1-\tau) g_t$ afterwards, and $\theta \leftarrow \theta - \eta\, b_t$. Keep the buffer in
+# `state["buf"]`.
+#
+# <details><summary>Hint 1</summary>
+#
+# How does your function know it is the first step? The state it gets then is empty.
+# </details>
 
 # %% id="ch06_momentum" nbgrader={"solution": true}
 def momentum_step(p, g, state, lr, momentum=0.9, dampening=0.0, weight_decay=0.0):
@@ -235,23 +238,19 @@ def momentum_step(p, g, state, lr, momentum=0.9, dampening=0.0, weight_decay=0.0
 
 
 # %% id="ch06_momentum_test" nbgrader={"grade": true, "locked": true, "points": 2}
-momentum_hints = [
-    step_mistake(ref.momentum_buffer_from_zero, "the first step: PyTorch starts the buffer at the gradient itself "
-                                                "(buf = g, undamped), not at 0 followed by the usual update."),
-    step_mistake(ref.momentum_ignoring_dampening, "dampening is ignored: after the first step, buf = momentum * buf + (1 - dampening) * g."),
-]
 check(as_trajectory(momentum_step), ref.momentum, [
     Inputs(small_params, small_grads, lr=0.1, momentum=0.9),
     Inputs(small_params, small_grads, lr=0.1, momentum=0.9, dampening=0.9),
     Inputs(*random_problem({"W": (3, 4), "b": (4,)}, seed=11), lr=0.05, momentum=0.8, dampening=0.5, weight_decay=0.01),
-], hints=momentum_hints)
+    Inputs(*random_problem({"W": (2, 3, 4), "frozen": (3,)}, seed=12, zero_grad=("frozen",)), lr=0.01, momentum=0.95, weight_decay=0.1),
+    Inputs(*random_problem({"w": (7,)}, steps=30, seed=13, dtype=np.float32), lr=0.01, momentum=0.5, dampening=0.1),  # float32
+    Inputs(*random_problem({"w": (1,)}, seed=14), lr=0.01),                                # default momentum 0.9
+], hints=mistakes.momentum)
 ### BEGIN HIDDEN TESTS
 check(as_trajectory(momentum_step), ref.momentum, [
-    Inputs(*random_problem({"W": (2, 3, 4), "frozen": (3,)}, seed=12, zero_grad=("frozen",)), lr=0.01, momentum=0.95, weight_decay=0.1),
-    Inputs(*random_problem({"w": (7,)}, steps=30, seed=13, dtype=np.float32), lr=0.01, momentum=0.5, dampening=0.1),
-    Inputs(*random_problem({"w": (1,)}, seed=14), lr=0.01),                                # default momentum 0.9
     Inputs(*random_problem({"w": (3, 2)}, seed=15, scale=1e3), lr=1e-5, momentum=0.9, dampening=0.9),
-], hints=momentum_hints)
+    Inputs(*random_problem({"W": (2, 5), "b": (5,)}, steps=40, seed=46, dtype=np.float32), lr=0.02, momentum=0.7, weight_decay=0.05),
+], hints=mistakes.momentum)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="momentum-example-theory"
@@ -262,9 +261,9 @@ check(as_trajectory(momentum_step), ref.momentum, [
 # starts from $v = 0$ and steps by $0.1, 0.19, 0.271$; PyTorch without dampening steps by $1, 1.9, 2.71$; and
 # PyTorch with $\eta(1-\beta) = 0.1$ reproduces the moving average exactly.
 
-# %% id="momentum-example"
-my_momentum_ema = use_yours(momentum_ema_step, solved.momentum_ema_step)
-my_momentum = use_yours(momentum_step, solved.momentum_step)
+# %% id="momentum-example" tags=["demo"]
+my_momentum_ema = use_yours(momentum_ema_step, "optimizers.momentum_ema_step")
+my_momentum = use_yours(momentum_step, "optimizers.momentum_step")
 zero, ones = {"w": np.array([0.0])}, [{"w": np.array([1.0])}] * 3
 rows = {
     "PyTorch SGD(lr=1, momentum=0.9, dampening=0.9)": ref.momentum(zero, ones, lr=1.0, momentum=0.9, dampening=0.9),
@@ -276,7 +275,7 @@ rows = {
 for label, result in rows.items():
     print(f"{label:52s}", "  ".join(f"{result[s]['w'][0]:8.4f}" for s in result))
 
-# %% id="plot-momentum-forms"
+# %% id="plot-momentum-forms" tags=["demo"]
 # Plot 1: the step each form takes under a constant gradient g = 1 (lr = 1, beta = 0.9), from PyTorch and yours.
 zero, ones = {"w": np.array([0.0])}, [{"w": np.array([1.0])}] * 40
 step_sizes = lambda result: -np.diff(np.concatenate([[0.0], [result[s]["w"][0] for s in result]]))
@@ -307,7 +306,14 @@ plt.show()
 # ### Exercise 4 — `nesterov_step` (2 points)
 #
 # `torch.optim.SGD(lr, momentum, nesterov=True, weight_decay)` (no dampening: PyTorch forbids it with
-# Nesterov). Weight decay first, the buffer as in Exercise 3, the step along `g + momentum * buf`.
+# Nesterov): the formula above, with the weight decay added to the gradient first. Keep the buffer in
+# `state["buf"]`.
+#
+# <details><summary>Hint 1</summary>
+#
+# The buffer is exactly Exercise 3's without dampening; only the step differs. Which buffer does the step
+# use, the one you got or the one you just computed?
+# </details>
 
 # %% id="ch06_nesterov" nbgrader={"solution": true}
 def nesterov_step(p, g, state, lr, momentum=0.9, weight_decay=0.0):
@@ -320,25 +326,22 @@ def nesterov_step(p, g, state, lr, momentum=0.9, weight_decay=0.0):
 
 
 # %% id="ch06_nesterov_test" nbgrader={"grade": true, "locked": true, "points": 2}
-nesterov_hints = [
-    step_mistake(ref.nesterov_plain_momentum, "this is plain momentum (a step along buf): Nesterov steps along g + momentum * buf."),
-    step_mistake(ref.nesterov_old_buffer, "the look-ahead uses the buffer after this step's update (momentum * new buf), not the old one."),
-]
 check(as_trajectory(nesterov_step), ref.nesterov, [
     Inputs(small_params, small_grads, lr=0.1, momentum=0.9),
     Inputs(*random_problem({"W": (3, 4), "b": (4,)}, seed=16), lr=0.02, momentum=0.8, weight_decay=0.01),
-], hints=nesterov_hints)
+    Inputs(*random_problem({"W": (2, 3, 4), "frozen": (2,)}, seed=17, zero_grad=("frozen",)), lr=0.01, momentum=0.99, weight_decay=0.1),
+    Inputs(*random_problem({"w": (5,)}, steps=30, seed=18, dtype=np.float32), lr=0.01, momentum=0.5),    # float32 kept
+    Inputs(*random_problem({"w": (1,)}, seed=19), lr=0.01),                                              # default momentum
+], hints=mistakes.nesterov)
 ### BEGIN HIDDEN TESTS
 check(as_trajectory(nesterov_step), ref.nesterov, [
-    Inputs(*random_problem({"W": (2, 3, 4), "frozen": (2,)}, seed=17, zero_grad=("frozen",)), lr=0.01, momentum=0.99, weight_decay=0.1),
-    Inputs(*random_problem({"w": (5,)}, steps=30, seed=18, dtype=np.float32), lr=0.01, momentum=0.5),
-    Inputs(*random_problem({"w": (1,)}, seed=19), lr=0.01),
     Inputs(*random_problem({"w": (4, 4)}, seed=20, scale=1e-6), lr=10.0, momentum=0.9),
-], hints=nesterov_hints)
+    Inputs(*random_problem({"W": (3, 3), "b": (3,)}, steps=40, seed=47, dtype=np.float32), lr=0.02, momentum=0.6, weight_decay=0.05),
+], hints=mistakes.nesterov)
 ### END HIDDEN TESTS
 
-# %% id="nesterov-torch"
-side_by_side(use_yours(nesterov_step, solved.nesterov_step), "nesterov", lr=0.1, momentum=0.9)
+# %% id="nesterov-torch" tags=["demo"]
+side_by_side(use_yours(nesterov_step, "optimizers.nesterov_step"), "nesterov", lr=0.1, momentum=0.9)
 
 
 # %% [markdown] id="adagrad-theory"
@@ -356,7 +359,13 @@ side_by_side(use_yours(nesterov_step, solved.nesterov_step), "nesterov", lr=0.1,
 # %% [markdown] id="ex-adagrad"
 # ### Exercise 5 — `adagrad_step` (2 points)
 #
-# Weight decay first, then the running sum `state["sum"]` and the step above.
+# `torch.optim.Adagrad(lr, eps, weight_decay)`: weight decay first, then the formula above, keeping the running
+# sum in `state["sum"]`. The tests vary `eps` with gradients as small as $10^{-6}$, where its place matters.
+#
+# <details><summary>Hint 1</summary>
+#
+# Two places for $\varepsilon$ look alike: under the square root or added after it. PyTorch adds it after.
+# </details>
 
 # %% id="ch06_adagrad" nbgrader={"solution": true}
 def adagrad_step(p, g, state, lr=0.01, eps=1e-10, weight_decay=0.0):
@@ -369,27 +378,24 @@ def adagrad_step(p, g, state, lr=0.01, eps=1e-10, weight_decay=0.0):
 
 
 # %% id="ch06_adagrad_test" nbgrader={"grade": true, "locked": true, "points": 2}
-adagrad_hints = [
-    step_mistake(ref.adagrad_eps_inside_sqrt, "eps goes outside the square root: g / (sqrt(sum) + eps), as in torch.optim."),
-    step_mistake(ref.adagrad_without_sqrt, "divide by the square ROOT of the sum of squared gradients."),
-    step_mistake(ref.adagrad_not_accumulated, "the sum must accumulate: state['sum'] + g * g, over all the steps so far."),
-]
 check(as_trajectory(adagrad_step), ref.adagrad, [
     Inputs(small_params, small_grads, lr=0.1),
     Inputs(*random_problem({"W": (3, 4), "b": (4,)}, seed=21), lr=0.05, weight_decay=0.01),
-], hints=adagrad_hints)
+    Inputs(*random_problem({"W": (4, 3), "b": (3,)}, seed=22, scale=1e-6), lr=0.1, eps=1e-6),      # gradients ~ eps: eps matters
+    Inputs(*random_problem({"W": (2, 3, 4), "frozen": (2,)}, seed=23, zero_grad=("frozen",)), lr=0.5, weight_decay=0.1),
+    Inputs(*random_problem({"w": (5,)}, steps=30, seed=24, dtype=np.float32), lr=0.1),                # float32 kept
+    Inputs(*random_problem({"w": (1,)}, seed=25)),                                                    # the defaults
+], hints=mistakes.adagrad)
 ### BEGIN HIDDEN TESTS
 check(as_trajectory(adagrad_step), ref.adagrad, [
-    Inputs(*random_problem({"W": (4, 3), "b": (3,)}, seed=22, scale=1e-6), lr=0.1),          # eps matters here
-    Inputs(*random_problem({"W": (2, 3, 4), "frozen": (2,)}, seed=23, zero_grad=("frozen",)), lr=0.5, weight_decay=0.1),
-    Inputs(*random_problem({"w": (5,)}, steps=30, seed=24, dtype=np.float32), lr=0.1),
-    Inputs(*random_problem({"w": (1,)}, seed=25)),                                            # the defaults
     Inputs(*random_problem({"w": (6,)}, seed=26), lr=0.1, eps=0.5),
-], hints=adagrad_hints)
+    Inputs(*random_problem({"W": (3, 5), "b": (5,)}, seed=48, scale=1e-7), lr=0.05, eps=1e-7),
+    Inputs(*random_problem({"W": (2, 4), "b": (4,)}, steps=40, seed=49, dtype=np.float32), lr=0.05, weight_decay=0.05),
+], hints=mistakes.adagrad)
 ### END HIDDEN TESTS
 
-# %% id="adagrad-torch"
-side_by_side(use_yours(adagrad_step, solved.adagrad_step), "adagrad", lr=0.1)
+# %% id="adagrad-torch" tags=["demo"]
+side_by_side(use_yours(adagrad_step, "optimizers.adagrad_step"), "adagrad", lr=0.1)
 
 
 # %% [markdown] id="rmsprop-theory"
@@ -415,7 +421,8 @@ side_by_side(use_yours(adagrad_step, solved.adagrad_step), "adagrad", lr=0.1)
 # %% [markdown] id="ex-rmsprop"
 # ### Exercise 6 — `rmsprop_step` (2 points)
 #
-# Weight decay first, then the moving average `state["square_avg"]` and the step above.
+# `torch.optim.RMSprop(lr, alpha, eps, weight_decay)`: weight decay first, then the formula above, keeping the
+# moving average in `state["square_avg"]`. The tests vary `eps` with gradients as small as $10^{-6}$.
 
 # %% id="ch06_rmsprop" nbgrader={"solution": true}
 def rmsprop_step(p, g, state, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0.0):
@@ -428,28 +435,24 @@ def rmsprop_step(p, g, state, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0.0):
 
 
 # %% id="ch06_rmsprop_test" nbgrader={"grade": true, "locked": true, "points": 2}
-rmsprop_hints = [
-    step_mistake(ref.rmsprop_plain_mean, "this is the plain mean of the squared gradients (as the source article says): "
-                                         "RMSprop keeps an exponential moving average, alpha * r + (1 - alpha) * g**2."),
-    step_mistake(ref.rmsprop_weights_swapped, "the weights are swapped: the old average gets alpha, the new g**2 gets 1 - alpha."),
-    step_mistake(ref.rmsprop_eps_inside_sqrt, "eps goes outside the square root: g / (sqrt(r) + eps)."),
-]
 check(as_trajectory(rmsprop_step), ref.rmsprop, [
     Inputs(small_params, small_grads, lr=0.01, alpha=0.9),
     Inputs(*random_problem({"W": (3, 4), "b": (4,)}, seed=27), lr=0.01, alpha=0.99, weight_decay=0.01),
-], hints=rmsprop_hints)
+    Inputs(*random_problem({"W": (4, 3), "b": (3,)}, seed=28, scale=1e-6), lr=0.01, alpha=0.9, eps=1e-6),   # eps matters
+    Inputs(*random_problem({"W": (2, 3, 4), "frozen": (2,)}, seed=29, zero_grad=("frozen",)), lr=0.001, weight_decay=0.1),
+    Inputs(*random_problem({"w": (5,)}, steps=30, seed=30, dtype=np.float32), lr=0.01, alpha=0.9),             # float32 kept
+    Inputs(*random_problem({"w": (1,)}, seed=31)),                                                              # the defaults
+], hints=mistakes.rmsprop)
 ### BEGIN HIDDEN TESTS
 check(as_trajectory(rmsprop_step), ref.rmsprop, [
-    Inputs(*random_problem({"W": (4, 3), "b": (3,)}, seed=28, scale=1e-6), lr=0.01, alpha=0.9),
-    Inputs(*random_problem({"W": (2, 3, 4), "frozen": (2,)}, seed=29, zero_grad=("frozen",)), lr=0.001, weight_decay=0.1),
-    Inputs(*random_problem({"w": (5,)}, steps=30, seed=30, dtype=np.float32), lr=0.01, alpha=0.9),
-    Inputs(*random_problem({"w": (1,)}, seed=31)),
     Inputs(*random_problem({"w": (6,)}, seed=32, scale=1e3), lr=0.01, alpha=0.5, eps=1e-3),
-], hints=rmsprop_hints)
+    Inputs(*random_problem({"W": (3, 5), "b": (5,)}, seed=50, scale=1e-7), lr=0.02, alpha=0.8, eps=1e-7),
+    Inputs(*random_problem({"W": (2, 4), "b": (4,)}, steps=40, seed=51, dtype=np.float32), lr=0.005, weight_decay=0.05),
+], hints=mistakes.rmsprop)
 ### END HIDDEN TESTS
 
-# %% id="rmsprop-torch"
-side_by_side(use_yours(rmsprop_step, solved.rmsprop_step), "rmsprop", lr=0.01, alpha=0.9)
+# %% id="rmsprop-torch" tags=["demo"]
+side_by_side(use_yours(rmsprop_step, "optimizers.rmsprop_step"), "rmsprop", lr=0.01, alpha=0.9)
 
 
 # %% [markdown] id="adam-theory"
@@ -472,7 +475,21 @@ side_by_side(use_yours(rmsprop_step, solved.rmsprop_step), "rmsprop", lr=0.01, a
 # %% [markdown] id="ex-adam"
 # ### Exercise 7 — `adam_step` (3 points)
 #
+# `torch.optim.Adam(lr, betas, eps, weight_decay)`: the formulas above, weight decay added to the gradient first.
 # Keep the step count `state["step"]` (1 after the first step) and the averages `state["m"]`, `state["v"]`.
+# The tests vary `eps` with gradients as small as $10^{-6}$, and use float32.
+#
+# <details><summary>Hint 1</summary>
+#
+# Which $t$ goes into $1 - \beta^t$ on the first step? Count the steps *including* the one you are taking.
+# </details>
+#
+# <details><summary>Hint 2</summary>
+#
+# Folding the two corrections into one step size, $\eta\sqrt{1-\beta_2^t}/(1-\beta_1^t)$ times
+# $m/(\sqrt v + \varepsilon')$, equals PyTorch's step only with $\varepsilon' = \varepsilon\sqrt{1-\beta_2^t}$; and
+# `np.sqrt` of a Python float is a float64 scalar, which turns float32 parameters into float64.
+# </details>
 
 # %% id="ch06_adam" nbgrader={"solution": true}
 def adam_step(p, g, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
@@ -490,29 +507,24 @@ def adam_step(p, g, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0
 
 
 # %% id="ch06_adam_test" nbgrader={"grade": true, "locked": true, "points": 3}
-adam_hints = [
-    step_mistake([ref.adam_without_bias_correction, ref.adam_m_uncorrected, ref.adam_v_uncorrected],
-                 "a bias correction is missing: divide m by 1 - beta1**t AND v by 1 - beta2**t."),
-    step_mistake(ref.adam_bias_correction_off_by_one, "the bias correction uses the wrong t: t is 1 at the first step (t = step count after it)."),
-    step_mistake(ref.adam_eps_inside_sqrt, "eps goes outside the square root: m_hat / (sqrt(v_hat) + eps)."),
-    step_mistake(ref.adam_betas_swapped, "betas = (beta1, beta2): beta1 (0.9) for the gradient's average m, beta2 (0.999) for v."),
-]
 check(as_trajectory(adam_step), ref.adam, [
     Inputs(small_params, small_grads, lr=0.1),
     Inputs(*random_problem({"W": (3, 4), "b": (4,)}, seed=33), lr=0.01, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.01),
-], hints=adam_hints)
+    Inputs(*random_problem({"W": (4, 3)}, seed=37, scale=1e-6), lr=0.01, eps=1e-6),                # gradients ~ eps: eps matters
+    Inputs(*random_problem({"W": (2, 3, 4), "frozen": (3,)}, seed=34, zero_grad=("frozen",)), lr=0.01, weight_decay=0.1),
+    Inputs(*random_problem({"w": (5,)}, steps=30, seed=35, dtype=np.float32), lr=0.01, betas=(0.5, 0.9)),   # float32 kept
+    Inputs(*random_problem({"w": (1,)}, seed=36)),                                                          # the defaults
+], hints=mistakes.adam)
 ### BEGIN HIDDEN TESTS
 check(as_trajectory(adam_step), ref.adam, [
-    Inputs(*random_problem({"W": (2, 3, 4), "frozen": (3,)}, seed=34, zero_grad=("frozen",)), lr=0.01, weight_decay=0.1),
-    Inputs(*random_problem({"w": (5,)}, steps=30, seed=35, dtype=np.float32), lr=0.01, betas=(0.5, 0.9)),
-    Inputs(*random_problem({"w": (1,)}, seed=36)),
-    Inputs(*random_problem({"W": (4, 3)}, seed=37, scale=1e-6), lr=0.01),                # eps matters
     Inputs(*random_problem({"w": (6,)}, seed=38, scale=1e3), lr=0.1, betas=(0.0, 0.5), eps=0.1),
-], hints=adam_hints)
+    Inputs(*random_problem({"W": (3, 5), "b": (5,)}, seed=52, scale=1e-7), lr=0.02, betas=(0.7, 0.95), eps=1e-7),
+    Inputs(*random_problem({"W": (2, 4), "b": (4,)}, steps=40, seed=53, dtype=np.float32), lr=0.005, weight_decay=0.05),
+], hints=mistakes.adam)
 ### END HIDDEN TESTS
 
-# %% id="adam-torch"
-side_by_side(use_yours(adam_step, solved.adam_step), "adam", lr=0.1)
+# %% id="adam-torch" tags=["demo"]
+side_by_side(use_yours(adam_step, "optimizers.adam_step"), "adam", lr=0.1)
 
 # %% [markdown] id="bias-correction-theory"
 # ### What the bias correction does in the first steps
@@ -524,16 +536,16 @@ side_by_side(use_yours(adam_step, solved.adam_step), "adam", lr=0.1)
 # $(1-\beta_1^t)/\sqrt{1-\beta_2^t}$ times larger: 3.2 at step 1 and up to 6.6 around step 12, because $v$
 # is even further behind than $m$ — exactly when the parameters are far from anything sensible.
 
-# %% id="plot-bias-correction"
+# %% id="plot-bias-correction" tags=["demo"]
 # Plot 2: Adam's first 200 steps with and without bias correction.
 steps = 200
 rng = np.random.default_rng(0)
 noisy_ones = [{"w": np.array([1.0 + 0.1 * rng.standard_normal()])} for _ in range(steps)]
 start = {"w": np.array([0.0])}
-my_adam = use_yours(adam_step, solved.adam_step)
+my_adam = use_yours(adam_step, "optimizers.adam_step")
 torch_adam_path = ref.adam(start, noisy_ones, lr=1e-3)
 your_adam_path = trajectory(my_adam, start, noisy_ones, lr=1e-3)
-uncorrected_path = trajectory(ref.adam_without_bias_correction, start, noisy_ones, lr=1e-3)
+uncorrected_path = trajectory(demos.adam_without_bias_correction, start, noisy_ones, lr=1e-3)
 to_steps = lambda result: np.abs(np.diff(np.concatenate([[0.0], [result[s]["w"][0] for s in result]]))) / 1e-3
 m, v, raw = 0.0, 0.0, {"m_t": [], "sqrt(v_t)": [], "m_hat_t": [], "sqrt(v_hat_t)": []}
 for t, g in enumerate(noisy_ones, start=1):
@@ -585,29 +597,25 @@ def adamw_step(p, g, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=
 
 
 # %% id="ch06_adamw_test" nbgrader={"grade": true, "locked": true, "points": 2}
-adamw_hints = [
-    step_mistake(ref.adamw_as_l2, "this is Adam with L2 (weight decay added to the gradient): AdamW shrinks p by "
-                                  "1 - lr * weight_decay and leaves the gradient alone."),
-    step_mistake(ref.adamw_decay_without_lr, "the decay factor is 1 - lr * weight_decay (it scales with the learning rate)."),
-    step_mistake(ref.adamw_decay_after_step, "decay the parameters before the Adam step, as torch.optim.AdamW does."),
-]
 check(as_trajectory(adamw_step), ref.adamw, [
     Inputs(small_params, small_grads, lr=0.1, weight_decay=0.1),
     Inputs(*random_problem({"W": (3, 4), "b": (4,)}, seed=39), lr=0.01, betas=(0.8, 0.99), weight_decay=0.1),
-], hints=adamw_hints)
+    Inputs(*random_problem({"W": (2, 3, 4), "frozen": (3,)}, seed=40, zero_grad=("frozen",)), lr=0.01, weight_decay=0.5),
+    Inputs(*random_problem({"w": (5,)}, steps=30, seed=41, dtype=np.float32), lr=0.01, eps=1e-6),          # float32 kept
+    Inputs(*random_problem({"W": (4, 3)}, seed=54, scale=1e-6), lr=0.01, eps=1e-6, weight_decay=0.2),       # eps matters
+    Inputs(*random_problem({"w": (1,)}, seed=42)),                                                         # the defaults
+], hints=mistakes.adamw)
 ### BEGIN HIDDEN TESTS
 check(as_trajectory(adamw_step), ref.adamw, [
-    Inputs(*random_problem({"W": (2, 3, 4), "frozen": (3,)}, seed=40, zero_grad=("frozen",)), lr=0.01, weight_decay=0.5),
-    Inputs(*random_problem({"w": (5,)}, steps=30, seed=41, dtype=np.float32), lr=0.01, eps=1e-6),
-    Inputs(*random_problem({"w": (1,)}, seed=42)),
     Inputs(*random_problem({"w": (2, 2)}, seed=43), lr=0.01, weight_decay=0.0),
-], hints=adamw_hints)
+    Inputs(*random_problem({"W": (2, 4), "b": (4,)}, steps=40, seed=55, dtype=np.float32), lr=0.005, betas=(0.7, 0.9)),
+], hints=mistakes.adamw)
 ### END HIDDEN TESTS
 
-# %% id="plot-adamw"
+# %% id="plot-adamw" tags=["demo"]
 # Plot 3: a weight whose loss gradient is 0, under Adam(weight_decay=0.1) and AdamW(weight_decay=0.1), lr = 0.01.
 one, no_gradient = {"w": np.array([1.0])}, [{"w": np.array([0.0])}] * 500
-my_adamw = use_yours(adamw_step, solved.adamw_step)
+my_adamw = use_yours(adamw_step, "optimizers.adamw_step")
 weight = lambda result: [1.0] + [result[s]["w"][0] for s in result]
 curves = {
     "torch.optim.Adam(weight_decay=0.1): L2 in the gradient": weight(ref.adam(one, no_gradient, lr=0.01, weight_decay=0.1)),
@@ -634,7 +642,7 @@ plt.show()
 # state — Adam's step count too — stays where it was. That is why the tests feed zero gradients
 # explicitly. The course's optimizer classes do the same: a name missing from `grads` is skipped.
 
-# %% id="zero-grad"
+# %% id="zero-grad" tags=["demo"]
 a = torch.tensor([1.0], dtype=torch.float64, requires_grad=True)
 b = torch.tensor([1.0], dtype=torch.float64, requires_grad=True)
 optimizer = torch.optim.Adam([a, b], lr=0.1)
@@ -645,7 +653,7 @@ optimizer.step()
 print(f"PyTorch: zero gradient -> a = {a.item():.6f} (step {int(optimizer.state[a]['step'])}),   "
       f".grad None -> b = {b.item():.6f} (step {int(optimizer.state[b]['step'])})")
 numpy_params = {"a": np.array([1.0]), "b": np.array([1.0])}
-numpy_adam = StepOptimizer(use_yours(adam_step, solved.adam_step), lr=0.1)
+numpy_adam = StepOptimizer(use_yours(adam_step, "optimizers.adam_step"), lr=0.1)
 numpy_adam.step(numpy_params, {"a": np.array([1.0]), "b": np.array([1.0])})
 numpy_adam.step(numpy_params, {"a": np.array([0.0])})  # no entry for b: skipped, like .grad None
 print(f"NumPy:   zero gradient -> a = {numpy_params['a'][0]:.6f} (step {numpy_adam.state['a']['step']}),   "
@@ -668,7 +676,7 @@ print(f"NumPy:   zero gradient -> a = {numpy_params['a'][0]:.6f} (step {numpy_ad
 # gets $\eta$ and momentum (B) $\eta(1-\beta)$; on Rosenbrock both get the *same* `lr`, so (A) moves with a
 # tenth of (B)'s steps.
 
-# %% id="surfaces"
+# %% id="surfaces" tags=["demo"]
 def quadratic(x):
     """Works on NumPy arrays and torch tensors; x[0], x[1] may be grids."""
     return 0.5 * (x[0] ** 2 + 25 * x[1] ** 2)
@@ -686,7 +694,7 @@ def rosenbrock_grad(x):
     return np.array([-2 * (1 - x[0]) - 400 * x[0] * (x[1] - x[0] ** 2), 200 * (x[1] - x[0] ** 2)])
 
 
-yours = {name: use_yours(fn, solved.STEP_FUNCTIONS[name]) for name, fn in [
+yours = {name: use_yours(fn, f"optimizers.{name}_step") for name, fn in [
     ("sgd", sgd_step), ("momentum_ema", momentum_ema_step), ("momentum", momentum_step), ("nesterov", nesterov_step),
     ("adagrad", adagrad_step), ("rmsprop", rmsprop_step), ("adam", adam_step), ("adamw", adamw_step)]}
 LABELS = {"sgd": "SGD", "momentum_ema": "momentum (A: moving average)", "momentum": "momentum (B: PyTorch)",
@@ -708,7 +716,7 @@ def in_pairs(paths):
     return {" / ".join(labels[i:i + 2]): {k: paths[k] for k in labels[i:i + 2]} for i in range(0, len(labels), 2)}
 
 
-# %% id="plot-quadratic"
+# %% id="plot-quadratic" tags=["demo"]
 # Plot 4: the ill-conditioned quadratic, 60 steps from (-4, 1.5).
 quadratic_settings = {
     "sgd": dict(lr=0.075), "momentum_ema": dict(lr=0.075, beta=0.8), "momentum": dict(lr=0.015, momentum=0.8),
@@ -722,11 +730,13 @@ plt.show()
 # %% [markdown] id="quadratic-comment"
 # SGD bounces across the valley with shrinking zig-zags. Momentum (A) with $\eta = 0.075$, $\beta = 0.8$ and
 # momentum (B) with $\eta = 0.015 = 0.075\,(1-0.8)$ draw **the same path** — the relation of section 3.
-# Nesterov damps the overshoot. AdaGrad and RMSprop divide each coordinate by its own gradient scale, so
-# the valley looks round to them and they head straight for the minimum; Adam does too but carries
-# momentum past it and circles back.
+# Nesterov damps the overshoot. AdaGrad and RMSprop divide each coordinate's step by that coordinate's own
+# gradient scale, so at first **both coordinates move by about the same amount** (about $\eta$ each, whatever
+# their gradients): the path leaves at 45°, not towards the minimum. The steep coordinate $y$, with less far to go,
+# reaches the valley floor first, and then they walk along the floor in $x$ — an **L-shaped path**, not a
+# straight line. Adam does the same with momentum, so it overshoots and circles back.
 
-# %% id="plot-rosenbrock"
+# %% id="plot-rosenbrock" tags=["demo"]
 # Plot 5: the Rosenbrock function, 300 steps from (-1.2, 1).
 rosenbrock_settings = {
     "sgd": dict(lr=1.5e-3), "momentum_ema": dict(lr=1.5e-3, beta=0.9), "momentum": dict(lr=1.5e-3, momentum=0.9),
@@ -756,7 +766,7 @@ for label, path in ours.items():
 # Adam and SGD with momentum, PyTorch trains the same network with the same batches (circles).
 # To scale up: more epochs, a wider network, or MNIST (chapter 7); the code does not change.
 
-# %% id="plot-training"
+# %% id="plot-training" tags=["demo"]
 # Plot 6: training loss and validation accuracy per epoch.
 images, labels = data.load_digits()
 X = images.reshape(len(images), -1)
@@ -816,12 +826,12 @@ for label, h in histories.items():
 # on one thread, like NumPy (with more threads it is faster on an idle many-core machine, and slower on
 # a busy one).
 
-# %% id="speed"
+# %% id="speed" tags=["demo"]
 n = 10_000_000
 rng = np.random.default_rng(0)
 w0, g0 = rng.random(n, dtype=np.float32), rng.random(n, dtype=np.float32) - 0.5
 numpy_params, numpy_grads = {"w": w0.copy()}, {"w": g0}
-fast_adam = solved.Adam(lr=1e-3)
+fast_adam = Adam(lr=1e-3)
 w_torch = torch.tensor(w0, requires_grad=True)  # on the CPU, a copy of w0
 w_torch.grad = torch.tensor(g0)
 torch_adam = torch.optim.Adam([w_torch], lr=1e-3)
@@ -850,7 +860,7 @@ del numpy_params, numpy_grads, w_torch, torch_adam, fast_adam, w0, g0
 # decay, non-default hyper-parameters and a parameter whose gradient is always zero (float64): the largest
 # difference of any parameter entry after any step.
 
-# %% id="closing"
+# %% id="closing" tags=["demo"]
 closing_settings = {
     "sgd": dict(lr=0.05, weight_decay=0.01), "momentum_ema": dict(lr=0.05, beta=0.8),
     "momentum": dict(lr=0.05, momentum=0.8, dampening=0.5, weight_decay=0.01),
@@ -861,7 +871,7 @@ closing_settings = {
 params, grads = random_problem({"W": (8, 5), "b": (5,), "frozen": (3,)}, steps=100, seed=2024, zero_grad=("frozen",))
 print(f"{'optimizer':30s} largest |NumPy - torch.optim| over 100 steps")
 for name, hyper in closing_settings.items():
-    print(f"{LABELS[name]:30s} {ref.largest_difference(yours[name], name, params, grads, **hyper):.1e}")
+    print(f"{LABELS[name]:30s} {demos.largest_difference(yours[name], name, params, grads, **hyper):.1e}")
 print(f"\nAdam step over 10 million float32 parameters, solved.Adam / torch.optim.Adam: {adam_ratio:.2f}")
 print(f"this notebook ran in {time.perf_counter() - notebook_start:.0f} s")
 
