@@ -14,6 +14,7 @@ once): building and reading the site need no network (open site/index.html, or s
 from __future__ import annotations
 
 import argparse
+import functools
 import html
 import json
 import re
@@ -60,18 +61,10 @@ def binder_base(root: Path) -> str:
     return found.group(0) if found else BINDER_FALLBACK
 
 
-def is_test_cell(cell) -> bool:
-    meta = cell.metadata.get("nbgrader", {})
-    return bool(meta.get("grade")) and not meta.get("solution")
-
-
 def title_of(nb) -> str:
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            found = re.search(r"^#\s+(.+)$", cell.source, re.M)
-            if found:
-                return found.group(1).strip()
-    return "notebook"
+    """The notebook's first level-1 heading."""
+    text = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown")
+    return found.group(1).strip() if (found := re.search(r"^#\s+(.+)$", text, re.MULTILINE)) else "notebook"
 
 
 def execute(path: str, timeout: float = 600) -> tuple[str, float]:
@@ -89,13 +82,13 @@ def site_copy(nb) -> tuple[nbformat.NotebookNode, list[str]]:
     nb, problems = nbformat.from_dict(nb), []
     cells = []
     for cell in nb.cells:
-        if is_test_cell(cell):
-            points = cell.metadata["nbgrader"].get("points", 0)
+        meta = cell.metadata.pop("nbgrader", {})
+        if meta.get("grade") and not meta.get("solution"):  # a test cell
+            points = meta.get("points", 0)
             cells.append(nbformat.v4.new_markdown_cell(
                 f'<div class="test-note">In the notebook, a test cell here checks your function against PyTorch '
                 f'and explains any difference ({points:g} point{"" if points == 1 else "s"}).</div>'))
             continue
-        cell.metadata.pop("nbgrader", None)
         for output in cell.get("outputs", []):
             if output.output_type == "error":
                 problems.append(f"cell {cell.get('id')}: {output.ename}: {output.evalue}"[:300])
@@ -104,6 +97,7 @@ def site_copy(nb) -> tuple[nbformat.NotebookNode, list[str]]:
     return nb, problems
 
 
+@functools.cache
 def exporter():
     from jinja2 import DictLoader
     from nbconvert import HTMLExporter
@@ -208,20 +202,28 @@ def copy_assets(root: Path, out: Path) -> None:
 
 
 def build(out: Path, root: Path | None = None, chapters: list[str] | None = None, jobs: int = 2,
-          log=print) -> dict:
-    """Build the site into `out` (emptied first); return what was built, its problems, size and seconds."""
+          execute_notebooks: bool = True, log=print) -> dict:
+    """Build the site into `out` (emptied first); return what was built, its problems, size and seconds.
+
+    execute_notebooks=False writes the pages without outputs: a quick check of pages, links and search."""
     began, root = time.monotonic(), (root or default_root()).resolve()
-    notebooks = sorted(p for p in (root / "course").glob("*/*.ipynb")
-                       if not chapters or p.parent.name in chapters)
+    order = list(chapter_rows(root))  # a chapter's notebooks in the landing page's order (backprop before autodiff)
+    notebooks = sorted((p for p in (root / "course").glob("*/*.ipynb") if not chapters or p.parent.name in chapters),
+                       key=lambda p: (p.parent.name, order.index(rel) if (rel := p.relative_to(root).as_posix()) in order
+                                      else len(order), p.name))
     if not notebooks:
         raise SystemExit(f"no student notebooks under {root / 'course'} for {chapters or 'any chapter'}")
-    if out.exists():
-        shutil.rmtree(out)
+    if out.exists() and any(out.iterdir()) and not (out / "_static" / "search-index.js").exists():
+        raise SystemExit(f"{out} is not empty and holds no site built here: choose another --out")
+    shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     copy_assets(root, out)
-    log(f"executing {len(notebooks)} notebooks ({jobs} at a time) ...")
-    with ProcessPoolExecutor(max(1, min(jobs, len(notebooks)))) as pool:
-        runs = list(pool.map(execute, [str(p) for p in notebooks]))
+    if execute_notebooks:
+        log(f"executing {len(notebooks)} notebooks ({jobs} at a time) ...")
+        with ProcessPoolExecutor(max(1, min(jobs, len(notebooks)))) as pool:
+            runs = list(pool.map(execute, [str(p) for p in notebooks]))
+    else:
+        runs = [(p.read_text(), 0.0) for p in notebooks]
     binder, what, docs, problems = binder_base(root), chapter_rows(root), [], {}
     pages = [(p, f"{p.parent.name}/{p.stem}.html", title_of(nbformat.read(str(p), as_version=4))) for p in notebooks]
     for number, (path, page, title), (text, seconds) in zip(range(len(pages)), pages, runs):
@@ -276,9 +278,10 @@ def main(argv: list[str] | None = None) -> int:
     command.add_argument("--out", type=Path, default=Path("site"), help="the site's folder (emptied first; default: site)")
     command.add_argument("--chapters", nargs="+", metavar="CHAPTER", help="only these chapters' folders, e.g. ch01_networks")
     command.add_argument("--jobs", type=int, default=2, help="notebooks executed at once (default 2)")
+    command.add_argument("--no-execute", action="store_true", help="pages without outputs (a quick check of the site)")
     command.add_argument("--root", type=Path, help="the repository (default: the working folder, or this checkout)")
     args = parser.parse_args(argv)
-    result = build(args.out, args.root, args.chapters, args.jobs)
+    result = build(args.out, args.root, args.chapters, args.jobs, not args.no_execute)
     print(f"{len(result['pages'])} notebook pages, {result['bytes'] / 1e6:.1f} MB, in {result['seconds']:.0f} s: "
           f"open {args.out / 'index.html'}")
     for notebook, errors in result["problems"].items():
