@@ -1,8 +1,10 @@
 """Chapter 7: the regularisation references and solved blocks agree, fit_mlp's new options work (and its old
-behaviour is unchanged), the plots draw, and the notebook's test cells explain the classic mistakes."""
+behaviour is unchanged), the plots draw, the hints of dlcourse.mistakes.regularization fire on their mistakes
+and stay silent on correct answers and dtype-only differences, and the notebook's test cells explain them."""
 
 from __future__ import annotations
 
+import inspect
 import os
 from unittest import mock
 
@@ -17,14 +19,18 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 from dlcourse import data  # noqa: E402
+from dlcourse.cases import regularization as cases  # noqa: E402
 from dlcourse.checking import Inputs, check, randint, randn  # noqa: E402
+from dlcourse.demos import regularization as demos  # noqa: E402
 from dlcourse.device import to_numpy, to_tensor  # noqa: E402
 from dlcourse.plots import training as training_plots  # noqa: E402
 from dlcourse.reference import regularization as ref  # noqa: E402
 from dlcourse.reference.networks import build_mlp  # noqa: E402
 from dlcourse.reference.training import fit_torch_mlp  # noqa: E402
 from dlcourse.solved import networks, optimizers, regularization as solved, training  # noqa: E402
-from tests.course import cells_by_id, run_test_cells, failure_of as course_failure_of  # noqa: E402
+from dlcourse.mistakes import regularization as mistakes  # noqa: E402
+from tests.course import cells_by_id, run_test_cells  # noqa: E402
+from tests.course import failure_of as course_failure_of  # noqa: E402
 
 
 def params_with_biases(sizes, seed):
@@ -98,21 +104,21 @@ def test_early_stopping_on_random_walks():
 @pytest.mark.parametrize("n, fraction", [(30, 0.29), (100, 0.25), (1797, 0.2), (57, 0.3), (16, 0.5)])
 def test_split_sizes_follow_random_split(n, fraction):
     X, y = numbered(n, 3, seed=n)
-    check(lambda X, y, f: ref.summarize_split(X, y, *solved.train_val_split(X, y, f)), ref.split_summary,
+    check(lambda X, y, f: cases.summarize_split(X, y, *solved.train_val_split(X, y, f)), cases.split_summary,
           [(X, y, fraction)], quiet=True)
-    assert ref.split_summary(X, y, fraction)["n_val"] == int(fraction * n)
+    assert cases.split_summary(X, y, fraction)["n_val"] == int(fraction * n)
 
 
 def test_split_summary_notices_broken_splits():
     X, y = numbered(40, 2, seed=5)
-    unshuffled = ref.summarize_split(X, y, X[8:], y[8:], X[:8], y[:8])
+    unshuffled = cases.summarize_split(X, y, X[8:], y[8:], X[:8], y[:8])
     assert not unshuffled["shuffled"] and unshuffled["every_row_once"]
     order = np.random.default_rng(0).permutation(40)
-    mixed_labels = ref.summarize_split(X, y, X[order[8:]], y[8:], X[order[:8]], y[:8])
+    mixed_labels = cases.summarize_split(X, y, X[order[8:]], y[8:], X[order[:8]], y[:8])
     assert not mixed_labels["labels_follow_rows"] and mixed_labels["rows_intact"]
-    repeated = ref.summarize_split(X, y, X[order[4:]], y[order[4:]], X[order[:8]], y[order[:8]])
+    repeated = cases.summarize_split(X, y, X[order[4:]], y[order[4:]], X[order[:8]], y[order[:8]])
     assert not repeated["every_row_once"]
-    assert not ref.summarize_split(X, y, *[a.astype(np.float32) if a.dtype.kind == "f" else a
+    assert not cases.summarize_split(X, y, *[a.astype(np.float32) if a.dtype.kind == "f" else a
                                            for a in solved.train_val_split(X, y, 0.2)])["dtypes_kept"]
 
 
@@ -180,7 +186,7 @@ def test_fit_mlp_l2_matches_torch_adam_with_weight_decay_on_the_weights():
     start = networks.init_params([2, 8, 8, 2], seed=3)
     params = {k: v.copy() for k, v in start.items()}
     training.fit_mlp(params, X, y, optimizers.Adam(lr=0.01), epochs=2, batch_size=16, l2=0.05)
-    trained = ref.fit_torch_mlp_l2(start, X, y, l2=0.05, lr=0.01, epochs=2, batch_size=16)
+    trained = demos.fit_torch_mlp_l2(start, X, y, l2=0.05, lr=0.01, epochs=2, batch_size=16)
     for key in start:
         assert np.allclose(params[key], trained[key], rtol=1e-9, atol=1e-12), key
 
@@ -279,14 +285,26 @@ def test_every_exercise_has_a_test_cell_and_the_solutions_pass(notebook_namespac
             exec(source, namespace)
 
 
+def _learners_copy(*functions):
+    """The functions compiled again from their source under another file name: to the watch they are a learner's
+    own code (a wrong answer built on them must not be failed for calling the answer key)."""
+    namespace: dict = {"np": np}
+    for fn in functions:
+        exec(compile(inspect.getsource(fn), f"learners_{fn.__name__}.py", "exec"), namespace)
+    return type("Mine", (), {fn.__name__: staticmethod(namespace[fn.__name__]) for fn in functions})
+
+
+MINE = _learners_copy(solved.train_val_split, solved.normalize, solved.early_stopping)
+
+
 def _split_without_shuffle(X, y, f, seed=0):
     n_val = int(f * len(X))
     return X[n_val:], y[n_val:], X[:n_val], y[:n_val]
 
 
 def _split_mixing_labels(X, y, f, seed=0):
-    X_train, _, X_val, _ = solved.train_val_split(X, y, f, seed)
-    _, y_train, _, y_val = solved.train_val_split(X, y, f, seed + 1)
+    X_train, _, X_val, _ = MINE.train_val_split(X, y, f, seed)
+    _, y_train, _, y_val = MINE.train_val_split(X, y, f, seed + 1)
     return X_train, y_train, X_val, y_val
 
 
@@ -303,19 +321,22 @@ def _early_stopping_with_ties(losses, patience):
 HINT_CASES = [
     ("ch07_train_val_split_test", "train_val_split", _split_without_shuffle, "block of consecutive rows"),
     ("ch07_train_val_split_test", "train_val_split", _split_mixing_labels, "the SAME permutation"),
-    ("ch07_normalize_test", "normalize", lambda A, B, eps=1e-5: (solved.normalize(A, A, eps)[0], solved.normalize(B, B, eps)[0]),
+    ("ch07_normalize_test", "normalize", lambda A, B, eps=1e-5: (MINE.normalize(A, A, eps)[0], MINE.normalize(B, B, eps)[0]),
      "its OWN mean and variance"),
     ("ch07_normalize_test", "normalize", lambda A, B, eps=1e-5: tuple((X - A.mean(0)) / (A.std(0) + eps) for X in (A, B)),
      "eps belongs inside the square root"),
     ("ch07_normalize_test", "normalize",
-     lambda A, B, eps=1e-5: tuple((X - A.mean(0)) / np.sqrt(A.var(0, ddof=1) + eps) for X in (A, B)), "not ddof=1"),
+     lambda A, B, eps=1e-5: tuple((X - A.mean(0)) / np.sqrt(A.var(0, ddof=1) + eps) for X in (A, B)), "not the unbiased one"),
     ("ch07_normalize_test", "normalize", lambda A, B, eps=1e-5: tuple((X - A.mean()) / np.sqrt(A.var() + eps) for X in (A, B)),
-     "pass axis=0"),
+     "(axis 0) only"),
     ("ch07_l2_penalty_test", "l2_penalty", lambda p, lam: 0.5 * lam * sum(np.sum(v * v) for v in p.values()),
      "skip the biases"),
     ("ch07_l2_penalty_test", "l2_penalty", lambda p, lam: lam * sum(np.sum(v * v) for k, v in p.items() if k[0] == "W"),
      "the 1/2 is missing"),
     ("ch07_l2_grad_test", "l2_grad", lambda g, p, lam: {k: v + lam * p[k] for k, v in g.items()}, "only the weights"),
+    ("ch07_normalize_test", "normalize", lambda A, B, eps=1e-5: MINE.normalize(A, B), "eps was ignored"),
+    ("ch07_train_val_split_test", "train_val_split",
+     lambda X, y, f, seed=0: tuple(a.astype(np.float64) for a in MINE.train_val_split(X, y, f, seed)), "dtypes changed"),
     ("ch07_l2_grad_test", "l2_grad", lambda g, p, lam: {k: v + 2 * lam * p[k] if k[0] == "W" else v for k, v in g.items()},
      "not 2 * lam * W"),
     ("ch07_l2_grad_test", "l2_grad", lambda g, p, lam: {k: lam * p[k] if k[0] == "W" else v for k, v in g.items()},
@@ -326,12 +347,12 @@ HINT_CASES = [
     ("ch07_dropout_forward_test", "dropout_forward", lambda X, m, p: X * ~m / (1 - p), "not by its negation"),
     ("ch07_dropout_backward_test", "dropout_backward", lambda d, m, p: d / (1 - p), "multiply by the mask too"),
     ("ch07_dropout_backward_test", "dropout_backward", lambda d, m, p: d * m, "same 1 / (1 - p) scale"),
-    ("ch07_early_stopping_test", "early_stopping", lambda v, patience: solved.early_stopping(v, patience + 1),
+    ("ch07_early_stopping_test", "early_stopping", lambda v, patience: MINE.early_stopping(v, patience + 1),
      "one epoch too long"),
-    ("ch07_early_stopping_test", "early_stopping", lambda v, patience: solved.early_stopping(v, max(patience - 1, 1)),
+    ("ch07_early_stopping_test", "early_stopping", lambda v, patience: MINE.early_stopping(v, max(patience - 1, 1)),
      "one epoch too early"),
     ("ch07_early_stopping_test", "early_stopping",
-     lambda v, patience: (int(np.argmin(v)), solved.early_stopping(v, patience)[1]), "not the minimum of the whole curve"),
+     lambda v, patience: (int(np.argmin(v)), MINE.early_stopping(v, patience)[1]), "not the minimum of the whole curve"),
     ("ch07_early_stopping_test", "early_stopping", _early_stopping_with_ties, "a tie is no improvement"),
 ]
 
@@ -372,3 +393,64 @@ def test_the_capstone_cells_run_on_mnist_shaped_data(monkeypatch, capsys):
     finally:
         torch.set_num_threads(threads)
         plt.close("all")
+
+
+# --- the hints themselves: each fires on its mistake (checked directly against the reference), stays silent on a
+# correct answer and on a dtype-only difference ------------------------------------------------------------------
+
+SPLIT = (*cases.numbered(40, 3, seed=1), 0.25)
+REFERENCE_OF = {"train_val_split": cases.split_summary, "normalize": ref.normalize, "l2_penalty": ref.l2_penalty,
+                "l2_grad": ref.l2_grad, "dropout_forward": ref.dropout_forward, "dropout_backward": ref.dropout_backward,
+                "early_stopping": ref.early_stopping}
+OUTPUTS_OF = {"normalize": ("X_train_normalised", "X_other_normalised"), "early_stopping": ("best_epoch", "stop_epoch")}
+P = cases.mlp_params([3, 5, 4, 2], seed=3)
+CASE_OF = {
+    "train_val_split": SPLIT,
+    "normalize": Inputs(randn(12, 3, seed=4, scale=0.2) + 1, randn(4, 3, seed=5), eps=1e-2),
+    "l2_penalty": (P, 0.1),
+    "l2_grad": (cases.grads_like(P, seed=6), P, 0.1),
+    "dropout_forward": (randn(5, 6, seed=7), cases.keep_mask((5, 6), 0.3, seed=8), 0.3),
+    "dropout_backward": (randn(5, 6, seed=9), cases.keep_mask((5, 6), 0.3, seed=10), 0.3),
+    "early_stopping": Inputs([2.0, 1.0, 1.0, 1.0, 1.5, 0.5, 2.0, 2.0, 2.0], patience=3),
+}
+
+
+def _checked(name, fn):
+    if name == "train_val_split":
+        return lambda X, y, f, seed=0: cases.summarize_split(X, y, *fn(X, y, f, seed))
+    return fn
+
+
+def _message(name, fn, case=None):
+    with pytest.raises(AssertionError) as failure:
+        check(_checked(name, fn), REFERENCE_OF[name], [CASE_OF[name] if case is None else case], name=name,
+              output_names=OUTPUTS_OF.get(name), hints=getattr(mistakes, name), quiet=True)
+    return str(failure.value)
+
+
+@pytest.mark.parametrize("test_id, name, wrong, message", HINT_CASES, ids=[f"{c[1]}-{c[3][:24]}" for c in HINT_CASES])
+def test_each_hint_fires_on_its_mistake(test_id, name, wrong, message):
+    case = None
+    if name == "early_stopping":
+        case = Inputs([2.0, 1.0, 1.0, 1.0, 1.5], patience=3) if "tie" in message else \
+            Inputs([5.0, 3.0, 4.0, 4.0, 2.0, 1.0, 0.5], patience=2)
+    assert message in _message(name, wrong, case)
+
+
+@pytest.mark.parametrize("name", EXERCISES)
+def test_no_hint_on_a_correct_answer_or_a_dtype_only_difference(name):
+    right = getattr(solved, name)
+    check(_checked(name, right), REFERENCE_OF[name], [CASE_OF[name]], output_names=OUTPUTS_OF.get(name),
+          hints=getattr(mistakes, name), quiet=True)
+    if name in ("train_val_split", "early_stopping", "l2_penalty"):
+        return   # a split's summary, two integers and a number: no float array whose dtype could be off
+
+    def cast(value):
+        if isinstance(value, dict):
+            return {k: cast(v) for k, v in value.items()}
+        if isinstance(value, tuple):
+            return tuple(cast(v) for v in value)
+        return np.asarray(value).astype(np.float32)
+
+    message = _message(name, lambda *a, **k: cast(right(*a, **k)))
+    assert "dtype" in message and "hint:" not in message, message

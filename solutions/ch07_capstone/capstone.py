@@ -4,7 +4,8 @@
 # **Learning goals.** After this notebook you can
 #
 # 1. recognise **overfitting** on a pair of training and validation curves, and say truthfully what
-#    reduces it (more data, regularisation, a smaller model, early stopping) and what does not (a bigger model);
+#    reduces it (more data, regularisation, a smaller model, early stopping) and what is no reliable cure
+#    (a bigger model — with the caveat of double descent for over-parameterised networks);
 # 2. split data into training, validation and test parts with a seeded shuffle, and **normalise** inputs with
 #    statistics of the training part only;
 # 3. write the **L2 penalty** and its gradient, and see that it is PyTorch's `weight_decay`;
@@ -33,30 +34,20 @@ import torch
 import torch.nn.functional as F
 
 from dlcourse import data, plots
-from dlcourse.checking import Inputs, check, check_seeded, randint, randn
+from dlcourse.cases import regularization as cases
+from dlcourse.checking import Inputs, check, check_seeded, randn
 from dlcourse.data.downloads import load_mnist, load_or_fallback
+from dlcourse.demos import regularization as demos
 from dlcourse.device import describe, get_device, to_numpy, to_tensor
 from dlcourse.exercises import use_yours
-from dlcourse.hints import Hint, mistake
+from dlcourse.mistakes import regularization as mistakes
 from dlcourse.plots import losses as loss_plots, training as training_plots
 from dlcourse.reference import regularization as ref
 from dlcourse.reference.training import fit_torch_mlp, torch_accuracy
-from dlcourse.solved import metrics, networks, optimizers, regularization as solved, training
-
-
-
-def part_mistake(wrong_fn, message, names=None):
-    """(For the test cells.) A hint shown when the part of the result that differs — a tuple item named in
-    `names`, or a dict entry like output['W1'] — equals the same part of `wrong_fn`'s result."""
-    def same(a, b):
-        return np.shape(a) == np.shape(b) and np.allclose(np.asarray(a, float), np.asarray(b, float), rtol=1e-6, atol=1e-9)
-
-    def when(m):
-        wrong = wrong_fn(*m.args, **m.kwargs)
-        part = wrong[names.index(m.path)] if names else wrong[m.path.split("'")[1]]
-        return same(m.got, part) and not same(m.expected, part)
-    return Hint(message, when)
-
+from dlcourse.solved.metrics import accuracy, confusion_matrix
+from dlcourse.solved.networks import count_params, init_params, mlp_forward
+from dlcourse.solved.optimizers import Adam
+from dlcourse.solved.training import evaluate, fit_mlp
 
 notebook_start = time.perf_counter()
 torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
@@ -81,21 +72,29 @@ print(describe())
 #
 # * **more (or more varied) data**: noise averages out; data augmentation (chapter 5) makes more from what you have;
 # * **regularisation**: a penalty on large weights (L2, section 4), dropout (section 5);
-# * **a smaller model**: fewer parameters can memorise less;
+# * **a smaller model**: fewer parameters can memorise less (in the classical regime; see the note below);
 # * **early stopping** (section 6): keep the weights from the epoch where the validation loss was lowest.
 #
 # > **A correction to the source material.** One of the articles this course grew out of lists "increase
 # > the model's complexity" among the ways to fight overfitting. That is backwards: more capacity (more
 # > layers, more units) lets a network fit its training data — noise included — more closely, which is
 # > what overfitting *is*. Adding capacity is the cure for **underfitting** (training loss still high).
-# > Large networks can generalise well, but when they do it is thanks to enough data, regularisation and
-# > early stopping, not because size itself prevents overfitting. Section 7 measures this.
+# > That is the **classical** picture (test error U-shaped in the model's size: the bias–variance
+# > trade-off), and it is what section 7 measures on a small problem. It is not the whole story for
+# > modern networks: grow a network far past the size at which it can fit every training point exactly
+# > (the *interpolation threshold*) and its test error can fall again — **double descent** (Belkin et al.,
+# > 2019; Nakkiran et al., 2019). Among the many weight settings that fit the training data, gradient
+# > descent from a small random start tends to reach smooth ones (*implicit regularisation*), and the
+# > bigger the network, the smoother the fit it can find. So in the over-parameterised regime a bigger
+# > model can generalise *better*; but that is a property of the training dynamics and it shows up
+# > unreliably (it depends on the data, the noise, the optimizer and how long you train), so "add
+# > capacity" is still no recipe against overfitting. The cures above are.
 #
 # Below, a network far larger than the problem needs (2-64-64-2, 4,482 parameters) learns the two-moons
 # problem from only **60 noisy points**, and is evaluated after every epoch on 500 other points from the
 # same distribution.
 
-# %% id="overfitting-demo"
+# %% id="overfitting-demo" tags=["demo"]
 X_moons, y_moons = data.make_moons(1100, noise=0.3, seed=0)
 X_small, y_small = X_moons[:60], y_moons[:60]            # the training set: 60 points
 X_moons_val, y_moons_val = X_moons[600:], y_moons[600:]  # 500 validation points
@@ -104,8 +103,8 @@ MOONS = dict(epochs=200, batch_size=30, validation=(X_moons_val, y_moons_val), e
 
 def train_moons(sizes=(2, 64, 64, 2), X=X_small, y=y_small, **options):
     """Train an MLP on moons with Adam (lr 0.01) from the same He initialisation; return (params, history)."""
-    params = networks.init_params(list(sizes), seed=0)
-    history = training.fit_mlp(params, X, y, optimizers.Adam(lr=0.01), **{**MOONS, **options})
+    params = init_params(list(sizes), seed=0)
+    history = fit_mlp(params, X, y, Adam(lr=0.01), **{**MOONS, **options})
     return params, history
 
 
@@ -115,7 +114,7 @@ print(f"lowest validation loss {min(baseline['val_loss']):.3f} at epoch {best}; 
       f"training loss {baseline['train_loss'][-1]:.4f}, validation loss {baseline['val_loss'][-1]:.3f}, "
       f"validation accuracy {baseline['val_accuracy'][-1]:.1%}")
 
-# %% id="plot-overfitting"
+# %% id="plot-overfitting" tags=["demo"]
 # Plot 1: the classic picture. Training loss (dashed) falls towards 0; validation loss (solid) turns and rises.
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
 training_plots.plot_train_val({"2-64-64-2 on 60 points": baseline}, ax=axes[0], title="loss")
@@ -148,9 +147,10 @@ plt.show()
 # %% [markdown] id="ex-split"
 # ### Exercise 1 — `train_val_split` (2 points)
 #
-# Return `(X_train, y_train, X_val, y_val)`: a permutation from `np.random.default_rng(seed)`, the first
-# `int(val_fraction * N)` shuffled examples for validation and the rest for training. `X` may have any
-# number of dimensions (a batch of images, say); split along the first axis and keep the dtypes.
+# Return `(X_train, y_train, X_val, y_val)`: a random permutation of the $N$ examples drawn from a generator
+# made from `seed` (`np.random.default_rng(seed)`), the first `int(val_fraction * N)` shuffled examples for
+# validation and the rest for training. `X` may have any number of dimensions (a batch of images, say); split
+# along the first axis and keep the dtypes (float32 images stay float32, integer labels stay integers).
 #
 # A random permutation cannot be compared number by number with PyTorch's, so the test compares what
 # matters with a split made by `random_split`: the sizes, every example used exactly once, rows and labels
@@ -169,40 +169,27 @@ def train_val_split(X, y, val_fraction, seed=0):
 
 
 # %% id="ch07_train_val_split_test" nbgrader={"grade": true, "locked": true, "points": 2}
-def numbered(n, *shape, seed=0):
-    """Examples whose first entry numbers them 0..n-1 (so the test can follow each row), and labels."""
-    X = randn(n, *shape, seed=seed)
-    X.reshape(n, -1)[:, 0] = np.arange(n)
-    return X, randint(0, 3, n, seed=seed + 1)
-
-
-split_hints = [
-    Hint("the sizes are off: N_val = int(val_fraction * N) (rounded down, as random_split does), "
-         "N_train = N - N_val.", lambda m: m.path in ("output['n_train']", "output['n_val']")),
-    Hint("the validation part is a block of consecutive rows: shuffle the examples with "
-         "np.random.default_rng(seed).permutation(N) before cutting.", lambda m: m.path == "output['shuffled']"),
-    Hint("X and y must be indexed with the SAME permutation, or labels end up on the wrong examples.",
-         lambda m: m.path == "output['labels_follow_rows']"),
-    Hint("some examples are missing or repeated: cut ONE permutation into two disjoint parts.",
-         lambda m: m.path == "output['every_row_once']"),
-]
-summarize_split = lambda X, y, f, seed=0: ref.summarize_split(X, y, *train_val_split(X, y, f, seed))
-check(summarize_split, ref.split_summary, [
-    (*numbered(20, 2), 0.25),
-    (*numbered(100, 3, seed=2), 0.25),
-    Inputs(*numbered(57, 4, seed=4), 0.3, seed=5),
-], name="train_val_split", hints=split_hints)
-check_seeded(train_val_split, *numbered(20, 2), 0.25)
+# cases.numbered(n, ...) makes n examples whose first entry is their row number, so the test can follow each
+# row; split_summary says what a split must get right (sizes, every row once, labels with their rows, dtypes,
+# a real shuffle), here compared with PyTorch's random_split.
+summarize_split = lambda X, y, f, seed=0: cases.summarize_split(X, y, *train_val_split(X, y, f, seed))
+X_f32, y_f32 = cases.numbered(25, 3, seed=10)
+check(summarize_split, cases.split_summary, [
+    (*cases.numbered(20, 2), 0.25),
+    (*cases.numbered(100, 3, seed=2), 0.25),
+    Inputs(*cases.numbered(57, 4, seed=4), 0.3, seed=5),
+    (*cases.numbered(30, 2, seed=6), 0.29),          # 0.29 * 30 = 8.7: rounded down to 8
+    (*cases.numbered(40, 8, 8, seed=8), 0.2),        # images: split along the first axis
+    (X_f32.astype(np.float32), y_f32, 0.2),         # float32 stays float32
+], name="train_val_split", hints=mistakes.train_val_split)
+check_seeded(train_val_split, *cases.numbered(20, 2), 0.25)
 ### BEGIN HIDDEN TESTS
-X_f32, y_f32 = numbered(25, 3, seed=10)
-check(summarize_split, ref.split_summary, [
-    (*numbered(30, 2, seed=6), 0.29),          # 0.29 * 30 = 8.7: rounded down to 8
-    (*numbered(50, 1, seed=7), 0.33),          # 16.5 -> 16
-    (*numbered(40, 8, 8, seed=8), 0.2),        # images: split along the first axis
-    (*numbered(16, 3, seed=9), 0.5),
-    (X_f32.astype(np.float32), y_f32, 0.2),   # float32 stays float32
-], name="train_val_split", hints=split_hints)
-check_seeded(train_val_split, *numbered(33, 3, seed=11), 0.4, name="train_val_split")
+check(summarize_split, cases.split_summary, [
+    (*cases.numbered(50, 1, seed=7), 0.33),          # 16.5 -> 16
+    (*cases.numbered(16, 3, seed=9), 0.5),
+    (*cases.numbered(33, 2, 2, seed=12), 0.4),
+], name="train_val_split", hints=mistakes.train_val_split)
+check_seeded(train_val_split, *cases.numbered(33, 3, seed=11), 0.4, name="train_val_split")
 ### END HIDDEN TESTS
 
 # %% [markdown] id="split-pytorch"
@@ -210,8 +197,8 @@ check_seeded(train_val_split, *numbered(33, 3, seed=11), 0.4, name="train_val_sp
 # which returns two `Subset`s of indices. Its permutation differs from NumPy's (another generator), the
 # sizes are the same:
 
-# %% id="split-pytorch-code"
-my_split = use_yours(train_val_split, solved.train_val_split)
+# %% id="split-pytorch-code" tags=["demo"]
+my_split = use_yours(train_val_split, "regularization.train_val_split")
 digit_images, digit_labels = data.load_digits()
 _, _, X_val_np, _ = my_split(digit_images, digit_labels, 0.2, seed=0)
 generator = torch.Generator().manual_seed(0)
@@ -246,6 +233,12 @@ print(f"{len(digit_labels)} digits -> NumPy validation part {len(X_val_np)}, PyT
 # Given `X_train` (N, D) and `X_other` (M, D), return `(X_train_normalised, X_other_normalised)`, both
 # standardised per column with the mean and biased variance **of `X_train`**, and $\varepsilon$ = `eps`
 # inside the square root. Keep the dtype (float32 in, float32 out).
+#
+# <details><summary>Hint 1</summary>
+#
+# Two statistics per column, both reduced over the examples (the first axis), both taken from `X_train`
+# only; NumPy's variance divides by $N$ unless told otherwise, which is what is wanted here.
+# </details>
 
 # %% id="ch07_normalize" nbgrader={"solution": true}
 def normalize(X_train, X_other, eps=1e-5):
@@ -258,32 +251,25 @@ def normalize(X_train, X_other, eps=1e-5):
 
 
 # %% id="ch07_normalize_test" nbgrader={"grade": true, "locked": true, "points": 2}
+# Case 1 by hand: means (2, 4), variances (1, 4). Then features in the hundreds, a constant feature
+# (variance 0: only eps keeps it finite), eps = 0.01 on features whose variance is about 0.01 (so eps
+# matters), and float32 in -> float32 out.
 normalized = ("X_train_normalised", "X_other_normalised")
-normalize_hints = [
-    part_mistake(lambda A, B, eps=1e-5: (ref.normalize(A, A, eps)[0], ref.normalize(B, B, eps)[0]),
-                 "X_other was normalised with its OWN mean and variance: use the training statistics for both sets.", normalized),
-    part_mistake(lambda A, B, eps=1e-5: ref.normalize(np.concatenate([A, B]), np.concatenate([A, B]), eps)[0][:len(A)],
-                 "the statistics come from the training data only, not from training and other data together.", normalized[:1]),
-    part_mistake(lambda A, B, eps=1e-5: tuple((X - A.mean(0)) / (A.std(0) + eps) for X in (A, B)),
-                 "eps belongs inside the square root: (X - mean) / sqrt(var + eps), not / (std + eps).", normalized),
-    part_mistake(lambda A, B, eps=1e-5: tuple((X - A.mean(0)) / np.sqrt(A.var(0, ddof=1) + eps) for X in (A, B)),
-                 "use the biased variance (divide by N, np.var's default), not ddof=1.", normalized),
-    part_mistake(lambda A, B, eps=1e-5: tuple((X - A.mean()) / np.sqrt(A.var() + eps) for X in (A, B)),
-                 "each feature (column) gets its own mean and variance: pass axis=0.", normalized),
-]
 wide_range = np.random.default_rng(14).uniform(0, 300, size=(30, 5))
 check(normalize, ref.normalize, [
-    (np.array([[1.0, 2.0], [3.0, 6.0]]), np.array([[2.0, 8.0]])),   # means (2, 4), variances (1, 4)
+    (np.array([[1.0, 2.0], [3.0, 6.0]]), np.array([[2.0, 8.0]])),
     (randn(20, 3, seed=12, scale=5.0) + 10, randn(6, 3, seed=13)),
-    (wide_range, wide_range[:4] * 2),                                 # features in the hundreds
-], output_names=normalized, hints=normalize_hints)
+    (wide_range, wide_range[:4] * 2),
+    (np.column_stack([np.zeros(8), randn(8, seed=15)]), randn(3, 2, seed=16)),
+    Inputs(randn(16, 4, seed=19, scale=0.1), randn(5, 4, seed=20, scale=0.1), eps=1e-2),
+    (randn(12, 6, seed=21).astype(np.float32), randn(3, 6, seed=22).astype(np.float32)),
+], output_names=normalized, hints=mistakes.normalize)
 ### BEGIN HIDDEN TESTS
 check(normalize, ref.normalize, [
-    (np.column_stack([np.zeros(8), randn(8, seed=15)]), randn(3, 2, seed=16)),    # a constant feature
     (randn(9, 1, seed=17), randn(1, 1, seed=18)),                                  # one feature, one example
-    Inputs(randn(16, 4, seed=19, scale=1e3), randn(5, 4, seed=20), eps=1e-2),
-    (randn(12, 6, seed=21).astype(np.float32), randn(3, 6, seed=22).astype(np.float32)),
-], output_names=normalized, hints=normalize_hints)
+    Inputs(randn(10, 3, seed=23, scale=0.3), randn(4, 3, seed=24), eps=0.05),
+    (randn(7, 2, seed=25, scale=50.0).astype(np.float32), randn(2, 2, seed=26).astype(np.float32)),
+], output_names=normalized, hints=mistakes.normalize)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="normalize-pytorch"
@@ -291,8 +277,8 @@ check(normalize, ref.normalize, [
 # here the training set's — exactly as above (a `BatchNorm1d` layer learns those statistics during
 # training and applies them at test time for the same reason). On the diabetes data:
 
-# %% id="normalize-pytorch-code"
-my_normalize = use_yours(normalize, solved.normalize)
+# %% id="normalize-pytorch-code" tags=["demo"]
+my_normalize = use_yours(normalize, "regularization.normalize")
 features, target, feature_names = data.load_diabetes()
 d_train, t_train, d_test, t_test = my_split(features, target, 0.2, seed=0)
 mine_train, mine_test = my_normalize(d_train, d_test)
@@ -333,7 +319,8 @@ print("test-set means after normalising with TRAINING statistics (not exactly 0,
 # ### Exercise 3 — `l2_penalty` (1 point)
 #
 # Return $\frac{\lambda}{2}\sum_l \lVert W^{(l)} \rVert^2$ (a number) for a params dict `{"W1", "b1", "W2", ...}`,
-# with `lam` $=\lambda$. Penalise every weight matrix (keys starting with `"W"`), no bias.
+# with `lam` $=\lambda$. Penalise every weight matrix (keys starting with `"W"`), no bias. Float32 weights give a
+# float32 penalty.
 
 # %% id="ch07_l2_penalty" nbgrader={"solution": true}
 def l2_penalty(params, lam):
@@ -344,32 +331,22 @@ def l2_penalty(params, lam):
 
 
 # %% id="ch07_l2_penalty_test" nbgrader={"grade": true, "locked": true, "points": 1}
-def mlp_params(sizes, seed):
-    """He-initialised weights and (unlike a fresh network) non-zero biases, so that penalising them shows."""
-    params = networks.init_params(sizes, seed=seed)
-    return {k: v + randn(*v.shape, seed=seed + 100) if k.startswith("b") else v for k, v in params.items()}
-
-
-all_squares = lambda params, lam: 0.5 * lam * sum(np.sum(v * v) for v in params.values())
-l2_penalty_hints = [
-    mistake(all_squares, "only the weights are penalised: skip the biases (keys starting with 'b')."),
-    mistake(lambda params, lam: 2 * all_squares({k: v for k, v in params.items() if k[0] == "W"}, lam),
-            "the penalty is (lam / 2) * sum of squares: the 1/2 is missing."),
-    mistake(lambda params, lam: lam * sum(np.sqrt(np.sum(v * v)) for k, v in params.items() if k[0] == "W"),
-            "square the weights (sum of W**2): the norm itself, without the square, is not the L2 penalty."),
-]
+# Case 1 by hand: 0.1 / 2 * (1 + 4 + 0 + 9) = 0.7 (the biases do not count). cases.mlp_params(sizes, seed) draws
+# a network's weights and NON-zero biases (so that penalising them shows); 3 and 4 hidden layers, lam = 0, float32.
 check(l2_penalty, ref.l2_penalty, [
-    ({"W1": np.array([[1.0, -2.0], [0.0, 3.0]]), "b1": np.array([5.0, 5.0])}, 0.1),  # 0.05 * 14 = 0.7
-    (mlp_params([4, 3, 2], seed=1), 0.01),
-    (mlp_params([6, 5, 4, 3], seed=2), 1e-3),
-], hints=l2_penalty_hints)
+    ({"W1": np.array([[1.0, -2.0], [0.0, 3.0]]), "b1": np.array([5.0, 5.0])}, 0.1),
+    (cases.mlp_params([4, 3, 2], seed=1), 0.01),
+    (cases.mlp_params([6, 5, 4, 3], seed=2), 1e-3),
+    (cases.mlp_params([3, 8, 8, 8, 2], seed=4), 0.0),
+    (cases.mlp_params([5, 4, 4, 4, 4, 2], seed=7), 0.2),
+    ({k: v.astype(np.float32) for k, v in cases.mlp_params([4, 6, 2], seed=5).items()}, 0.05),
+], hints=mistakes.l2_penalty)
 ### BEGIN HIDDEN TESTS
 check(l2_penalty, ref.l2_penalty, [
-    (mlp_params([5, 1], seed=3), 0.3),                                    # one layer
-    (mlp_params([3, 8, 8, 8, 2], seed=4), 0.0),                           # lam = 0
-    ({k: v.astype(np.float32) for k, v in mlp_params([4, 6, 2], seed=5).items()}, 0.05),
-    (mlp_params([20, 30, 10], seed=6), 2.5),
-], hints=l2_penalty_hints)
+    (cases.mlp_params([5, 1], seed=3), 0.3),                                    # one layer
+    (cases.mlp_params([20, 30, 10], seed=6), 2.5),
+    ({k: v.astype(np.float32) for k, v in cases.mlp_params([3, 7, 7, 2], seed=8).items()}, 0.4),
+], hints=mistakes.l2_penalty)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="ex-l2-grad"
@@ -377,7 +354,7 @@ check(l2_penalty, ref.l2_penalty, [
 #
 # `grads` holds the gradients of the data loss (the output of chapter 2's `mlp_backward`). Return a **new**
 # dict with the gradients of data loss + penalty: $\lambda W$ added to each weight's gradient, the bias
-# gradients unchanged. Do not change `grads` or `params` in place.
+# gradients unchanged. Do not change `grads` or `params` in place. Float32 in, float32 out.
 
 # %% id="ch07_l2_grad" nbgrader={"solution": true}
 def l2_grad(grads, params, lam):
@@ -388,33 +365,26 @@ def l2_grad(grads, params, lam):
 
 
 # %% id="ch07_l2_grad_test" nbgrader={"grade": true, "locked": true, "points": 2}
-def grads_like(params, seed):
-    return {k: randn(*v.shape, seed=seed + i) for i, (k, v) in enumerate(params.items())}
-
-
-l2_grad_hints = [
-    Hint("bias gradients get no lam * b term: only the weights are penalised.", lambda m: m.path.startswith("output['b")),
-    part_mistake(lambda g, p, lam: {k: v + 2 * lam * p[k] for k, v in g.items()},
-                 "the gradient of (lam/2) * W**2 is lam * W, not 2 * lam * W."),
-    part_mistake(lambda g, p, lam: {k: lam * p[k] for k, v in g.items()},
-                 "add lam * W TO the data gradient: the data loss still has its own gradient."),
-]
-p1, p2 = mlp_params([3, 4, 2], seed=7), mlp_params([5, 6, 6, 3], seed=9)
+# Case 1 by hand: W1's gradient becomes [[10.1, -9.8]], b1's stays [3.0]. cases.grads_like(params, seed) draws
+# random gradients shaped like params. Deeper networks, lam = 0, a large lam, float32.
+p1, p2 = cases.mlp_params([3, 4, 2], seed=7), cases.mlp_params([5, 6, 6, 3], seed=9)
+p4 = {k: v.astype(np.float32) for k, v in cases.mlp_params([4, 5, 3], seed=12).items()}
 check(l2_grad, ref.l2_grad, [
     ({"W1": np.array([[1.0, 2.0]]), "b1": np.array([0.5])}, {"W1": np.array([[10.0, -10.0]]), "b1": np.array([3.0])}, 0.1),
-    (grads_like(p1, seed=8), p1, 0.01),
-    (grads_like(p2, seed=10), p2, 0.5),
-], hints=l2_grad_hints)
+    (cases.grads_like(p1, seed=8), p1, 0.01),
+    (cases.grads_like(p2, seed=10), p2, 0.5),
+    (cases.grads_like(p1, seed=14), p1, 0.0),
+    (cases.grads_like(p2, seed=15), p2, 10.0),
+    (cases.grads_like(p4, seed=16), p4, 0.05),
+], hints=mistakes.l2_grad)
 ### BEGIN HIDDEN TESTS
-p3 = mlp_params([7, 1], seed=11)
-p4 = {k: v.astype(np.float32) for k, v in mlp_params([4, 5, 3], seed=12).items()}
+p3 = cases.mlp_params([7, 1], seed=11)
+p5 = {k: v.astype(np.float32) for k, v in cases.mlp_params([2, 9, 9, 9, 4], seed=18).items()}
 check(l2_grad, ref.l2_grad, [
-    (grads_like(p3, seed=13), p3, 0.2),
-    (grads_like(p1, seed=14), p1, 0.0),
-    (grads_like(p2, seed=15), p2, 10.0),
-    ({k: v.astype(np.float32) for k, v in grads_like(p4, seed=16).items()}, p4, 0.05),
-], hints=l2_grad_hints)
-check(l2_grad, ref.l2_grad_by_weight_decay, [(grads_like(p2, seed=17), p2, 0.3)], name="l2_grad vs SGD weight_decay")
+    (cases.grads_like(p3, seed=13), p3, 0.2),
+    (cases.grads_like(p5, seed=19), p5, 0.3),
+], hints=mistakes.l2_grad)
+check(l2_grad, ref.l2_grad_by_weight_decay, [(cases.grads_like(p2, seed=17), p2, 0.3)], name="l2_grad vs SGD weight_decay")
 ### END HIDDEN TESTS
 
 # %% [markdown] id="l2-pytorch"
@@ -424,18 +394,18 @@ check(l2_grad, ref.l2_grad_by_weight_decay, [(grads_like(p2, seed=17), p2, 0.3)]
 # `Adam([{"params": weights, "weight_decay": λ}, {"params": biases}])`, from the same initial weights
 # with the same batches, end with the same parameters to rounding error (both in float64).
 
-# %% id="l2-pytorch-code"
-my_l2_grad = use_yours(l2_grad, solved.l2_grad)
-p_demo = mlp_params([4, 3, 2], seed=30)
-g_demo = grads_like(p_demo, seed=31)
+# %% id="l2-pytorch-code" tags=["demo"]
+my_l2_grad = use_yours(l2_grad, "regularization.l2_grad")
+p_demo = cases.mlp_params([4, 3, 2], seed=30)
+g_demo = cases.grads_like(p_demo, seed=31)
 by_decay = ref.l2_grad_by_weight_decay(g_demo, p_demo, 0.1)
 print("one SGD(weight_decay) step vs your l2_grad:",
       max(np.abs(by_decay[k] - my_l2_grad(g_demo, p_demo, 0.1)[k]).max() for k in p_demo))
-start = networks.init_params([2, 16, 2], seed=1)
+start = init_params([2, 16, 2], seed=1)
 numpy_params = {k: v.copy() for k, v in start.items()}
-training.fit_mlp(numpy_params, X_small, y_small, optimizers.Adam(lr=0.01), epochs=5, batch_size=30, l2=0.01,
+fit_mlp(numpy_params, X_small, y_small, Adam(lr=0.01), epochs=5, batch_size=30, l2=0.01,
                  blocks={"l2_grad": my_l2_grad})
-torch_params = ref.fit_torch_mlp_l2(start, X_small, y_small, l2=0.01, lr=0.01, epochs=5, batch_size=30)
+torch_params = demos.fit_torch_mlp_l2(start, X_small, y_small, l2=0.01, lr=0.01, epochs=5, batch_size=30)
 print("10 Adam steps with L2, NumPy vs torch.optim.Adam(weight_decay): largest parameter difference",
       max(np.abs(numpy_params[k] - torch_params[k]).max() for k in start))
 
@@ -470,7 +440,7 @@ print("10 Adam steps with L2, NumPy vs torch.optim.Adam(weight_decay): largest p
 # ### Exercise 5 — `dropout_forward` (2 points)
 #
 # Return $X \odot m / (1 - p)$ for `X` of any shape, a boolean `mask` of the same shape (True = keep) and
-# `p` in $[0, 1)$.
+# `p` in $[0, 1)$. Float32 in, float32 out.
 
 # %% id="ch07_dropout_forward" nbgrader={"solution": true}
 def dropout_forward(X, mask, p):
@@ -481,41 +451,32 @@ def dropout_forward(X, mask, p):
 
 
 # %% id="ch07_dropout_forward_test" nbgrader={"grade": true, "locked": true, "points": 2}
-def keep_mask(shape, p, seed):
-    return np.random.default_rng(seed).random(shape) >= p
-
-
-dropout_hints = [
-    mistake(lambda X, mask, p: X * mask, "the kept units must be scaled by 1 / (1 - p) (inverted dropout), "
-                                         "so that the expected output equals X."),
-    mistake(lambda X, mask, p: X * mask * (1 - p), "multiply the kept units by 1 / (1 - p), not by (1 - p): "
-                                                   "scaling by (1 - p) is the test-time rule of the original, non-inverted dropout."),
-    mistake(lambda X, mask, p: X * mask / p, "p is the probability to DROP a unit: divide by the keep probability 1 - p."),
-    mistake(lambda X, mask, p: X * ~mask / (1 - p), "mask is True where a unit is KEPT: multiply by mask, not by its negation."),
-]
-# PyTorch's own dropout: ref.torch_dropout runs F.dropout under a seed and returns its output and its mask.
-dropout_like_torch = lambda X, p, seed: dropout_forward(X, ref.torch_dropout(X, p, seed)[1], p)
-torch_dropout_output = lambda X, p, seed: ref.torch_dropout(X, p, seed)[0]
+# Case 1 by hand: [4/3, 0, 4, 16/3]. cases.keep_mask(shape, p, seed) draws a mask keeping each unit with
+# probability 1 - p. Then p = 0 (the identity), a 3-D input with heavy dropout, and float32.
 check(dropout_forward, ref.dropout_forward, [
-    (np.array([[1.0, 2.0, 3.0, 4.0]]), np.array([[True, False, True, True]]), 0.25),  # [4/3, 0, 4, 16/3]
-    (randn(5, 6, seed=23), keep_mask((5, 6), 0.5, seed=24), 0.5),
-], hints=dropout_hints)
-check(dropout_like_torch, torch_dropout_output, [(randn(8, 10, seed=25), 0.3, 0)], name="dropout_forward vs F.dropout")
+    (np.array([[1.0, 2.0, 3.0, 4.0]]), np.array([[True, False, True, True]]), 0.25),
+    (randn(5, 6, seed=23), cases.keep_mask((5, 6), 0.5, seed=24), 0.5),
+    (randn(4, 7, seed=26), np.ones((4, 7), dtype=bool), 0.0),
+    (randn(3, 4, 5, seed=27), cases.keep_mask((3, 4, 5), 0.9, seed=28), 0.9),
+    (randn(6, 3, seed=31).astype(np.float32), cases.keep_mask((6, 3), 0.4, seed=32), 0.4),
+], hints=mistakes.dropout_forward)
+# PyTorch's own dropout: F.dropout under a seed draws a mask; your function with that mask must give its output.
+check(cases.dropout_with_torch_mask(dropout_forward), cases.torch_dropout_output, [(randn(8, 10, seed=25), 0.3, 0)],
+      name="dropout_forward vs F.dropout")
 ### BEGIN HIDDEN TESTS
 check(dropout_forward, ref.dropout_forward, [
-    (randn(4, 7, seed=26), np.ones((4, 7), dtype=bool), 0.0),                      # p = 0: the identity
-    (randn(3, 4, 5, seed=27), keep_mask((3, 4, 5), 0.9, seed=28), 0.9),             # any shape, heavy dropout
-    (randn(1, 9, seed=29), keep_mask((1, 9), 0.2, seed=30), 0.2),                   # batch of one
-    (randn(6, 3, seed=31).astype(np.float32), keep_mask((6, 3), 0.4, seed=32), 0.4),
-], hints=dropout_hints)
-check(dropout_like_torch, torch_dropout_output, [(randn(2, 3, 16, seed=33), 0.6, 1)], name="dropout_forward vs F.dropout")
+    (randn(1, 9, seed=29), cases.keep_mask((1, 9), 0.2, seed=30), 0.2),                   # batch of one
+    (randn(2, 5, 3, seed=33).astype(np.float32), cases.keep_mask((2, 5, 3), 0.7, seed=34), 0.7),
+], hints=mistakes.dropout_forward)
+check(cases.dropout_with_torch_mask(dropout_forward), cases.torch_dropout_output, [(randn(2, 3, 16, seed=35), 0.6, 1)],
+      name="dropout_forward vs F.dropout")
 ### END HIDDEN TESTS
 
 # %% [markdown] id="ex-dropout-backward"
 # ### Exercise 6 — `dropout_backward` (2 points)
 #
 # Given `dout` $=\partial L/\partial Y$ and the forward pass's `mask` and `p`, return $\partial L/\partial X$.
-# The test compares with PyTorch's autograd through the same computation.
+# The test compares with PyTorch's autograd through the same computation. Float32 in, float32 out.
 
 # %% id="ch07_dropout_backward" nbgrader={"solution": true}
 def dropout_backward(dout, mask, p):
@@ -526,23 +487,20 @@ def dropout_backward(dout, mask, p):
 
 
 # %% id="ch07_dropout_backward_test" nbgrader={"grade": true, "locked": true, "points": 2}
-dropout_backward_hints = [
-    mistake(lambda dout, mask, p: dout / (1 - p), "dropped units pass no gradient back: multiply by the mask too."),
-    mistake(lambda dout, mask, p: dout * mask, "the gradient carries the same 1 / (1 - p) scale as the forward pass."),
-    mistake(lambda dout, mask, p: dout * mask * (1 - p), "the forward pass divides by (1 - p), so the backward pass does too."),
-]
+# Case 1 by hand: [2, 0, 2, 0]. Then random cases, p = 0, a 3-D input, float32.
 check(dropout_backward, ref.dropout_backward, [
-    (np.array([[1.0, 1.0, 1.0, 1.0]]), np.array([[True, False, True, False]]), 0.5),  # [2, 0, 2, 0]
-    (randn(5, 6, seed=34), keep_mask((5, 6), 0.3, seed=35), 0.3),
-    (randn(10, 4, seed=36), keep_mask((10, 4), 0.5, seed=37), 0.5),
-], hints=dropout_backward_hints)
+    (np.array([[1.0, 1.0, 1.0, 1.0]]), np.array([[True, False, True, False]]), 0.5),
+    (randn(5, 6, seed=34), cases.keep_mask((5, 6), 0.3, seed=35), 0.3),
+    (randn(10, 4, seed=36), cases.keep_mask((10, 4), 0.5, seed=37), 0.5),
+    (randn(4, 4, seed=42), np.ones((4, 4), dtype=bool), 0.0),
+    (randn(2, 3, 4, seed=38), cases.keep_mask((2, 3, 4), 0.75, seed=39), 0.75),
+    (randn(7, 2, seed=43).astype(np.float32), cases.keep_mask((7, 2), 0.5, seed=44), 0.5),
+], hints=mistakes.dropout_backward)
 ### BEGIN HIDDEN TESTS
 check(dropout_backward, ref.dropout_backward, [
-    (randn(2, 3, 4, seed=38), keep_mask((2, 3, 4), 0.75, seed=39), 0.75),
-    (randn(1, 5, seed=40), keep_mask((1, 5), 0.1, seed=41), 0.1),
-    (randn(4, 4, seed=42), np.ones((4, 4), dtype=bool), 0.0),
-    (randn(7, 2, seed=43).astype(np.float32), keep_mask((7, 2), 0.5, seed=44), 0.5),
-], hints=dropout_backward_hints)
+    (randn(1, 5, seed=40), cases.keep_mask((1, 5), 0.1, seed=41), 0.1),
+    (randn(3, 2, 5, seed=45).astype(np.float32), cases.keep_mask((3, 2, 5), 0.2, seed=46), 0.2),
+], hints=mistakes.dropout_backward)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="dropout-pytorch"
@@ -550,8 +508,8 @@ check(dropout_backward, ref.dropout_backward, [
 # the mask off its output and your function reproduces the output exactly; the mean is kept (on average);
 # and in evaluation mode the layer does nothing:
 
-# %% id="dropout-pytorch-code"
-my_dropout = use_yours(dropout_forward, solved.dropout_forward)
+# %% id="dropout-pytorch-code" tags=["demo"]
+my_dropout = use_yours(dropout_forward, "regularization.dropout_forward")
 x = randn(1000, 100, seed=45) + 1.0
 torch_out, torch_mask = ref.torch_dropout(x, 0.5, seed=0)
 print(f"F.dropout kept {torch_mask.mean():.1%} of the units; your dropout_forward with that mask differs by",
@@ -583,7 +541,7 @@ print("nn.Dropout in eval mode returns its input unchanged:", torch.equal(layer(
 # Given the whole validation curve `val_losses` (a list or array) and `patience` $\ge 1$, return
 # `(best_epoch, stop_epoch)` as integers: what the rule above decides, looking only at the epochs up to
 # `stop_epoch`. Example: losses `[5, 3, 4, 4, 2]` with patience 2 stop at epoch 3 (two epochs after the best,
-# epoch 1), so `(1, 3)`: the 2 at epoch 4 is never seen. PyTorch has no early-stopping function; the
+# epoch 1), so `(1, 3)`: the 2 at epoch 4 is never seen. The curve may be a list or an array, float64 or float32. PyTorch has no early-stopping function; the
 # reference computes the same rule with tensor operations (`torch.cummin`, `torch.cummax`) instead of a loop.
 
 # %% id="ch07_early_stopping" nbgrader={"solution": true}
@@ -601,48 +559,32 @@ def early_stopping(val_losses, patience):
 
 
 # %% id="ch07_early_stopping_test" nbgrader={"grade": true, "locked": true, "points": 3}
-def noisy_curve(n, seed):
-    """A validation curve that falls, wiggles and rises, like a real one."""
-    t = np.arange(n)
-    return 1.0 / (1 + 0.3 * t) + 0.004 * t + 0.02 * np.random.default_rng(seed).standard_normal(n)
-
-
+# Cases 1-5 by hand: (1, 3): the 2.0 at epoch 4 is never seen; always improving: (2, 2); never improves after
+# epoch 0: (0, 3); a tie is no improvement: (1, 4); patience longer than training: (3, 4).
+# cases.noisy_curve(n, seed) is a curve that falls, wiggles and rises, like a real validation curve.
 epochs_out = ("best_epoch", "stop_epoch")
-early_hints = [
-    part_mistake(lambda v, patience: ref.early_stopping(v, patience + 1),
-                 "you wait one epoch too long: stop as soon as epoch - best_epoch >= patience (with patience 2 "
-                 "and the best at epoch 1, training stops at epoch 3).", epochs_out),
-    part_mistake(lambda v, patience: ref.early_stopping(v, max(patience - 1, 1)),
-                 "you stop one epoch too early: stop when epoch - best_epoch >= patience, counting from the best epoch.", epochs_out),
-    part_mistake(lambda v, patience: (int(np.argmin(v)), ref.early_stopping(v, patience)[1]),
-                 "best_epoch is the best epoch SEEN before stopping, not the minimum of the whole curve.", epochs_out),
-    Hint("stop when epoch - best_epoch >= patience, or at the last epoch if that never happens.",
-         lambda m: m.path == "stop_epoch"),
-    Hint("best_epoch is the last epoch whose loss was strictly below every earlier one (a tie is no "
-         "improvement), among the epochs seen before stopping — not the minimum of the whole curve.",
-         lambda m: m.path == "best_epoch"),
-]
 check(early_stopping, ref.early_stopping, [
-    Inputs([5.0, 3.0, 4.0, 4.0, 2.0], patience=2),     # (1, 3): the 2.0 at epoch 4 is never seen
-    Inputs([3.0, 2.0, 1.0], patience=1),               # always improving: (2, 2)
-    Inputs([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], patience=3),  # never improves after epoch 0: (0, 3)
-    Inputs(noisy_curve(60, seed=46), patience=5),
-    Inputs(noisy_curve(80, seed=47), patience=10),
-], output_names=epochs_out, hints=early_hints)
+    Inputs([5.0, 3.0, 4.0, 4.0, 2.0], patience=2),
+    Inputs([3.0, 2.0, 1.0], patience=1),
+    Inputs([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], patience=3),
+    Inputs([2.0, 1.0, 1.0, 1.0, 1.5], patience=3),
+    Inputs([4.0, 3.0, 3.5, 2.0, 2.5], patience=10),
+    Inputs(cases.noisy_curve(60, seed=46), patience=5),
+    Inputs(cases.noisy_curve(80, seed=47), patience=10),
+    Inputs(cases.noisy_curve(200, seed=48).astype(np.float32), patience=20),
+], output_names=epochs_out, hints=mistakes.early_stopping)
 ### BEGIN HIDDEN TESTS
 check(early_stopping, ref.early_stopping, [
-    Inputs([2.0, 1.0, 1.0, 1.0, 1.5], patience=3),     # a tie is not an improvement: (1, 4)
     Inputs([0.7], patience=1),                         # one epoch
-    Inputs([4.0, 3.0, 3.5, 2.0, 2.5], patience=10),    # patience longer than training: (3, 4)
     Inputs(np.array([1.0, 0.9, 0.95, 0.97, 0.8, 0.85, 0.9, 0.99, 1.2]), patience=3),  # an array; a late improvement
-    Inputs(noisy_curve(200, seed=48).astype(np.float32), patience=20),
-    Inputs(noisy_curve(120, seed=49), patience=1),
-], output_names=epochs_out, hints=early_hints)
+    Inputs(cases.noisy_curve(120, seed=49), patience=1),
+    Inputs(cases.noisy_curve(90, seed=50).astype(np.float32), patience=7),
+], output_names=epochs_out, hints=mistakes.early_stopping)
 ### END HIDDEN TESTS
 
-# %% id="plot-early"
+# %% id="plot-early" tags=["demo"]
 # Plot 2: the baseline's validation curve from section 1, and where early stopping stops it for three patiences.
-my_early_stopping = use_yours(early_stopping, solved.early_stopping)
+my_early_stopping = use_yours(early_stopping, "regularization.early_stopping")
 fig, ax = plt.subplots(figsize=(7, 3.6))
 ax.plot(baseline["val_loss"], color="tab:orange", label="validation loss (2-64-64-2, 60 points)")
 ax.plot(baseline["train_loss"], "--", color="tab:blue", label="training loss")
@@ -673,9 +615,9 @@ plt.show()
 # For each we measure the training and validation loss of the final weights (for early stopping: the
 # weights it kept).
 
-# %% id="compare-runs"
+# %% id="compare-runs" tags=["demo"]
 my_blocks = {"l2_grad": my_l2_grad, "dropout_forward": my_dropout,
-             "dropout_backward": use_yours(dropout_backward, solved.dropout_backward),
+             "dropout_backward": use_yours(dropout_backward, "regularization.dropout_backward"),
              "early_stopping": my_early_stopping}
 runs = {
     "baseline 2-64-64-2": (baseline_params, baseline),
@@ -689,13 +631,13 @@ runs = {
 gaps = {}
 for name, (params, history) in runs.items():
     X_fit, y_fit = (X_moons[:600], y_moons[:600]) if name == "10x more data" else (X_small, y_small)
-    on_train = training.evaluate(params, X_fit, y_fit)
-    on_val = training.evaluate(params, X_moons_val, y_moons_val)
+    on_train = evaluate(params, X_fit, y_fit)
+    on_val = evaluate(params, X_moons_val, y_moons_val)
     gaps[name] = (on_train["loss"], on_val["loss"])
     print(f"{name:28s} training loss {on_train['loss']:.3f}  validation loss {on_val['loss']:.3f}  "
           f"gap {on_val['loss'] - on_train['loss']:.3f}  validation accuracy {on_val['accuracy']:.1%}")
 
-# %% id="plot-compare"
+# %% id="plot-compare" tags=["demo"]
 # Plot 3: training vs validation curves with and without regularisation; plot 4: the gaps of every setting.
 fig, axes = plt.subplots(1, 2, figsize=(13, 4.2))
 training_plots.plot_train_val({name: runs[name][1] for name in list(runs)[:4]}, ax=axes[0],
@@ -705,12 +647,12 @@ training_plots.plot_gaps(gaps, ax=axes[1], title="final training vs validation l
 plt.tight_layout()
 plt.show()
 
-# %% id="plot-regions"
+# %% id="plot-regions" tags=["demo"]
 # Plot 5: what the networks learned. The unregularised one bends its boundary around single noisy points.
 fig, axes = plt.subplots(1, 4, figsize=(15, 3.6))
 for ax, name in zip(axes, ["baseline 2-64-64-2", "L2, λ = 0.01", "smaller: 2-8-8-2", "bigger: 2-128-128-2"]):
     params = runs[name][0]
-    predict = lambda points, params=params: networks.mlp_forward(points, params)[0].argmax(axis=1)
+    predict = lambda points, params=params: mlp_forward(points, params)[0].argmax(axis=1)
     plots.plot_decision_regions(predict, X_small, y_small, ax=ax, title=name, resolution=120)
 plt.tight_layout()
 plt.show()
@@ -722,14 +664,15 @@ plt.show()
 # * L2, dropout, early stopping, more data and a smaller network all **shrink the gap** and give a lower
 #   validation loss than the baseline's final one;
 # * the **bigger** network does not: its training loss is as low as ever and its gap is at least as large as
-#   the baseline's. Capacity is what overfitting feeds on; the source article's advice to add complexity
-#   against overfitting is wrong.
+#   the baseline's. Here, extra capacity is what overfitting feeds on; the source article's advice to add
+#   complexity against overfitting is wrong as a cure.
 #
 # Two honest caveats. The cures have their own knobs, tuned on the validation set: too much L2 underfits
 # (try $\lambda = 0.03$ or $0.1$ in the cell above and watch the training loss), and too little patience
-# stops on a wiggle (plot 2). And on large
-# datasets, very large networks trained with these cures often generalise best of all — but that is the
-# cures and the data at work, not the size.
+# stops on a wiggle (plot 2). And this is one small experiment in the classical regime of section 1's note:
+# on large datasets very large networks often generalise best of all, partly thanks to data and these cures,
+# partly thanks to the implicit regularisation of gradient descent beyond the interpolation threshold
+# (double descent) — an effect of size that is real but not one to count on as a cure.
 
 # %% [markdown] id="capstone-theory"
 # ## 8. Capstone — worked example E1: the MLP 784-512-10, from scratch and in PyTorch
@@ -747,7 +690,7 @@ plt.show()
 # the same cells train the article's 784-512-10 on MNIST's 60,000 training images and report accuracy on
 # its 10,000 test images (the NumPy run then takes minutes on a CPU; nothing else changes).
 
-# %% id="capstone-data"
+# %% id="capstone-data" tags=["demo"]
 DATASET = os.environ.get("DATASET", "digits").strip().lower()
 
 
@@ -764,19 +707,19 @@ else:
 X_train, X_test = my_normalize(images_train.reshape(len(images_train), -1), images_test.reshape(len(images_test), -1))
 sizes = [X_train.shape[1], 512, 10]
 print(f"{dataset_name}: {len(X_train)} training and {len(X_test)} test images of {images_train.shape[1:]} pixels; "
-      f"MLP {'-'.join(map(str, sizes))} with {networks.count_params(sizes):,} parameters")
+      f"MLP {'-'.join(map(str, sizes))} with {count_params(sizes):,} parameters")
 
-# %% id="capstone-train"
+# %% id="capstone-train" tags=["demo"]
 E1 = dict(epochs=10, batch_size=32)
-initial = networks.init_params(sizes, seed=0)
+initial = init_params(sizes, seed=0)
 
 numpy_params = {k: v.copy() for k, v in initial.items()}
 start = time.perf_counter()
-numpy_history = training.fit_mlp(numpy_params, X_train, labels_train, optimizers.Adam(lr=1e-3), **E1)
+numpy_history = fit_mlp(numpy_params, X_train, labels_train, Adam(lr=1e-3), **E1)
 numpy_seconds = time.perf_counter() - start
-numpy_logits, _ = networks.mlp_forward(X_test, numpy_params)
+numpy_logits, _ = mlp_forward(X_test, numpy_params)
 numpy_predictions = numpy_logits.argmax(axis=1)
-numpy_accuracy = metrics.accuracy(labels_test, numpy_predictions)
+numpy_accuracy = accuracy(labels_test, numpy_predictions)
 
 start = time.perf_counter()
 torch_model, torch_history = fit_torch_mlp(initial, X_train, labels_train, optimizer="adam", lr=1e-3, **E1)
@@ -788,17 +731,17 @@ print(f"  {'':22s}{'test accuracy':>15s}{'training time':>15s}{'final training l
 print(f"  {'NumPy (float64, CPU)':22s}{numpy_accuracy:>15.2%}{numpy_seconds:>14.1f}s{numpy_history['loss'][-1]:>22.4f}")
 print(f"  {f'PyTorch (float32, {get_device().type})':22s}{torch_test_accuracy:>15.2%}{torch_seconds:>14.1f}s{torch_history[-1]:>22.4f}")
 
-# %% id="plot-capstone"
+# %% id="plot-capstone" tags=["demo"]
 # Plot 6: both training curves, and the confusion matrix of the NumPy model on the test set.
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
 plots.plot_curves({"NumPy": numpy_history["loss"], "PyTorch": torch_history}, ax=axes[0], xlabel="epoch",
                   ylabel="mean training loss", logy=True, title=f"E1 on {dataset_name}: training loss")
-counts = metrics.confusion_matrix(labels_test, numpy_predictions, 10)
+counts = confusion_matrix(labels_test, numpy_predictions, 10)
 loss_plots.plot_confusion_matrix(counts, ax=axes[1], title=f"NumPy model, test set: {numpy_accuracy:.1%} right")
 plt.tight_layout()
 plt.show()
 
-# %% id="plot-misclassified"
+# %% id="plot-misclassified" tags=["demo"]
 # Plot 7: the test images the NumPy model gets wrong (true → predicted). Many are hard even for a person.
 training_plots.show_misclassified(images_test, labels_test, numpy_predictions, n=20)
 plt.show()
@@ -825,7 +768,9 @@ plt.show()
 # * **Overfitting**: training loss falls, validation loss rises. Measure it on a held-out **validation**
 #   set; keep the **test** set for one final report.
 # * It is reduced by **more data**, **regularisation** (L2 / weight decay, dropout), a **smaller model** and
-#   **early stopping** — not by a bigger model (the source article is wrong there).
+#   **early stopping**. A bigger model is no cure in the classical regime (the source article is wrong
+#   there); far beyond the interpolation threshold, test error can fall again with size (double descent,
+#   implicit regularisation), but that is no reliable remedy either.
 # * Split with a seeded shuffle ($\lfloor fN \rfloor$ for validation); **normalise with training
 #   statistics only**, and apply the same numbers to validation and test data.
 # * **L2**: $L + \frac\lambda2\sum\lVert W\rVert^2$, gradient $+\lambda W$, weights only; it is
@@ -852,12 +797,15 @@ plt.show()
 # | mask | 掩码 |
 # | early stopping, patience | 早停，耐心值 |
 # | model capacity / complexity | 模型容量 / 复杂度 |
+# | double descent | 双下降 |
+# | implicit regularisation | 隐式正则化 |
+# | interpolation threshold | 插值阈值 |
 # | hyper-parameter | 超参数 |
 # | data augmentation | 数据增强 |
 # | confusion matrix | 混淆矩阵 |
 # | epoch, mini-batch | 轮次（周期），小批量 |
 
-# %% id="closing-numbers"
+# %% id="closing-numbers" tags=["demo"]
 graded = {"train_val_split": 2, "normalize": 2, "l2_penalty": 1, "l2_grad": 2, "dropout_forward": 2,
           "dropout_backward": 2, "early_stopping": 3}
 print(f"{len(graded)} graded exercises, {sum(graded.values())} points: {graded}")

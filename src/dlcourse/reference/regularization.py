@@ -6,11 +6,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from ..device import get_device, to_numpy, to_tensor
-from ..solved.gradient_descent import minibatches
-from .networks import build_mlp
 
 
 def _weights(params: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
@@ -101,58 +98,9 @@ def train_val_split(X: np.ndarray, y: np.ndarray, val_fraction: float, seed: int
     return X[train], y[train], X[val], y[val]
 
 
-def summarize_split(X: np.ndarray, y: np.ndarray, X_train, y_train, X_val, y_val) -> dict[str, np.ndarray]:
-    """What a split must get right, independent of the random draw, for X whose first entry in each row numbers
-    the rows 0..N-1: the sizes, every row exactly once, labels that travel with their rows, the dtypes kept, and a
-    shuffle (the validation rows are not simply the first or the last rows: for a random choice of 5 or more rows
-    out of 16 or more, that happens with a probability below 1 in 6000)."""
-    def ids(part):
-        part = np.asarray(part)
-        return part.reshape(part.shape[0], -1)[:, 0].astype(np.int64)
-
-    ids_train, ids_val = ids(X_train), ids(X_val)
-    every = np.concatenate([ids_train, ids_val])
-    return {
-        "n_train": np.int64(len(ids_train)), "n_val": np.int64(len(ids_val)),
-        "every_row_once": np.array_equal(np.sort(every), np.arange(X.shape[0])),
-        "rows_intact": np.array_equal(X_train, X[ids_train]) and np.array_equal(X_val, X[ids_val]),
-        "labels_follow_rows": np.array_equal(y_train, y[ids_train]) and np.array_equal(y_val, y[ids_val]),
-        "dtypes_kept": np.asarray(X_train).dtype == X.dtype and np.asarray(y_train).dtype == y.dtype,
-        "shuffled": not (set(ids_val) <= set(range(len(ids_val))) or set(ids_val) <= set(range(len(ids_train), X.shape[0]))),
-    }
-
-
-def split_summary(X: np.ndarray, y: np.ndarray, val_fraction: float, seed: int = 0) -> dict[str, np.ndarray]:
-    """:func:`summarize_split` of PyTorch's ``random_split``: what the learner's split must match."""
-    return summarize_split(X, y, *train_val_split(X, y, val_fraction, seed))
-
-
 def normalize(X_train: np.ndarray, X_other: np.ndarray, eps: float = 1e-5):
     """Both sets standardised by ``F.batch_norm`` in evaluation mode with the training set's per-feature mean
     and biased variance as its running statistics: (X - mean) / sqrt(var + eps)."""
     train, other = to_tensor(X_train), to_tensor(X_other)
     mean, var = train.mean(dim=0), train.var(dim=0, unbiased=False)
     return tuple(to_numpy(F.batch_norm(x, mean, var, training=False, eps=eps)) for x in (train, other))
-
-
-def fit_torch_mlp_l2(params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray, *, l2: float, lr: float = 1e-3,
-                     epochs: int, batch_size: int, activation: str = "relu", seed: int = 0) -> dict[str, np.ndarray]:
-    """Train an ``nn.Sequential`` copy of ``params`` (float64) with ``torch.optim.Adam``, ``weight_decay=l2`` on the
-    weights only and cross-entropy, in the batch order of :func:`dlcourse.solved.training.fit_mlp`.
-    Returns the trained parameters as a params dict."""
-    model = build_mlp(params, activation)
-    linears = [m for m in model if isinstance(m, nn.Linear)]
-    optimizer = torch.optim.Adam([{"params": [m.weight for m in linears], "weight_decay": l2},
-                                  {"params": [m.bias for m in linears], "weight_decay": 0.0}], lr=lr)
-    X_all, y_all = to_tensor(X), to_tensor(y)
-    index_all = np.arange(X.shape[0])
-    for epoch in range(epochs):
-        for index, _ in minibatches(index_all, index_all, batch_size, seed=seed + epoch):
-            index = torch.as_tensor(index, device=get_device())
-            optimizer.zero_grad()
-            F.cross_entropy(model(X_all[index]), y_all[index]).backward()
-            optimizer.step()
-    trained = {}
-    for layer, m in enumerate(linears, start=1):
-        trained[f"W{layer}"], trained[f"b{layer}"] = to_numpy(m.weight), to_numpy(m.bias)
-    return trained

@@ -14,7 +14,7 @@ from .networks import ACTIVATIONS, dense_forward
 
 def l2_penalty(params: dict[str, np.ndarray], lam: float) -> float:
     """(lam / 2) * the sum of the squares of every weight matrix W1, W2, ... (biases are not penalised)."""
-    return 0.5 * lam * sum(float(np.sum(W * W)) for key, W in params.items() if key.startswith("W"))
+    return 0.5 * lam * sum(np.sum(W * W) for key, W in params.items() if key.startswith("W"))
 
 
 def l2_grad(grads: dict[str, np.ndarray], params: dict[str, np.ndarray], lam: float) -> dict[str, np.ndarray]:

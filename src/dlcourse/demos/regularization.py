@@ -1,0 +1,36 @@
+"""Chapter 7 (training in practice)'s demos: the PyTorch side of a training run with L2 (weight decay on the
+weights only), from the same initial weights and in the same batch order as the NumPy loop."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..device import get_device, to_numpy, to_tensor
+from ..reference.networks import build_mlp
+from ..solved.gradient_descent import minibatches
+
+
+def fit_torch_mlp_l2(params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray, *, l2: float, lr: float = 1e-3,
+                     epochs: int, batch_size: int, activation: str = "relu", seed: int = 0) -> dict[str, np.ndarray]:
+    """Train an ``nn.Sequential`` copy of ``params`` (float64) with ``torch.optim.Adam``, ``weight_decay=l2`` on the
+    weights only and cross-entropy, in the batch order of :func:`dlcourse.solved.training.fit_mlp`.
+    Returns the trained parameters as a params dict."""
+    model = build_mlp(params, activation)
+    linears = [m for m in model if isinstance(m, nn.Linear)]
+    optimizer = torch.optim.Adam([{"params": [m.weight for m in linears], "weight_decay": l2},
+                                  {"params": [m.bias for m in linears], "weight_decay": 0.0}], lr=lr)
+    X_all, y_all = to_tensor(X), to_tensor(y)
+    index_all = np.arange(X.shape[0])
+    for epoch in range(epochs):
+        for index, _ in minibatches(index_all, index_all, batch_size, seed=seed + epoch):
+            index = torch.as_tensor(index, device=get_device())
+            optimizer.zero_grad()
+            F.cross_entropy(model(X_all[index]), y_all[index]).backward()
+            optimizer.step()
+    trained = {}
+    for layer, m in enumerate(linears, start=1):
+        trained[f"W{layer}"], trained[f"b{layer}"] = to_numpy(m.weight), to_numpy(m.bias)
+    return trained
