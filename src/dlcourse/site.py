@@ -7,8 +7,9 @@ demonstrations fall back to the course's solved versions), leaves out the test c
 notebook they only say "not implemented yet"; course/ holds no solutions and no hidden tests) and writes
 one page per notebook with nbconvert's JupyterLab template, a home page with the chapter table and a
 "launch on Binder" button per notebook, the syllabus (docs/syllabus.md) and a search page. MathJax
-typesets the formulas and lunr searches, both copied from docs/node_modules (`npm ci --prefix docs`,
-once): building and reading the site need no network (open site/index.html, or serve the folder).
+typesets the formulas and lunr searches, both copied from docs/node_modules (installed by `npm ci --prefix docs`
+from the committed lock file, on the first build): after that, building and reading the site need no network
+(open site/index.html, or serve the folder).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import html
 import json
 import re
 import shutil
+import subprocess
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -182,8 +184,9 @@ def search_docs(page: str, page_title: str, body: str) -> list[dict]:
 
 def copy_assets(root: Path, out: Path) -> None:
     modules = root / "docs" / "node_modules"
-    missing = [name for name in ASSETS if not (modules / name).exists()]
-    if missing:
+    if not all((modules / name).exists() for name in ASSETS) and shutil.which("npm"):  # once: from docs/package-lock.json
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--prefix", str(root / "docs")], check=True, timeout=600)
+    if missing := [name for name in ASSETS if not (modules / name).exists()]:
         raise SystemExit(f"missing {', '.join(missing)} in {modules}: run `npm ci --prefix docs` once (needs the npm registry)")
     for source, target in ASSETS.items():
         destination = out / "_static" / target
