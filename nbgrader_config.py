@@ -32,6 +32,14 @@ c.Execute.timeout = 60
 c.Execute.skip_cells_with_tag = "demo"
 c.Autograde.autograde_preprocessors = with_grading_execute(Autograde.autograde_preprocessors.default())
 
+# Each grading kernel runs in its own bubblewrap sandbox (dlcourse.sandbox): its submission's folder and
+# the installed course read-only, a private /tmp, no network, uid nobody, limits on memory, CPU time,
+# processes and disk. Without bubblewrap, grading warns once and runs unsandboxed, unless required:
+# c.SandboxedKernelManager.require = True   (or `dlcourse grade --require-sandbox`); limits: memory_gb, ...
+from dlcourse.sandbox import sandboxed  # noqa: E402
+
+c.Autograde.autograde_preprocessors = sandboxed(c.Autograde.get("autograde_preprocessors"))
+
 # Hidden tests stay hidden in the feedback students get: in the test cells' source, and in the
 # tracebacks of failed tests (which quote the lines around the failing call).
 c.GenerateFeedback.preprocessors = [

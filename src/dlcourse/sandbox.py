@@ -5,20 +5,24 @@
 ``nbgrader autograde`` and ``dlcourse grade``, which runs it, grade in the sandbox). What a
 grading kernel gets, and nothing else:
 
-* **read-only**: ``/usr`` (and the ``/bin``, ``/lib*`` links to it), ``/etc/ld.so.cache`` and
-  ``/etc/localtime``, the Python installation and the virtual environment that run the kernel,
+* **read-only**: ``/usr`` (and the ``/bin``, ``/lib*`` links to it), ``/etc/ld.so.cache``,
+  ``/etc/localtime`` and ``/etc/fonts``, the Python installation and the virtual environment that run the kernel,
   the folder holding the ``dlcourse`` package (``src/`` of an editable install), the course's
   ``datasets/``, and the folder nbgrader executes the notebook in (``autograded/<student>/<assignment>``:
   the submission itself). Not the course root: no ``solutions/``, ``gradebook.db``, ``submitted/``,
-  ``autograded/`` or ``feedback/`` of anyone, no home folder, no ``/etc`` beyond the two files;
+  ``autograded/`` or ``feedback/`` of anyone, no home folder, no other ``/etc``;
 * **writable**: a private ``/tmp`` and ``/dev/shm`` (size-limited tmpfs, gone with the kernel), and
   the kernel's own folder of Unix sockets (the ``ipc`` transport: TCP on loopback does not cross
   into a new network namespace);
 * **no network** (a new, empty network namespace), its own PID, IPC and UTS namespaces, uid and gid
   65534 (nobody), an environment reduced to a few harmless variables (no tokens of the grader's);
 * **limits**: address space (``memory_gb``), CPU seconds (``cpu_seconds``), processes and threads
-  (``max_processes``: RLIMIT_NPROC, and when grading as root, which that limit does not bind, a
-  ``pids`` cgroup where one can be made), file size and tmpfs size (``disk_mb``).
+  (``max_processes``: RLIMIT_NPROC; when grading as root, which that limit does not bind, a ``pids``
+  cgroup where one can be made, and a sandbox that reaches the limit is killed: a fork bomb's copies of
+  the kernel would spin on and take the CPU of every other kernel), file size and tmpfs size (``disk_mb``).
+
+The uid is 65534 inside; outside it is the grader's (a user namespace): what keeps a submission from
+the grader's files is that they are not mounted, or mounted read-only, not file permissions.
 
 Where bubblewrap is missing or cannot start (macOS, no user namespaces), kernels run unsandboxed
 after one warning; with ``require = True`` (``dlcourse grade --require-sandbox``, or
@@ -27,6 +31,7 @@ after one warning; with ``require = True`` (``dlcourse grade --require-sandbox``
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shutil
@@ -34,10 +39,12 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
 from nbgrader.preprocessors import Execute
@@ -45,8 +52,9 @@ from traitlets import Bool, Float, Integer, Unicode, default
 from traitlets.utils.importstring import import_item
 
 NOBODY = 65534
-ENV_KEPT = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-            "NUMEXPR_NUM_THREADS", "MPLBACKEND", "DLCOURSE_DEVICE", "JPY_SESSION_NAME", "PYDEVD_DISABLE_FILE_VALIDATION")
+ENV_KEPT = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+            "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS", "MPLBACKEND", "DLCOURSE_DEVICE", "JPY_SESSION_NAME",
+            "PYDEVD_DISABLE_FILE_VALIDATION")
 _warned = False
 
 
@@ -54,20 +62,14 @@ class SandboxUnavailable(RuntimeError):
     """bubblewrap is required but cannot run here."""
 
 
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("1", "true", "yes", "on")
-
-
 def readonly_paths() -> list[Path]:
     """What a grading kernel reads: the Python installation, the venv, the package's folder, the datasets."""
     import dlcourse
-    from dlcourse.data import datasets_dir
+    from dlcourse.data import DatasetError, datasets_dir
 
     paths = [Path(sys.base_prefix), Path(sys.prefix), Path(dlcourse.__file__).resolve().parents[1]]
-    try:
+    with contextlib.suppress(DatasetError):  # no datasets folder: the notebooks that load data will say so
         paths.append(datasets_dir())
-    except Exception:  # no datasets folder: the notebooks that load data will say so
-        pass
     paths = [p.resolve() for p in paths if p.is_dir() and not str(p.resolve()).startswith("/usr/")]
     return sorted(set(paths))
 
@@ -87,8 +89,9 @@ def bwrap_command(kernel_cmd: list[str], work_dir: Path, sockets_dir: Path, *, b
             args += ["--symlink", os.readlink(path), str(path)]
         elif path.is_dir():
             args += ["--ro-bind", str(path), str(path)]
-    args += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache", "--ro-bind-try", "/etc/localtime", "/etc/localtime",
-             "--proc", "/proc", "--dev", "/dev", "--size", str(64 * 2**20), "--tmpfs", "/dev/shm",
+    for etc in ("/etc/ld.so.cache", "/etc/localtime", "/etc/fonts"):
+        args += ["--ro-bind-try", etc, etc]
+    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(64 * 2**20), "--tmpfs", "/dev/shm",
              # /tmp first: a later mount under /tmp (a work folder, the sockets) must not be hidden by it
              "--size", str(disk_mb * 2**20), "--tmpfs", "/tmp"]
     for path in readonly if readonly is not None else readonly_paths():
@@ -98,7 +101,7 @@ def bwrap_command(kernel_cmd: list[str], work_dir: Path, sockets_dir: Path, *, b
     return args
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def problem(bwrap: str = "bwrap") -> str | None:
     """Why bubblewrap cannot sandbox a kernel here, or None when it can (tried once per process)."""
     found = shutil.which(bwrap)
@@ -107,7 +110,7 @@ def problem(bwrap: str = "bwrap") -> str | None:
     with tempfile.TemporaryDirectory() as folder:
         command = bwrap_command([sys.executable, "-c", "pass"], Path(folder), Path(folder), bwrap=found)
         try:
-            result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+            result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
         except (OSError, subprocess.TimeoutExpired) as error:
             return f"bubblewrap cannot start: {error}"
     return None if result.returncode == 0 else f"bubblewrap cannot start: {result.stderr.strip()[-300:]}"
@@ -116,8 +119,8 @@ def problem(bwrap: str = "bwrap") -> str | None:
 def _pids_cgroup(limit: int) -> Path | None:
     """A new cgroup holding at most ``limit`` processes (cgroup v1 ``pids`` or v2), or None where none can be made."""
     try:
-        own = dict(line.rstrip("\n").split(":", 2)[1:] for line in open("/proc/self/cgroup"))
-        for line in open("/proc/self/mountinfo"):
+        own = dict(line.split(":", 2)[1:] for line in Path("/proc/self/cgroup").read_text().splitlines())
+        for line in Path("/proc/self/mountinfo").read_text().splitlines():
             fields = line.split()
             kind, options = fields[fields.index("-") + 1], fields[fields.index("-") + 3].split(",")
             v1 = kind == "cgroup" and "pids" in options
@@ -137,34 +140,50 @@ def _pids_cgroup(limit: int) -> Path | None:
     return None
 
 
-def _remove_cgroup(group: Path) -> None:
-    """Kill what is left in a kernel's cgroup (the sandbox's processes die with it, but not at once) and remove it."""
+def _kill_all(group: Path) -> None:
+    """SIGKILL every process in ``group`` until none is left (or 5 s have passed)."""
     for _ in range(50):
         try:
-            for pid in (group / "cgroup.procs").read_text().split():
+            pids = (group / "cgroup.procs").read_text().split()
+            if not pids:
+                return
+            for pid in pids:
                 os.kill(int(pid), signal.SIGKILL)
-            group.rmdir()
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.1)
+
+
+def _watch(group: Path, limit: int, stop: threading.Event, log: Any) -> None:
+    """Kill the whole sandbox once it holds ``limit`` processes: a fork bomb's copies of the kernel would
+    otherwise go on spinning, and take the CPU from every other kernel, until the notebook's end."""
+    while not stop.wait(0.2):
+        try:
+            if int((group / "pids.current").read_text()) >= limit:
+                log.error("a grading kernel reached its process limit (%d): the sandbox is killed", limit)
+                _kill_all(group)
+                return
+        except (OSError, ValueError):
             return
-        except OSError:
-            time.sleep(0.1)
 
 
 class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager that starts each kernel in its own bubblewrap sandbox (see the module's docstring)."""
 
     memory_gb = Float(4.0, help="Address space limit of a grading kernel, in GB (RLIMIT_AS).").tag(config=True)
-    cpu_seconds = Integer(600, help="CPU time limit of a grading kernel, in seconds (RLIMIT_CPU): "
-                                    "a whole notebook's computation, not one cell's (that is Execute.timeout).").tag(config=True)
-    max_processes = Integer(256, help="Processes and threads a grading kernel may have at once "
-                                      "(RLIMIT_NPROC; a pids cgroup when grading as root).").tag(config=True)
-    disk_mb = Integer(512, help="Size of a grading kernel's private /tmp and largest file it may write, in MB.").tag(config=True)
+    cpu_seconds = Integer(600, help="CPU time limit of a grading kernel, in seconds (RLIMIT_CPU): a notebook's "
+                                    "computation, not one cell's (that is Execute.timeout).").tag(config=True)
+    max_processes = Integer(256, help="Processes and threads a grading kernel may have at once (RLIMIT_NPROC; as "
+                                      "root, a pids cgroup, and the sandbox is killed when it reaches the limit: "
+                                      "a fork bomb's spinning copies would take every kernel's CPU).").tag(config=True)
+    disk_mb = Integer(512, help="Size of a kernel's private /tmp and largest file it may write, MB.").tag(config=True)
     bwrap = Unicode("bwrap", help="The bubblewrap executable.").tag(config=True)
     require = Bool(help="Refuse to start a kernel that cannot be sandboxed, instead of warning once and "
                         "running it unsandboxed. Default: $DLCOURSE_REQUIRE_SANDBOX.").tag(config=True)
 
     @default("require")
     def _require_default(self) -> bool:
-        return _truthy(os.environ.get("DLCOURSE_REQUIRE_SANDBOX"))
+        return os.environ.get("DLCOURSE_REQUIRE_SANDBOX", "").strip().lower() in ("1", "true", "yes")
 
     @default("transport")
     def _transport_default(self) -> str:  # Unix sockets in a folder both sides see; unsandboxed, the usual TCP
@@ -172,6 +191,7 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     _sockets_dir: str | None = None
     _cgroup: Path | None = None
+    _stop_watch: threading.Event
 
     async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
         global _warned
@@ -180,8 +200,9 @@ class SandboxedKernelManager(AsyncKernelManager):
             raise SandboxUnavailable(f"grading kernels must be sandboxed, but {reason}")
         if reason and not _warned:
             _warned = True
-            self.log.warning("WARNING: grading kernels are NOT sandboxed (%s): submissions run with your rights and can "
-                             "read solutions/ and gradebook.db. Install bubblewrap, or refuse with --require-sandbox.", reason)
+            self.log.warning("WARNING: grading kernels are NOT sandboxed (%s): submissions run with your rights and "
+                             "can read solutions/ and gradebook.db. Install bubblewrap, or refuse with "
+                             "--require-sandbox.", reason)
         if not reason and self._sockets_dir is None:  # the connection file and Unix sockets, in a folder both sides see
             self._sockets_dir = tempfile.mkdtemp(prefix="dlcourse-kernel-")
             self.connection_file = os.path.join(self._sockets_dir, "kernel.json")
@@ -191,7 +212,8 @@ class SandboxedKernelManager(AsyncKernelManager):
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
         if self._sockets_dir is not None:
             work_dir = Path(kw.get("cwd") or os.getcwd())
-            kernel_cmd = bwrap_command(kernel_cmd, work_dir, Path(self._sockets_dir), bwrap=self.bwrap, disk_mb=self.disk_mb)
+            kernel_cmd = bwrap_command(kernel_cmd, work_dir, Path(self._sockets_dir), bwrap=self.bwrap,
+                                       disk_mb=self.disk_mb)
             env = kw.get("env") or os.environ
             kw["env"] = {**{k: v for k, v in env.items() if k in ENV_KEPT}, "HOME": "/tmp", "USER": "nobody",
                          "LOGNAME": "nobody", "TMPDIR": "/tmp", "MPLCONFIGDIR": "/tmp/matplotlib"}
@@ -199,6 +221,10 @@ class SandboxedKernelManager(AsyncKernelManager):
                 self._cgroup = _pids_cgroup(self.max_processes)
             kw["preexec_fn"] = self._limits()
         await super()._async_launch_kernel(kernel_cmd, **kw)
+        if self._cgroup is not None:
+            self._stop_watch = threading.Event()
+            threading.Thread(target=_watch, args=(self._cgroup, self.max_processes, self._stop_watch, self.log),
+                             daemon=True).start()
 
     def _limits(self) -> Callable[[], None]:
         import resource
@@ -215,7 +241,8 @@ class SandboxedKernelManager(AsyncKernelManager):
             for which, value in limits.items():
                 hard = resource.getrlimit(which)[1]
                 value = value if hard == resource.RLIM_INFINITY else min(value, hard)
-                resource.setrlimit(which, (value, value + 5 if which == resource.RLIMIT_CPU and hard == resource.RLIM_INFINITY else value))
+                grace = 5 if which == resource.RLIMIT_CPU and hard == resource.RLIM_INFINITY else 0  # SIGXCPU first
+                resource.setrlimit(which, (value, value + grace))
             if cgroup is not None:
                 (cgroup / "cgroup.procs").write_text(str(os.getpid()))
         return apply
@@ -228,7 +255,10 @@ class SandboxedKernelManager(AsyncKernelManager):
             shutil.rmtree(self._sockets_dir, ignore_errors=True)
             self._sockets_dir = None
         if self._cgroup is not None:
-            _remove_cgroup(self._cgroup)
+            self._stop_watch.set()
+            _kill_all(self._cgroup)  # the sandbox's processes die with it, but not all at once
+            with contextlib.suppress(OSError):
+                self._cgroup.rmdir()
             self._cgroup = None
 
 
