@@ -105,7 +105,8 @@ for d, s_raw, s_scaled in zip(dims, spread["q . k"], spread["q . k / sqrt(d_k)"]
 # returns `(out, weights)`: `out` (..., Lq, dv) and the softmax weights (..., Lq, Lk). `mask` is None, a
 # boolean array (True = may attend) or a float array added to the scores, broadcastable to (..., Lq, Lk).
 # Rows with every key masked get weights 0. Keep the input's float dtype (float32 in, float32 out: build
-# masks and constants so they do not turn float32 into float64).
+# masks and constants so they do not turn float32 into float64; in NumPy 2, `np.sqrt(d)` of an integer is a
+# float64 NumPy scalar and makes a float32 array float64, where the Python float `d ** -0.5` does not).
 #
 # <details><summary>Hint 1</summary>
 #
