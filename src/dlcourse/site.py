@@ -266,7 +266,7 @@ def build(out: Path, root: Path | None = None, chapters: list[str] | None = None
     (out / "search.html").write_text(markdown_page("Search — dlcourse", (
         '# Search\n\n<form class="search-page" action="search.html"><input id="search-page-input" type="search" '
         'name="q" aria-label="Search the course"> <button type="submit">Search</button></form>\n\n'
-        '<p id="search-status"></p><ol id="search-results" class="tex2jax_ignore"></ol>\n\n<script src="_static/lunr.min.js"></script>'
+        '<p id="search-status"></p><ol id="search-results" class="mathjax_ignore"></ol>\n\n<script src="_static/lunr.min.js"></script>'
         '<script src="_static/search-index.js"></script><script src="_static/search.js"></script>\n')))
     (out / "_static" / "search-index.js").write_text(f"window.SEARCH_DOCS = {json.dumps(docs, ensure_ascii=False)};\n")
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
