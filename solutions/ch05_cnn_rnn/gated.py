@@ -467,8 +467,10 @@ check(tbptt_backward, ref.tbptt_backward, [
 # ### What the cut costs
 #
 # The same sequence, the gradient of $W_h$ for several $k$, against the full BPTT (PyTorch with `.detach()`
-# beside your function). With a loss at every step most of the gradient comes from the last few steps, so a
-# moderate $k$ already gets close; a dependency longer than $k$ steps, though, is invisible to the training.
+# beside your function), on a sequence of 40 steps with a loss at every step. The truncated gradient approaches
+# the full one as $k$ grows — how fast depends on how quickly the gradient fades going back, which for these
+# weights is slowly: $k = 10$ still misses more than half of it. Whatever $k$, a dependency longer than $k$ steps
+# is invisible to the training: the cut trades that for bounded memory and time per update.
 
 # %% id="pytorch-tbptt-code" tags=["demo"]
 my_tbptt = use_yours(tbptt_backward, "gated.tbptt_backward")
@@ -511,7 +513,8 @@ gated_plots.plot_recall_accuracy(gaps, accuracy, chance=1 / demo.N_TOKENS)
 plt.show()
 
 # %% [markdown] id="recall-results"
-# The RNN learns the short gaps and fails the long ones (near chance at 40, with the full budget of steps spent);
+# The RNN learns the short gaps and fails the long ones (at 40 it does no better than guessing, after the full
+# budget of 300 steps);
 # the LSTM gets every gap right, in a fraction of the steps. Your NumPy cell runs the trained LSTM too: below,
 # its weights are read out of `nn.LSTM` (`weight_ih_l0`, ... — the layout of exercise 1) and your
 # `lstm_cell_forward` runs the 41 steps of test sequences with gap 40.
@@ -559,7 +562,8 @@ print("the 5 units with the highest forget gates: mean f over the gap", gates["f
 # starts them (same seed as above). The LSTM's curve uses YOUR `lstm_cell_forward` and `lstm_cell_backward`,
 # chained over the 41 steps. The RNN's gradient shrinks by a roughly constant factor per step back — about
 # $10^{-11}$ after 40 steps: the first token's influence on the loss is invisible to training. The LSTM's, along
-# its cell state, shrinks by the forget gate's $\approx 0.95$ per step.
+# its cell state, stays of the same order over all 40 steps: going back one step multiplies it only by the forget
+# gate ($\approx 0.95$ at this initialisation), and each step adds what reaches $c_t$ through $h_t$.
 
 # %% id="plot-gradients" tags=["demo"]
 # Plot 3: ||dL/dh_t|| (RNN) and ||dL/dc_t|| (LSTM) against t, each divided by its largest value.

@@ -1,14 +1,16 @@
 from . import PlantedBug
 
 A, NB = "ch05_cnn_rnn", "gated"
+# The LSTM backward's test also chains the learner's forward over a sequence: a forward bug loses both.
+LSTM_BOTH = ("ch05_gated_lstm_forward_test", "ch05_gated_lstm_backward_test")
 
 BUGS = [
     PlantedBug(A, NB, "ch05_gated_lstm_forward", "z_i, z_f, z_g, z_o = np.split(z, 4, axis=1)",
                "z_i, z_f, z_o, z_g = np.split(z, 4, axis=1)",
-               "reads the gate blocks in the order i, f, o, g instead of PyTorch's i, f, g, o"),
+               "reads the gate blocks in the order i, f, o, g instead of PyTorch's i, f, g, o", loses=LSTM_BOTH),
     PlantedBug(A, NB, "ch05_gated_lstm_forward", "z = x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh",
                "z = x @ W_ih.T + b_ih + h_prev @ W_hh.T",
-               "forgets the second bias b_hh"),
+               "forgets the second bias b_hh", loses=LSTM_BOTH),
     PlantedBug(A, NB, "ch05_gated_lstm_backward", "dc = dc_next + dh_next * o * (1 - tanh_c ** 2)",
                "dc = dc_next",
                "forgets that c_next also reaches the loss through h_next"),

@@ -112,7 +112,9 @@ def lstm_gradient_norms(cell_forward: Callable, cell_backward: Callable, params:
                         x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
     """||dL/dc_t|| and ||dL/dh_t|| (t = 0..T, averaged over the batch) for the cross-entropy at the last
     step, by the given LSTM cell forward and backward (the learner's), chained over the sequence.
-    dL/dc_T is left NaN: the loss reaches the last cell state only through h_T."""
+
+    dL/dc_t is the whole gradient: what the backward of step t+1 sends along the cell state, plus what
+    reaches c_t through h_t = o_t tanh(c_t) (with o_t from :func:`lstm_gates`)."""
     N, T, _ = x.shape
     H = params["W_hh"].shape[1]
     W = (params["W_ih"], params["W_hh"], params["b_ih"], params["b_hh"])
@@ -121,12 +123,14 @@ def lstm_gradient_norms(cell_forward: Callable, cell_backward: Callable, params:
         h, c = cell_forward(x[:, t], hs[-1], cs[-1], *W)
         hs.append(h)
         cs.append(c)
+    o = lstm_gates(params, x)["o"]                                   # o[:, t - 1] is o_t
+    through_h = lambda dh, t: dh * o[:, t - 1] * (1 - np.tanh(cs[t]) ** 2)
     dh, dc = _readout_grad(params, hs[-1], y), np.zeros((N, H))
-    norms_h, norms_c = [np.linalg.norm(dh, axis=1).mean()], [np.nan]  # the loss reaches c_T only through h_T
+    norms_h, norms_c = [np.linalg.norm(dh, axis=1).mean()], [np.linalg.norm(through_h(dh, T), axis=1).mean()]
     for t in reversed(range(T)):
         _, dh, dc, *_ = cell_backward(dh, dc, x[:, t], hs[t], cs[t], *W)
         norms_h.append(np.linalg.norm(dh, axis=1).mean())
-        norms_c.append(np.linalg.norm(dc, axis=1).mean())
+        norms_c.append(np.linalg.norm(dc + (through_h(dh, t) if t > 0 else 0.0), axis=1).mean())
     return {"h": np.array(norms_h[::-1]), "c": np.array(norms_c[::-1])}
 
 

@@ -22,9 +22,7 @@ def plot_recall_accuracy(gaps: Sequence[int], accuracy: Mapping[str, Sequence[fl
         ax.plot(gaps, values, marker=marker, label=name)
     if chance is not None:
         ax.axhline(chance, color="grey", ls=":", label="chance")
-    ax.set_xscale("log")
     ax.set_xticks(list(gaps))
-    ax.set_xticklabels([str(g) for g in gaps])
     ax.set_ylim(0, 1.05)
     ax.set_xlabel("gap (distractor steps between the token and the question)")
     ax.set_ylabel("accuracy")
@@ -38,7 +36,7 @@ def plot_gates(gates: Mapping[str, np.ndarray], keys: str = "ifo", order: np.nda
     """Heat maps (unit x time step) of an LSTM's gates on one sequence: gates[k] is (T, H).
     ``order`` sorts the units (rows), e.g. by their mean forget gate."""
     if axes is None:
-        _, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 3.4), sharey=True)
+        _, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 3.6), sharey=True)
     axes = np.atleast_1d(axes)
     image = None
     for ax, key in zip(axes, keys):
@@ -54,7 +52,7 @@ def plot_gates(gates: Mapping[str, np.ndarray], keys: str = "ifo", order: np.nda
     if image is not None:
         plt.colorbar(image, ax=list(axes), fraction=0.02)
     if title:
-        axes[0].figure.suptitle(title)
+        axes[0].figure.suptitle(title, y=1.03)
     return axes
 
 
