@@ -9,6 +9,7 @@ anything failed (``nbgrader validate`` exits 0 even then).
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -75,7 +76,7 @@ def check_notebook(path: Path, timeout: int = 120, progress=print) -> Report:
                             on_cell_executed=on_cell_executed)
     start = time.perf_counter()
     try:
-        client.execute()
+        client.execute(stderr=subprocess.DEVNULL)  # the kernel's own log (a TCP warning) is not the learner's business
     except (CellTimeoutError, DeadKernelError) as error:
         report.other_errors.append(f"the notebook stopped: {str(error).splitlines()[0]}")
     report.seconds = time.perf_counter() - start
