@@ -88,8 +88,9 @@ print(describe())
 # ### Exercise 1 — `lstm_cell_forward` (3 points)
 #
 # Return `(h_next, c_next)`, each (N, H), for `x` (N, D), `h_prev` and `c_prev` (N, H), `W_ih` (4H, D),
-# `W_hh` (4H, H), `b_ih` and `b_hh` (4H,). Chapter 1's stable `sigmoid` is imported for you (it never
-# overflows, and keeps float32); you may use it, or your own.
+# `W_hh` (4H, H), `b_ih` and `b_hh` (4H,). The tests include saturated gates (pre-activations of size ~1000),
+# where `1 / (1 + np.exp(-z))` overflows; the check counts an overflow as an error (chapter 1). Chapter 1's stable
+# `sigmoid` is imported for you (it never overflows, and keeps float32): use it, or your own stable one.
 #
 # <details><summary>Hint</summary>
 #
@@ -199,7 +200,8 @@ print("first step with b_ih + b_hh in bias_ih, 0 in bias_hh: largest difference"
 #
 # Return `(dx, dh_prev, dc_prev, dW_ih, dW_hh, db_ih, db_hh)`, each shaped like what it is the gradient of,
 # for the incoming `dh_next` and `dc_next` (N, H) and the step's inputs (the same seven arguments as the
-# forward). Recompute the gates from the inputs (one product, as in the forward). The reference is autograd
+# forward). Recompute the gates from the inputs (one product, as in the forward; the same overflow rule holds:
+# saturated gates are among the cases). The reference is autograd
 # through `nn.LSTMCell`, for the loss $L = \sum \delta h \odot h_\text{next} + \sum \delta c \odot c_\text{next}$.
 # The test then chains your forward and backward over a whole sequence and compares with autograd through
 # `nn.LSTM`, so exercise 1 must pass first.
@@ -300,7 +302,7 @@ check(cases.lstm_unrolled(lstm_cell_forward, lstm_cell_backward), ref.lstm_seque
 # ### Exercise 3 — `gru_cell_forward` (3 points)
 #
 # Return `h_next` (N, H) for `x` (N, D), `h_prev` (N, H), `W_ih` (3H, D), `W_hh` (3H, H), `b_ih` and `b_hh` (3H,),
-# exactly as `nn.GRUCell` computes it.
+# exactly as `nn.GRUCell` computes it (saturated gates included: use a sigmoid that does not overflow).
 #
 # <details><summary>Hint</summary>
 #
