@@ -377,3 +377,47 @@ def test_the_demo_measures_the_distance_to_torch_optim():
     params, grads = problem(seed=23)
     assert demos.largest_difference(solved.adam_step, "adam", params, grads, lr=0.01) < 1e-12
     assert demos.largest_difference(mistakes.adam_m_uncorrected, "adam", params, grads, lr=0.01) > 1e-4
+
+
+# --- learning-rate schedules (stretch) ----------------------------------------------------------------------
+
+SCHEDULE_CASES = {
+    "step_schedule": [(0.1, 10, 3), (0.5, 25, 7, 0.5), (2.0, 6, 10, 0.3)],
+    "cosine_schedule": [(0.1, 5, 4), (0.1, 30, 20, 0.01), (1.0, 12, 12)],
+    "warmup_cosine_schedule": [(0.1, 10, 4), (0.5, 30, 6, 0.2, 0.01), (1.0, 8, 1, 0.5)],
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCHEDULE_CASES))
+def test_solved_schedules_match_torch_lr_scheduler_over_whole_runs_and_their_hints_stay_silent(name):
+    check(getattr(solved, name), getattr(ref, name), SCHEDULE_CASES[name], hints=getattr(mistakes, name), quiet=True)
+
+
+def test_the_schedulers_really_drive_a_run():
+    lrs = ref.cosine_schedule(0.1, 20, 20, 0.01)
+    ours = demos.scheduled_path(solved.momentum_step, lambda x: x, (1.0, -2.0), lrs, momentum=0.5)
+    theirs = ref.torch_scheduled_path("momentum", lambda x: 0.5 * (x ** 2).sum(), (1.0, -2.0), "cosine", 0.1, 20,
+                                      {"T_max": 20, "eta_min": 0.01}, momentum=0.5)
+    assert np.abs(ours - theirs).max() < 1e-14
+    constant = demos.scheduled_path(solved.momentum_step, lambda x: x, (1.0, -2.0), np.full(20, 0.1), momentum=0.5)
+    assert np.abs(constant - theirs).max() > 1e-3
+
+
+@pytest.mark.parametrize("name, wrong, words", [
+    ("step_schedule", lambda b, n, s, g=0.1: b * g ** (np.arange(n) / s), "in jumps"),
+    ("step_schedule", lambda b, n, s, g=0.1: b * g ** ((np.arange(n) + 1) // s), "off by one"),
+    ("cosine_schedule", lambda b, n, T, e=0.0: b * (1 + np.cos(np.pi * np.arange(n) / T)) / 2, "eta_min is ignored"),
+    ("cosine_schedule", lambda b, n, T, e=0.0: e + (b - e) * (1 + np.cos(np.pi * np.arange(n) / n)) / 2,
+     "the period is T_max"),
+    ("cosine_schedule", lambda b, n, T, e=0.0: e + (b - e) * (1 + np.cos(np.pi * np.arange(n) / T)), "halve it"),
+    ("warmup_cosine_schedule", lambda b, n, w, f=0.1, e=0.0: mistakes._warmup_cosine(b, n, w, f, e, ramp_end=w - 1),
+     "one step early"),
+    ("warmup_cosine_schedule", lambda b, n, w, f=0.1, e=0.0: mistakes._warmup_cosine(b, n, w, f, e, restart=False),
+     "starts at its beginning"),
+    ("warmup_cosine_schedule", lambda b, n, w, f=0.1, e=0.0: mistakes._warmup_cosine(b, n, w, f, e, start=0.0),
+     "not at 0"),
+])
+def test_schedule_hints(name, wrong, words):
+    with pytest.raises(CheckFailed) as failure:
+        check(wrong, getattr(ref, name), SCHEDULE_CASES[name][1:2], hints=getattr(mistakes, name), quiet=True)
+    assert words in str(failure.value)

@@ -12,7 +12,8 @@
 #    Adam divides by $1 - \beta^t$;
 # 4. read the paths of the optimizers on an ill-conditioned valley and on the Rosenbrock function, and their
 #    training curves on a real (small) data set;
-# 5. make a NumPy optimizer as fast as PyTorch's on the CPU with in-place operations.
+# 5. make a NumPy optimizer as fast as PyTorch's on the CPU with in-place operations;
+# 6. (stretch) write the step, cosine and warm-up learning-rate schedules of `torch.optim.lr_scheduler`.
 #
 # **How this notebook works.** Each exercise is a NumPy function with a stub
 # (`raise NotImplementedError()`). Replace the stub with your code, run the cell, then run the test
@@ -875,6 +876,161 @@ for name, hyper in closing_settings.items():
 print(f"\nAdam step over 10 million float32 parameters, solved.Adam / torch.optim.Adam: {adam_ratio:.2f}")
 print(f"this notebook ran in {time.perf_counter() - notebook_start:.0f} s")
 
+# %% [markdown] id="schedules-theory"
+# ## 14. Stretch: learning-rate schedules
+#
+# A constant learning rate is a compromise: large steps make fast early progress, but near a minimum (and with
+# noisy mini-batch gradients) they keep the parameters bouncing around it. So training usually **changes the
+# learning rate as it goes**, with one of a few standard shapes, written here for step $t = 0, 1, \dots$ of a
+# run of $n$ steps, starting from the base rate $\eta_0$:
+#
+# * **step decay** (`torch.optim.lr_scheduler.StepLR(step_size=s, gamma=γ)`): multiply by $\gamma$ every $s$ steps,
+#   $\eta_t = \eta_0\,\gamma^{\lfloor t/s \rfloor}$;
+# * **cosine annealing** (`CosineAnnealingLR(T_max=T, eta_min=η_min)`): half a cosine from $\eta_0$ down to
+#   $\eta_\min$ over $T$ steps, $\eta_t = \eta_\min + (\eta_0 - \eta_\min)\,\tfrac12\big(1 + \cos(\pi t / T)\big)$ (past $T$ it
+#   climbs back up: the cosine goes on);
+# * **linear warm-up, then cosine** (`SequentialLR` of `LinearLR(start_factor=f, total_iters=w)` and
+#   `CosineAnnealingLR(T_max=n - w)`): for the first $w$ steps $\eta_t = \eta_0\,\big(f + (1 - f)\,t/w\big)$, rising from
+#   $f\eta_0$ towards $\eta_0$; from step $w$ on, the cosine over the remaining $n - w$ steps, its own step count
+#   starting at 0. Warm-up protects the first steps, when the weights are random and (for Adam) the second-moment
+#   estimate is still poor; it is the standard start for Transformers.
+#
+# PyTorch's schedulers change the optimizer's learning rate each time you call `scheduler.step()`, once after
+# every `optimizer.step()`. The exercises return the whole schedule at once: the learning rate **used by step
+# $t$**, for $t = 0, \dots, n - 1$, as a float64 array of shape `(n_steps,)`. The tests run a real
+# `torch.optim.SGD` with the scheduler for the whole run and read its learning rate before every step.
+
+# %% [markdown] id="ex-step-schedule"
+# ### Exercise 9 (stretch) — `step_schedule` (1 point)
+#
+# Return the step-decay learning rates of a run of `n_steps` steps. `step_size` need not divide `n_steps`.
+
+# %% id="ch06_step_schedule" nbgrader={"solution": true}
+def step_schedule(base_lr, n_steps, step_size, gamma=0.1):
+    """torch.optim.lr_scheduler.StepLR: the learning rate times gamma after every step_size steps."""
+    ### BEGIN SOLUTION
+    t = np.arange(n_steps)
+    return base_lr * gamma ** (t // step_size)
+    ### END SOLUTION
+
+
+# %% id="ch06_step_schedule_test" nbgrader={"grade": true, "locked": true, "points": 1}
+check(step_schedule, ref.step_schedule, [
+    (0.1, 10, 3),                 # 0.1 for steps 0-2, 0.01 for 3-5, 0.001 for 6-8, 1e-4 at step 9
+    (0.5, 25, 7, 0.5),
+    (2.0, 6, 10, 0.3),            # step_size longer than the run: no decay at all
+], hints=mistakes.step_schedule)
+### BEGIN HIDDEN TESTS
+check(step_schedule, ref.step_schedule, [
+    (0.01, 40, 1, 0.9),
+    (1.0, 33, 8, 0.25),
+], hints=mistakes.step_schedule)
+### END HIDDEN TESTS
+
+# %% [markdown] id="ex-cosine-schedule"
+# ### Exercise 10 (stretch) — `cosine_schedule` (2 points)
+#
+# Return the cosine-annealing learning rates of a run of `n_steps` steps, with period `T_max` and floor
+# `eta_min`. The run may be longer than `T_max` (then the rate climbs back, as PyTorch's does).
+
+# %% id="ch06_cosine_schedule" nbgrader={"solution": true}
+def cosine_schedule(base_lr, n_steps, T_max, eta_min=0.0):
+    """torch.optim.lr_scheduler.CosineAnnealingLR: from base_lr down to eta_min along half a cosine over T_max steps."""
+    ### BEGIN SOLUTION
+    t = np.arange(n_steps)
+    return eta_min + (base_lr - eta_min) * (1 + np.cos(np.pi * t / T_max)) / 2
+    ### END SOLUTION
+
+
+# %% id="ch06_cosine_schedule_test" nbgrader={"grade": true, "locked": true, "points": 2}
+check(cosine_schedule, ref.cosine_schedule, [
+    (0.1, 5, 4),                  # 0.1, 0.0854, 0.05, 0.0146, 0 (the bottom at step T_max = 4)
+    (0.1, 30, 20, 0.01),          # a floor, and a run longer than T_max: back up after step 20
+    (1.0, 12, 12),                # the run is exactly T_max long
+], hints=mistakes.cosine_schedule)
+### BEGIN HIDDEN TESTS
+check(cosine_schedule, ref.cosine_schedule, [
+    (0.3, 50, 7, 0.05),
+    (0.02, 9, 100, 0.001),
+], hints=mistakes.cosine_schedule)
+### END HIDDEN TESTS
+
+# %% [markdown] id="ex-warmup-cosine"
+# ### Exercise 11 (stretch) — `warmup_cosine_schedule` (2 points)
+#
+# Return the learning rates of a run of `n_steps` steps: a linear warm-up over the first `warmup_steps` steps
+# from `start_factor * base_lr`, then cosine annealing from `base_lr` to `eta_min` over the remaining
+# `n_steps - warmup_steps` steps (`0 < warmup_steps < n_steps`). You may call your `cosine_schedule`.
+#
+# <details><summary>Hint 1</summary>
+#
+# Build the two pieces separately, each with its own step count starting at 0, and join them end to end.
+# </details>
+
+# %% id="ch06_warmup_cosine_schedule" nbgrader={"solution": true}
+def warmup_cosine_schedule(base_lr, n_steps, warmup_steps, start_factor=0.1, eta_min=0.0):
+    """A linear warm-up from start_factor * base_lr to base_lr over warmup_steps, then cosine annealing."""
+    ### BEGIN SOLUTION
+    t = np.arange(warmup_steps)
+    warmup = base_lr * (start_factor + (1 - start_factor) * t / warmup_steps)
+    rest = cosine_schedule(base_lr, n_steps - warmup_steps, n_steps - warmup_steps, eta_min)
+    return np.concatenate([warmup, rest])
+    ### END SOLUTION
+
+
+# %% id="ch06_warmup_cosine_schedule_test" nbgrader={"grade": true, "locked": true, "points": 2}
+check(warmup_cosine_schedule, ref.warmup_cosine_schedule, [
+    (0.1, 10, 4),                        # 0.01, 0.0325, 0.055, 0.0775, then the cosine from 0.1 over 6 steps
+    (0.5, 30, 6, 0.2, 0.01),             # another start factor and a floor
+    (1.0, 8, 1, 0.5),                    # a warm-up of one step
+], hints=mistakes.warmup_cosine_schedule)
+### BEGIN HIDDEN TESTS
+check(warmup_cosine_schedule, ref.warmup_cosine_schedule, [
+    (0.01, 100, 10, 0.01, 1e-4),
+    (2.0, 17, 5),
+], hints=mistakes.warmup_cosine_schedule)
+### END HIDDEN TESTS
+
+# %% id="plot-schedules" tags=["demo"]
+# Plot 7: the three schedules (yours: lines, torch.optim.lr_scheduler: circles), and SGD with momentum on the
+# ill-conditioned quadratic of section 10 under each, your NumPy steps against torch.optim with the scheduler.
+my_step_schedule = use_yours(step_schedule, "optimizers.step_schedule")
+my_cosine_schedule = use_yours(cosine_schedule, "optimizers.cosine_schedule")
+my_warmup_cosine = use_yours(warmup_cosine_schedule, "optimizers.warmup_cosine_schedule")
+n_run, base = 80, 0.03
+schedules = {
+    "constant": (np.full(n_run, base), None, None),
+    "step (20, 0.3)": (my_step_schedule(base, n_run, 20, 0.3), "step", dict(step_size=20, gamma=0.3)),
+    "cosine": (my_cosine_schedule(base, n_run, n_run), "cosine", dict(T_max=n_run)),
+    "warm-up 10, cosine": (my_warmup_cosine(base, n_run, 10), "warmup_cosine", dict(warmup_steps=10)),
+}
+fig, axes = plt.subplots(1, 2, figsize=(12, 4))
+for label, (lrs, name, options) in schedules.items():
+    line, = axes[0].plot(lrs, label=label)
+    path = demos.scheduled_path(yours["momentum"], quadratic_grad, (-4.0, 1.5), lrs, momentum=0.8)
+    axes[1].plot(quadratic(path.T), color=line.get_color(), label=label)
+    if name is not None:
+        theirs = ref.torch_scheduled_path("momentum", quadratic, (-4.0, 1.5), name, base, n_run, options, momentum=0.8)
+        axes[0].plot(np.arange(0, n_run, 4), ref.SCHEDULES[name](base, n_run, **options)[::4], "o",
+                     color=line.get_color(), markerfacecolor="none")
+        axes[1].plot(np.arange(0, n_run + 1, 4), quadratic(theirs.T)[::4], "o", color=line.get_color(),
+                     markerfacecolor="none")
+        print(f"{label:20s} largest |NumPy - torch.optim| along the path: {np.abs(path - theirs).max():.1e}")
+axes[0].set(xlabel="step", ylabel="learning rate", title="schedules (lines yours, circles torch.optim.lr_scheduler)")
+axes[1].set(xlabel="step", ylabel="f(x, y)", yscale="log", title="momentum (B) on (x² + 25 y²) / 2 under each schedule")
+for ax in axes:
+    ax.legend(fontsize=8)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown] id="schedules-comment"
+# All four runs start alike; the schedules differ at the end. With a constant rate the loss keeps falling at the
+# rate the largest safe step allows; decaying the rate late lets the last steps settle, and the warm-up costs a
+# little progress at the start for safety that matters far more on a real network (random weights, noisy
+# gradients, Adam's young second moments) than on this quadratic. On a noiseless quadratic a constant rate is hard
+# to beat; the benefit of decay shows with mini-batch noise, which keeps a constant-rate run bouncing around the
+# minimum (chapter 3's stochastic gradient descent).
+
 # %% [markdown] id="summary"
 # ## Summary
 #
@@ -888,7 +1044,10 @@ print(f"this notebook ran in {time.perf_counter() - notebook_start:.0f} s")
 # | 6 `rmsprop_step` | $r = \alpha r + (1-\alpha) g^2$, $\theta - \eta g / (\sqrt r + \varepsilon)$ | $r$ | 2 |
 # | 7 `adam_step` | $m, v$ moving averages, divided by $1-\beta^t$ | $t, m, v$ | 3 |
 # | 8 `adamw_step` | $\theta(1 - \eta\lambda)$, then Adam | $t, m, v$ | 2 |
-# | | | | **16** |
+# | 9 `step_schedule` (stretch) | $\eta_0\gamma^{\lfloor t/s\rfloor}$ | — | 1 |
+# | 10 `cosine_schedule` (stretch) | $\eta_\min + (\eta_0 - \eta_\min)(1 + \cos(\pi t/T))/2$ | — | 2 |
+# | 11 `warmup_cosine_schedule` (stretch) | linear from $f\eta_0$, then cosine | — | 2 |
+# | | | | **21** |
 #
 # * Every optimizer here is "a gradient step with a memory": a buffer or an average per parameter, kept
 #   between steps, with weight decay (except AdamW's) added to the gradient first.
@@ -901,6 +1060,8 @@ print(f"this notebook ran in {time.perf_counter() - notebook_start:.0f} s")
 # * L2 inside Adam is not weight decay; AdamW decays the weights directly.
 # * A zero gradient is a step; `.grad = None` is no step.
 # * In-place NumPy (`out=`, blocks that stay in the cache) makes a NumPy optimizer as fast as PyTorch's on the CPU.
+# * Learning-rate schedules (step decay, cosine annealing, linear warm-up) set the rate of every step; yours match
+#   `torch.optim.lr_scheduler` over whole runs.
 #
 # **Next:** chapter 7 puts everything together — and trains with the course's `solved.Adam`.
 #
@@ -925,3 +1086,5 @@ print(f"this notebook ran in {time.perf_counter() - notebook_start:.0f} s")
 # | Rosenbrock function | Rosenbrock 函数（香蕉函数） |
 # | state (of an optimizer) | （优化器的）状态 |
 # | in-place operation | 原地操作 |
+# | learning-rate schedule / warm-up | 学习率调度 / 预热 |
+# | step decay / cosine annealing | 阶梯衰减 / 余弦退火 |

@@ -40,3 +40,22 @@ BUGS = [
     PlantedBug(A, NB, "ch06_adamw", "decayed = p * (1 - lr * weight_decay)", "decayed = p * (1 - weight_decay)",
                "the decay factor without the learning rate"),
 ]
+
+BUGS += [
+    # the learning-rate schedules (stretch)
+    PlantedBug(A, NB, "ch06_step_schedule", "gamma ** (t // step_size)", "gamma ** (t / step_size)",
+               "decays smoothly every step instead of in jumps every step_size steps"),
+    PlantedBug(A, NB, "ch06_step_schedule", "gamma ** (t // step_size)", "gamma ** ((t + 1) // step_size)",
+               "decays one step early"),
+    PlantedBug(A, NB, "ch06_cosine_schedule", "eta_min + (base_lr - eta_min) * (1 + np.cos(np.pi * t / T_max)) / 2",
+               "base_lr * (1 + np.cos(np.pi * t / T_max)) / 2", "ignores eta_min",
+               loses=("ch06_cosine_schedule_test", "ch06_warmup_cosine_schedule_test")),
+    PlantedBug(A, NB, "ch06_cosine_schedule", "np.cos(np.pi * t / T_max)", "np.cos(np.pi * t / n_steps)",
+               "anneals over the whole run instead of T_max steps"),
+    PlantedBug(A, NB, "ch06_warmup_cosine_schedule", "t / warmup_steps", "t / (warmup_steps - 1)",
+               "the warm-up reaches base_lr one step early"),
+    PlantedBug(A, NB, "ch06_warmup_cosine_schedule",
+               "rest = cosine_schedule(base_lr, n_steps - warmup_steps, n_steps - warmup_steps, eta_min)",
+               "rest = cosine_schedule(base_lr, n_steps, n_steps, eta_min)[warmup_steps:]",
+               "the cosine counts its steps from the start of the run, not from the end of the warm-up"),
+]

@@ -213,3 +213,51 @@ adamw = [
     step_mistake(adamw_decay_without_lr, "the decay factor is 1 - lr * weight_decay (it scales with the learning rate)."),
     step_mistake(adamw_decay_after_step, "decay the parameters before the Adam step, as torch.optim.AdamW does."),
 ]
+
+
+# --- learning-rate schedules ----------------------------------------------------------------------------------
+
+def _cosine(base_lr, t, T_max, eta_min=0.0, half=True):
+    return eta_min + (base_lr - eta_min) * (1 + np.cos(np.pi * t / T_max)) / (2 if half else 1)
+
+
+step_schedule = [
+    mistake(lambda base_lr, n, step_size, gamma=0.1: base_lr * gamma ** (np.arange(n) / step_size),
+            "the learning rate falls in jumps: it is multiplied by gamma once every step_size steps (integer "
+            "division of the step number), not a little at every step."),
+    mistake(lambda base_lr, n, step_size, gamma=0.1: base_lr * gamma ** ((np.arange(n) + 1) // step_size),
+            "off by one step: step 0 uses base_lr, and the first decay comes at step step_size."),
+]
+
+cosine_schedule = [
+    mistake(lambda base_lr, n, T_max, eta_min=0.0: _cosine(base_lr, np.arange(n), T_max),
+            "eta_min is ignored: the cosine runs from base_lr down to eta_min, not to 0."),
+    mistake(lambda base_lr, n, T_max, eta_min=0.0: _cosine(base_lr, np.arange(n), n, eta_min),
+            "the period is T_max, not the number of steps of the run (the two differ in the tests)."),
+    mistake(lambda base_lr, n, T_max, eta_min=0.0: _cosine(base_lr, np.arange(n) + 1, T_max, eta_min),
+            "off by one step: step 0 uses base_lr itself (cos 0 = 1)."),
+    mistake(lambda base_lr, n, T_max, eta_min=0.0: _cosine(base_lr, np.arange(n), T_max, eta_min, half=False),
+            "(1 + cos) goes from 2 to 0: halve it, so that the schedule starts at base_lr."),
+]
+
+
+def _warmup_cosine(base_lr, n, warmup, start_factor=0.1, eta_min=0.0, *, ramp_end=None, T_max=None, restart=True,
+                   start=None):
+    t = np.arange(warmup)
+    start = start_factor if start is None else start
+    ramp = base_lr * (start + (1 - start) * t / (warmup if ramp_end is None else ramp_end))
+    steps = np.arange(n - warmup) if restart else np.arange(warmup, n)
+    return np.concatenate([ramp, _cosine(base_lr, steps, n - warmup if T_max is None else T_max, eta_min)])
+
+
+warmup_cosine_schedule = [
+    mistake(lambda b, n, w, f=0.1, e=0.0: _warmup_cosine(b, n, w, f, e, ramp_end=w - 1),
+            "the warm-up reaches base_lr one step early: it climbs by (1 - start_factor) / warmup_steps a step and "
+            "reaches base_lr at step warmup_steps, the first step of the cosine."),
+    mistake(lambda b, n, w, f=0.1, e=0.0: _warmup_cosine(b, n, w, f, e, T_max=n),
+            "the cosine part lasts n_steps - warmup_steps steps, not n_steps."),
+    mistake(lambda b, n, w, f=0.1, e=0.0: _warmup_cosine(b, n, w, f, e, restart=False),
+            "the cosine starts at its beginning (base_lr) when the warm-up ends: count its steps from there."),
+    mistake(lambda b, n, w, f=0.1, e=0.0: _warmup_cosine(b, n, w, f, e, start=0.0),
+            "the warm-up starts at start_factor * base_lr, not at 0."),
+]

@@ -124,3 +124,78 @@ def adam(params, grads, **hyper):
 def adamw(params, grads, **hyper):
     """torch.optim.AdamW(lr, betas, eps, weight_decay)."""
     return torch_trajectory("adamw", params, grads, **hyper)
+
+
+# --- learning-rate schedules: torch.optim.lr_scheduler over a whole run ---------------------
+
+def _step_lr(optimizer, n_steps: int, step_size: int, gamma: float = 0.1):
+    return torch.optim.lr_scheduler.StepLR(optimizer, step_size=step_size, gamma=gamma)
+
+
+def _cosine(optimizer, n_steps: int, T_max: int, eta_min: float = 0.0):
+    return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=T_max, eta_min=eta_min)
+
+
+def _warmup_cosine(optimizer, n_steps: int, warmup_steps: int, start_factor: float = 0.1, eta_min: float = 0.0):
+    warmup = torch.optim.lr_scheduler.LinearLR(optimizer, start_factor=start_factor, end_factor=1.0,
+                                               total_iters=warmup_steps)
+    cosine = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=n_steps - warmup_steps, eta_min=eta_min)
+    return torch.optim.lr_scheduler.SequentialLR(optimizer, [warmup, cosine], milestones=[warmup_steps])
+
+
+# schedule name -> scheduler(optimizer, n_steps, **the exercise's options)
+SCHEDULERS: dict[str, Callable] = {"step": _step_lr, "cosine": _cosine, "warmup_cosine": _warmup_cosine}
+
+
+def _scheduled_lrs(schedule: str, base_lr: float, n_steps: int, **options) -> np.ndarray:
+    """The learning rate torch.optim.SGD uses at each of ``n_steps`` steps of a run (a real step each time, then
+    ``scheduler.step()``) under the scheduler ``schedule``."""
+    p = to_tensor(np.zeros(1), requires_grad=True)
+    optimizer = torch.optim.SGD([p], lr=base_lr)
+    scheduler = SCHEDULERS[schedule](optimizer, n_steps, **options)
+    lrs = []
+    for _ in range(n_steps):
+        lrs.append(optimizer.param_groups[0]["lr"])
+        p.grad = to_tensor(np.ones(1))
+        optimizer.step()
+        scheduler.step()
+    return np.array(lrs, dtype=np.float64)
+
+
+def step_schedule(base_lr: float, n_steps: int, step_size: int, gamma: float = 0.1) -> np.ndarray:
+    """torch.optim.lr_scheduler.StepLR(step_size, gamma): the learning rate of every step of the run."""
+    return _scheduled_lrs("step", base_lr, n_steps, step_size=step_size, gamma=gamma)
+
+
+def cosine_schedule(base_lr: float, n_steps: int, T_max: int, eta_min: float = 0.0) -> np.ndarray:
+    """torch.optim.lr_scheduler.CosineAnnealingLR(T_max, eta_min): the learning rate of every step of the run."""
+    return _scheduled_lrs("cosine", base_lr, n_steps, T_max=T_max, eta_min=eta_min)
+
+
+def warmup_cosine_schedule(base_lr: float, n_steps: int, warmup_steps: int, start_factor: float = 0.1,
+                           eta_min: float = 0.0) -> np.ndarray:
+    """torch.optim.lr_scheduler.SequentialLR of LinearLR(start_factor, total_iters=warmup_steps) and
+    CosineAnnealingLR(T_max=n_steps - warmup_steps, eta_min), switching at warmup_steps."""
+    return _scheduled_lrs("warmup_cosine", base_lr, n_steps, warmup_steps=warmup_steps, start_factor=start_factor,
+                          eta_min=eta_min)
+
+
+SCHEDULES: dict[str, Callable[..., np.ndarray]] = {
+    "step": step_schedule, "cosine": cosine_schedule, "warmup_cosine": warmup_cosine_schedule}
+
+
+def torch_scheduled_path(name: str, f: Callable[[torch.Tensor], torch.Tensor], x0, schedule: str, base_lr: float,
+                         n_steps: int, schedule_options: Mapping | None = None, **hyper) -> np.ndarray:
+    """The points torch.optim's optimizer ``name`` visits minimising ``f`` (autograd) from ``x0`` in ``n_steps`` steps,
+    its learning rate set by the scheduler ``schedule`` ("step", "cosine", "warmup_cosine"): (n_steps + 1, dim)."""
+    x = to_tensor(np.array(x0, dtype=np.float64, copy=True), requires_grad=True)
+    optimizer = make_torch_optimizer(name, [x], lr=base_lr, **hyper)
+    scheduler = SCHEDULERS[schedule](optimizer, n_steps, **(schedule_options or {}))
+    path = [to_numpy(x).copy()]
+    for _ in range(n_steps):
+        optimizer.zero_grad()
+        f(x).backward()
+        optimizer.step()
+        scheduler.step()
+        path.append(to_numpy(x).copy())
+    return np.stack(path)

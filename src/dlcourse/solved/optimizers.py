@@ -14,6 +14,10 @@ Two ways to use them.
 A parameter whose name is missing from ``grads`` is skipped, state and all, like a
 torch parameter whose ``.grad`` is None; a zero gradient is a real step (momentum,
 Adam's moving averages and weight decay still move the parameter).
+
+Learning-rate schedules (the chapter's stretch exercises) give the learning rate of every step of a run, as
+``torch.optim.lr_scheduler`` sets it. (The module is a little over 300 lines: it is the chapter's one solved
+module, step functions, their runners, the in-place classes and the schedules.)
 """
 
 from __future__ import annotations
@@ -90,6 +94,28 @@ STEP_FUNCTIONS: dict[str, StepFunction] = {
     "sgd": sgd_step, "momentum_ema": momentum_ema_step, "momentum": momentum_step, "nesterov": nesterov_step,
     "adagrad": adagrad_step, "rmsprop": rmsprop_step, "adam": adam_step, "adamw": adamw_step,
 }
+
+
+# --- learning-rate schedules: the learning rate of steps 0, 1, ..., n_steps - 1 ---------------
+
+def step_schedule(base_lr, n_steps, step_size, gamma=0.1):
+    """torch.optim.lr_scheduler.StepLR: the learning rate times gamma after every step_size steps."""
+    t = np.arange(n_steps)
+    return base_lr * gamma ** (t // step_size)
+
+
+def cosine_schedule(base_lr, n_steps, T_max, eta_min=0.0):
+    """torch.optim.lr_scheduler.CosineAnnealingLR: from base_lr down to eta_min along half a cosine over T_max steps."""
+    t = np.arange(n_steps)
+    return eta_min + (base_lr - eta_min) * (1 + np.cos(np.pi * t / T_max)) / 2
+
+
+def warmup_cosine_schedule(base_lr, n_steps, warmup_steps, start_factor=0.1, eta_min=0.0):
+    """A linear warm-up from start_factor * base_lr to base_lr over warmup_steps, then cosine annealing."""
+    t = np.arange(warmup_steps)
+    warmup = base_lr * (start_factor + (1 - start_factor) * t / warmup_steps)
+    rest = cosine_schedule(base_lr, n_steps - warmup_steps, n_steps - warmup_steps, eta_min)
+    return np.concatenate([warmup, rest])
 
 
 # --- running step functions ----------------------------------------------------------------
