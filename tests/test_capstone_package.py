@@ -20,6 +20,7 @@ import torch.nn.functional as F  # noqa: E402
 
 from dlcourse import data  # noqa: E402
 from dlcourse.cases import regularization as cases  # noqa: E402
+from dlcourse.cases import training as cases_training  # noqa: E402
 from dlcourse.checking import Inputs, check, randint, randn  # noqa: E402
 from dlcourse.demos import regularization as demos  # noqa: E402
 from dlcourse.device import to_numpy, to_tensor  # noqa: E402
@@ -29,6 +30,8 @@ from dlcourse.reference.networks import build_mlp  # noqa: E402
 from dlcourse.reference.training import fit_torch_mlp  # noqa: E402
 from dlcourse.solved import networks, optimizers, regularization as solved, training  # noqa: E402
 from dlcourse.mistakes import regularization as mistakes  # noqa: E402
+from dlcourse.mistakes import training as mistakes_training  # noqa: E402
+from dlcourse.reference import training as ref_training  # noqa: E402
 from tests.course import cells_by_id, run_test_cells  # noqa: E402
 from tests.course import failure_of as course_failure_of  # noqa: E402
 
@@ -263,12 +266,13 @@ def test_training_plots_draw():
 CELLS = cells_by_id("ch07_capstone", "capstone")
 EXERCISES = ["train_val_split", "normalize", "l2_penalty", "l2_grad", "dropout_forward", "dropout_backward",
              "early_stopping"]
+SOLVED_FUNCTIONS = {**{name: getattr(solved, name) for name in EXERCISES}, "train_mlp": training.train_mlp}
 
 
 @pytest.fixture(scope="module")
 def notebook_namespace():
     """The notebook's setup and every test cell, run with the solved functions (the setup's settings undone)."""
-    return run_test_cells(CELLS, "setup", {name: getattr(solved, name) for name in EXERCISES})
+    return run_test_cells(CELLS, "setup", SOLVED_FUNCTIONS)
 
 
 def failure_of(namespace: dict, test_id: str, **functions) -> str:
@@ -276,7 +280,7 @@ def failure_of(namespace: dict, test_id: str, **functions) -> str:
 
 
 def test_every_exercise_has_a_test_cell_and_the_solutions_pass(notebook_namespace):
-    assert {f"ch07_{name}_test" for name in EXERCISES} <= set(CELLS)
+    assert {f"ch07_{name}_test" for name in [*EXERCISES, "train_mlp"]} <= set(CELLS)
     namespace: dict = {}
     with mock.patch.dict(os.environ):
         exec(CELLS["setup"], namespace)
@@ -295,6 +299,23 @@ def _learners_copy(*functions):
 
 
 MINE = _learners_copy(solved.train_val_split, solved.normalize, solved.early_stopping)
+
+
+def _loop_with(old: str, new: str):
+    """The course's train_mlp with ``old`` replaced by ``new`` in its source, compiled as a learner's code that uses
+    the offered blocks and a learner's early_stopping."""
+    from dlcourse.solved.backprop import mlp_backward
+    from dlcourse.solved.gradient_descent import minibatches
+    from dlcourse.solved.losses import cross_entropy, cross_entropy_grad
+    from dlcourse.solved.networks import mlp_forward
+
+    source = inspect.getsource(training.train_mlp)
+    assert source.count(old) == 1, old
+    namespace = {"np": np, "mlp_backward": mlp_backward, "minibatches": minibatches, "cross_entropy": cross_entropy,
+                 "cross_entropy_grad": cross_entropy_grad, "mlp_forward": mlp_forward,
+                 "early_stopping": MINE.early_stopping, "Any": object}
+    exec(compile(source.replace(old, new), "learners_train_mlp.py", "exec"), namespace)
+    return namespace["train_mlp"]
 
 
 def _split_without_shuffle(X, y, f, seed=0):
@@ -354,6 +375,14 @@ HINT_CASES = [
     ("ch07_early_stopping_test", "early_stopping",
      lambda v, patience: (int(np.argmin(v)), MINE.early_stopping(v, patience)[1]), "not the minimum of the whole curve"),
     ("ch07_early_stopping_test", "early_stopping", _early_stopping_with_ties, "a tie is no improvement"),
+    ("ch07_train_mlp_test", "train_mlp", _loop_with("seed=seed + epoch", "seed=seed"), "seed + e"),
+    ("ch07_train_mlp_test", "train_mlp",
+     _loop_with("best_params = {key: value.copy() for key, value in params.items()}", "best_params = dict(params)"),
+     "the weights are the last epoch's"),
+    ("ch07_train_mlp_test", "train_mlp", _loop_with("X_val, y_val = validation", "X_val, y_val = X, y"),
+     "measured on the training data"),
+    ("ch07_train_mlp_test", "train_mlp",
+     _loop_with("if epoch - best_epoch >= patience:", "if epoch - best_epoch > patience:"), "more steps than"),
 ]
 
 
@@ -371,11 +400,11 @@ def test_the_capstone_cells_run_on_mnist_shaped_data(monkeypatch, capsys):
     rng = np.random.default_rng(0)
     fake = (rng.random((120, 28, 28)), rng.integers(0, 10, 120), rng.random((30, 28, 28)), rng.integers(0, 10, 30))
     threads = torch.get_num_threads()
-    namespace: dict = {name: getattr(solved, name) for name in EXERCISES}
+    namespace: dict = dict(SOLVED_FUNCTIONS)
     try:
         with mock.patch.dict(os.environ, {"DATASET": "mnist"}):
             exec(CELLS["setup"], namespace)
-            namespace.update({name: getattr(solved, name) for name in EXERCISES})
+            namespace.update(SOLVED_FUNCTIONS)
             for cell in ("split-pytorch-code", "normalize-pytorch-code"):
                 exec(CELLS[cell], namespace)
             namespace["load_mnist"] = lambda: fake
@@ -401,7 +430,7 @@ def test_the_capstone_cells_run_on_mnist_shaped_data(monkeypatch, capsys):
 SPLIT = (*cases.numbered(40, 3, seed=1), 0.25)
 REFERENCE_OF = {"train_val_split": cases.split_summary, "normalize": ref.normalize, "l2_penalty": ref.l2_penalty,
                 "l2_grad": ref.l2_grad, "dropout_forward": ref.dropout_forward, "dropout_backward": ref.dropout_backward,
-                "early_stopping": ref.early_stopping}
+                "early_stopping": ref.early_stopping, "train_mlp": ref_training.train_mlp}
 OUTPUTS_OF = {"normalize": ("X_train_normalised", "X_other_normalised"), "early_stopping": ("best_epoch", "stop_epoch")}
 P = cases.mlp_params([3, 5, 4, 2], seed=3)
 CASE_OF = {
@@ -412,20 +441,29 @@ CASE_OF = {
     "dropout_forward": (randn(5, 6, seed=7), cases.keep_mask((5, 6), 0.3, seed=8), 0.3),
     "dropout_backward": (randn(5, 6, seed=9), cases.keep_mask((5, 6), 0.3, seed=10), 0.3),
     "early_stopping": Inputs([2.0, 1.0, 1.0, 1.0, 1.5, 0.5, 2.0, 2.0, 2.0], patience=3),
+    "train_mlp": Inputs(cases_training.mlp_params([3, 16, 3], seed=4), *cases_training.classification_problem(10, 3, 3, seed=1),
+                        ("adam", {"lr": 0.05}), 30, 5,
+                        validation=cases_training.classification_problem(8, 3, 3, seed=5), patience=3),
 }
 
 
 def _checked(name, fn):
     if name == "train_val_split":
         return lambda X, y, f, seed=0: cases.summarize_split(X, y, *fn(X, y, f, seed))
+    if name == "train_mlp":
+        return cases_training.run_train_mlp(fn)
     return fn
 
 
 def _message(name, fn, case=None):
     with pytest.raises(AssertionError) as failure:
         check(_checked(name, fn), REFERENCE_OF[name], [CASE_OF[name] if case is None else case], name=name,
-              output_names=OUTPUTS_OF.get(name), hints=getattr(mistakes, name), quiet=True)
+              output_names=OUTPUTS_OF.get(name), hints=_hints(name), quiet=True, allow=cases_training.OFFERED)
     return str(failure.value)
+
+
+def _hints(name):
+    return mistakes_training.train_mlp if name == "train_mlp" else getattr(mistakes, name)
 
 
 @pytest.mark.parametrize("test_id, name, wrong, message", HINT_CASES, ids=[f"{c[1]}-{c[3][:24]}" for c in HINT_CASES])
@@ -437,12 +475,12 @@ def test_each_hint_fires_on_its_mistake(test_id, name, wrong, message):
     assert message in _message(name, wrong, case)
 
 
-@pytest.mark.parametrize("name", EXERCISES)
+@pytest.mark.parametrize("name", [*EXERCISES, "train_mlp"])
 def test_no_hint_on_a_correct_answer_or_a_dtype_only_difference(name):
-    right = getattr(solved, name)
+    right = SOLVED_FUNCTIONS[name]
     check(_checked(name, right), REFERENCE_OF[name], [CASE_OF[name]], output_names=OUTPUTS_OF.get(name),
-          hints=getattr(mistakes, name), quiet=True)
-    if name in ("train_val_split", "early_stopping", "l2_penalty"):
+          hints=_hints(name), quiet=True, allow=cases_training.OFFERED)
+    if name in ("train_val_split", "early_stopping", "l2_penalty", "train_mlp"):
         return   # a split's summary, two integers and a number: no float array whose dtype could be off
 
     def cast(value):
@@ -454,3 +492,14 @@ def test_no_hint_on_a_correct_answer_or_a_dtype_only_difference(name):
 
     message = _message(name, lambda *a, **k: cast(right(*a, **k)))
     assert "dtype" in message and "hint:" not in message, message
+
+
+def test_a_loop_that_calls_the_courses_own_loop_is_refused(notebook_namespace):
+    """The offered blocks (forward, loss, backward, batches, optimizer) may be used; the course's fit_mlp may not."""
+    namespace: dict = {}
+    exec(compile("def train_mlp(params, X, y, optimizer, epochs, batch_size, seed=0, validation=None, patience=None):\n"
+                 "    from dlcourse.solved.training import fit_mlp\n"
+                 "    return fit_mlp(params, X, y, optimizer, epochs=epochs, batch_size=batch_size, seed=seed)\n",
+                 "learners_cheat.py", "exec"), namespace)
+    message = failure_of(notebook_namespace, "ch07_train_mlp_test", train_mlp=namespace["train_mlp"])
+    assert "dlcourse.solved.training.fit_mlp" in message, message

@@ -11,8 +11,10 @@
 # 3. write the **L2 penalty** and its gradient, and see that it is PyTorch's `weight_decay`;
 # 4. write **inverted dropout**, forward and backward, and match `F.dropout` given the same mask;
 # 5. decide when to stop with **early stopping** (patience, best epoch);
-# 6. put every piece of the course together: the source article's MLP 784-512-10 trained from scratch in
-#    NumPy, next to the same network in PyTorch, on real handwritten digits (worked example E1).
+# 6. write the **training loop** yourself — mini-batches, forward, loss, backward, optimizer step, validation,
+#    early stopping — and match PyTorch's hand-written loop step for step;
+# 7. put every piece of the course together: the source article's MLP 784-512-10 trained from scratch in
+#    NumPy with your loop, next to the same network in PyTorch, on real handwritten digits (worked example E1).
 #
 # **How this notebook works.** As in every chapter: replace each `raise NotImplementedError()` with your
 # code, run the cell, then the test cell below it, which compares your function with PyTorch and explains
@@ -35,14 +37,17 @@ import torch.nn.functional as F
 
 from dlcourse import data, plots
 from dlcourse.cases import regularization as cases
+from dlcourse.cases import training as cases_training
 from dlcourse.checking import Inputs, check, check_seeded, randn
 from dlcourse.data.downloads import load_mnist, load_or_fallback
 from dlcourse.demos import regularization as demos
 from dlcourse.device import describe, get_device, to_numpy, to_tensor
 from dlcourse.exercises import use_yours
 from dlcourse.mistakes import regularization as mistakes
+from dlcourse.mistakes import training as mistakes_training
 from dlcourse.plots import losses as loss_plots, training as training_plots
 from dlcourse.reference import regularization as ref
+from dlcourse.reference import training as ref_training
 from dlcourse.reference.training import fit_torch_mlp, torch_accuracy
 from dlcourse.solved.metrics import accuracy, confusion_matrix
 from dlcourse.solved.networks import count_params, init_params, mlp_forward
@@ -674,14 +679,149 @@ plt.show()
 # partly thanks to the implicit regularisation of gradient descent beyond the interpolation threshold
 # (double descent) — an effect of size that is real but not one to count on as a cure.
 
+# %% [markdown] id="loop-theory"
+# ## 8. Your own training loop
+#
+# Until now the course's `fit_mlp` did the training. Every piece of it is yours by now; the loop that ties them
+# together is the last one. One **epoch** visits every training example once, in mini-batches, in a new
+# seeded order each epoch; one **step** is
+#
+# 1. forward: the batch's logits, keeping the caches (chapter 1's `mlp_forward`);
+# 2. the loss of the batch (chapter 4's `cross_entropy`), recorded — it measures the weights *before* the step;
+# 3. backward: $\partial L / \partial\,\text{logits}$ (chapter 4's `cross_entropy_grad`), then every parameter's
+#    gradient (chapter 2's `mlp_backward`);
+# 4. the optimizer's update (chapter 6: `optimizer.step(params, grads)` changes `params` in place).
+#
+# After each epoch, the validation loss (when there is validation data) and, with a `patience`, your
+# `early_stopping` of section 6 decides whether to stop — and then the weights of the best epoch are the result,
+# not the last ones.
+#
+# PyTorch writes the same loop by hand too (there is no `fit` in `torch.nn`):
+#
+# ```python
+# for epoch in range(epochs):
+#     for X_batch, y_batch in loader:            # the seeded batch order
+#         optimizer.zero_grad()                  # autograd adds into .grad: clear it first
+#         loss = F.cross_entropy(model(X_batch), y_batch)
+#         loss.backward()
+#         optimizer.step()
+# ```
+#
+# The test runs your loop and exactly this PyTorch loop (`nn.Sequential`, `torch.optim.SGD` or `Adam`) from the
+# same initial weights, on the same batches, in float64, and compares **every step's loss**, the validation
+# losses, the best epoch and the final weights.
+
+# %% [markdown] id="ex-train-mlp"
+# ### Exercise 8 — `train_mlp` (4 points)
+#
+# Train the ReLU MLP `params` (a dict W1, b1, ..., changed in place) on `(X, y)` with cross-entropy:
+#
+# * epoch `e` (0, 1, ...) visits the batches of `minibatches(X, y, batch_size, seed=seed + e)` (chapter 3's, last
+#   partial batch included);
+# * every step appends the batch's mean loss, before the update, to `history["loss"]`, then updates with
+#   `optimizer.step(params, grads)`;
+# * with `validation = (X_val, y_val)`: after each epoch, append the loss on it to `history["val_loss"]`;
+# * with `patience` (which comes with validation data): after each epoch, `early_stopping(history["val_loss"],
+#   patience)` (yours) gives the best epoch so far; store it as `history["best_epoch"]`, keep a copy of the weights
+#   of that epoch, and stop after the epoch where `epoch - best_epoch >= patience`; then put the best epoch's
+#   weights back into `params`.
+#
+# Return `history`. The blocks to use are imported for you below (they are allowed in this exercise; the test
+# forbids any other use of the course's solved code). Everything here is float64.
+#
+# <details><summary>Hint 1</summary>
+#
+# Two nested loops, epochs outside, batches inside; the validation loss and the early-stopping decision belong
+# to the outer loop, after the inner one.
+# </details>
+#
+# <details><summary>Hint 2</summary>
+#
+# "Keep a copy": `params` is changed in place by every step, so a dict that refers to the same arrays changes
+# with them; copy each array when its epoch is the best so far. At the end, write the copies back into
+# `params` (the caller's dict: it must hold the best weights when `train_mlp` returns).
+# </details>
+
+# %% id="ch07_train_mlp" nbgrader={"solution": true}
+from dlcourse.solved.backprop import mlp_backward
+from dlcourse.solved.gradient_descent import minibatches
+from dlcourse.solved.losses import cross_entropy, cross_entropy_grad
+
+
+def train_mlp(params, X, y, optimizer, epochs, batch_size, seed=0, validation=None, patience=None):
+    """Train the MLP params in place; return {"loss": per step, "val_loss": per epoch, "best_epoch"}."""
+    ### BEGIN SOLUTION
+    history = {"loss": []}
+    if validation is not None:
+        history["val_loss"] = []
+    best_params = None
+    for epoch in range(epochs):
+        for X_batch, y_batch in minibatches(X, y, batch_size, seed=seed + epoch):
+            logits, caches = mlp_forward(X_batch, params)
+            history["loss"].append(cross_entropy(logits, y_batch))
+            grads = mlp_backward(cross_entropy_grad(logits, y_batch), caches, params)
+            optimizer.step(params, grads)
+        if validation is not None:
+            X_val, y_val = validation
+            history["val_loss"].append(cross_entropy(mlp_forward(X_val, params)[0], y_val))
+        if patience is not None:
+            best_epoch = early_stopping(history["val_loss"], patience)[0]
+            history["best_epoch"] = best_epoch
+            if best_epoch == epoch:
+                best_params = {key: value.copy() for key, value in params.items()}
+            if epoch - best_epoch >= patience:
+                break
+    if best_params is not None:
+        for key, value in best_params.items():
+            params[key][...] = value
+    return history
+    ### END SOLUTION
+
+
+# %% id="ch07_train_mlp_test" nbgrader={"grade": true, "locked": true, "points": 4}
+# cases.run_train_mlp(train_mlp) runs your loop with the course's NumPy optimizer named in the case ("sgd" or
+# "adam", with its options) on a copy of the parameters; ref.train_mlp runs the PyTorch loop. Cases: one hidden
+# layer with SGD and a partial last batch; three hidden layers with Adam, another seed and validation data; early
+# stopping that triggers (random labels: the validation loss soon rises), which also uses your early_stopping.
+X_loop, y_loop = cases_training.classification_problem(10, 3, 3, seed=1)
+validation_loop = cases_training.classification_problem(8, 3, 3, seed=5)
+loop_hints = mistakes_training.train_mlp
+check(cases_training.run_train_mlp(train_mlp), ref_training.train_mlp, [
+    Inputs(cases_training.mlp_params([3, 5, 3], seed=2), X_loop, y_loop, ("sgd", {"lr": 0.1}), 2, 4),
+    Inputs(cases_training.mlp_params([3, 6, 6, 6, 3], seed=3), X_loop, y_loop, ("adam", {"lr": 0.01}), 3, 4, seed=5,
+           validation=validation_loop),
+    Inputs(cases_training.mlp_params([3, 16, 3], seed=4), X_loop, y_loop, ("adam", {"lr": 0.05}), 30, 5,
+           validation=validation_loop, patience=3),
+], name="train_mlp", hints=loop_hints, allow=cases_training.OFFERED)
+### BEGIN HIDDEN TESTS
+X_loop2, y_loop2 = cases_training.classification_problem(23, 4, 5, seed=7)
+validation_loop2 = cases_training.classification_problem(9, 4, 5, seed=8)
+check(cases_training.run_train_mlp(train_mlp), ref_training.train_mlp, [
+    Inputs(cases_training.mlp_params([4, 7, 5], seed=9), X_loop2, y_loop2, ("sgd", {"lr": 0.05, "momentum": 0.9}), 3, 6,
+           seed=2),
+    Inputs(cases_training.mlp_params([4, 8, 8, 5], seed=10), X_loop2, y_loop2, ("adam", {"lr": 0.03}), 25, 8,
+           validation=validation_loop2, patience=2),
+], name="train_mlp", hints=loop_hints, allow=cases_training.OFFERED)
+### END HIDDEN TESTS
+
+# %% id="loop-pytorch" tags=["demo"]
+# Your loop beside PyTorch's hand-written one (nn.Sequential, torch.optim.Adam), from the same weights, on the moons
+# of section 1: 3 epochs of 4 steps each, float64. The losses agree step for step, up to rounding.
+my_train_mlp = use_yours(train_mlp, "training.train_mlp")
+start_loop = init_params([2, 16, 16, 2], seed=3)
+mine_loop = my_train_mlp({k: v.copy() for k, v in start_loop.items()}, X_small, y_small, Adam(lr=0.01), 3, 16)
+theirs_loop = ref_training.train_mlp(start_loop, X_small, y_small, ("adam", {"lr": 0.01}), 3, 16)
+for step, (a, b) in enumerate(zip(mine_loop["loss"], theirs_loop["loss"])):
+    print(f"step {step:2d}: NumPy {a:.12f}  PyTorch {b:.12f}  difference {abs(a - b):.1e}")
+
 # %% [markdown] id="capstone-theory"
-# ## 8. Capstone — worked example E1: the MLP 784-512-10, from scratch and in PyTorch
+# ## 9. Capstone — worked example E1: the MLP 784-512-10, from scratch and in PyTorch
 #
 # The source article's classic: an MLP with one hidden layer of 512 ReLU units and a softmax output over 10
 # digits, trained with categorical cross-entropy and Adam for **10 epochs** with **batches of 32**. Here it
 # is built entirely from the course's pieces: your split and normalisation (sections 2–3), chapter 1's
 # initialisation and forward pass, chapter 2's backward pass, chapter 4's cross-entropy (softmax folded in),
-# chapter 3's mini-batches and chapter 6's Adam, in the loop `fit_mlp`. Next to it, the same network in
+# chapter 3's mini-batches and chapter 6's Adam, in **your** loop `train_mlp` (section 8). Next to it, the same network in
 # PyTorch (`nn.Sequential(Linear, ReLU, Linear)`, `torch.optim.Adam`, float32 as usual, on the GPU when
 # there is one), starting from the **same initial weights** and seeing the **same batches**.
 #
@@ -715,7 +855,11 @@ initial = init_params(sizes, seed=0)
 
 numpy_params = {k: v.copy() for k, v in initial.items()}
 start = time.perf_counter()
-numpy_history = fit_mlp(numpy_params, X_train, labels_train, Adam(lr=1e-3), **E1)
+my_train_mlp = use_yours(train_mlp, "training.train_mlp")
+step_losses = my_train_mlp(numpy_params, X_train, labels_train, Adam(lr=1e-3), **E1)["loss"]
+steps_per_epoch = -(-len(X_train) // E1["batch_size"])                 # the last partial batch counts as a step
+numpy_history = {"loss": [float(np.mean(step_losses[e * steps_per_epoch:(e + 1) * steps_per_epoch]))
+                          for e in range(E1["epochs"])]}              # per epoch, like the PyTorch side
 numpy_seconds = time.perf_counter() - start
 numpy_logits, _ = mlp_forward(X_test, numpy_params)
 numpy_predictions = numpy_logits.argmax(axis=1)
@@ -760,7 +904,8 @@ plt.show()
 # **Scaling up.** `DATASET=mnist jupyter lab` (with a network, once; the files are cached in
 # `~/.cache/dlcourse`) runs the capstone on MNIST. To regularise it, pass `l2=`, `dropout=` or
 # `patience=` (with `validation=`: split a validation part off the training set with your
-# `train_val_split`) to `fit_mlp`, and `weight_decay=` to `fit_torch_mlp`.
+# `train_val_split`) to `fit_mlp` (the course's loop with those options; your `train_mlp` takes
+# `validation=` and `patience=`), and `weight_decay=` to `fit_torch_mlp`.
 
 # %% [markdown] id="summary"
 # ## Summary
@@ -807,7 +952,7 @@ plt.show()
 
 # %% id="closing-numbers" tags=["demo"]
 graded = {"train_val_split": 2, "normalize": 2, "l2_penalty": 1, "l2_grad": 2, "dropout_forward": 2,
-          "dropout_backward": 2, "early_stopping": 3}
+          "dropout_backward": 2, "early_stopping": 3, "train_mlp": 4}
 print(f"{len(graded)} graded exercises, {sum(graded.values())} points: {graded}")
 print(f"E1 on {dataset_name}: NumPy {numpy_accuracy:.2%} test accuracy in {numpy_seconds:.1f} s; "
       f"PyTorch ({get_device().type}) {torch_test_accuracy:.2%} in {torch_seconds:.1f} s")

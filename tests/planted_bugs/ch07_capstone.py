@@ -37,4 +37,13 @@ BUGS = [
                "return X * mask.astype(np.float64) / (1.0 - p)", "a float64 mask makes float32 inputs float64"),
     PlantedBug(A, NB, "ch07_dropout_backward", "return dout * mask / (1.0 - p)",
                "return dout * mask.astype(np.float64) / (1.0 - p)", "a float64 mask makes float32 gradients float64"),
+    # the training loop (issue 16, item 3)
+    PlantedBug(A, NB, "ch07_train_mlp", "minibatches(X, y, batch_size, seed=seed + epoch)",
+               "minibatches(X, y, batch_size, seed=seed)", "the same batch order every epoch"),
+    PlantedBug(A, NB, "ch07_train_mlp", "best_params = {key: value.copy() for key, value in params.items()}",
+               "best_params = dict(params)", "keeps references to the weights, not copies: the best epoch is lost"),
+    PlantedBug(A, NB, "ch07_train_mlp", "if epoch - best_epoch >= patience:", "if epoch - best_epoch > patience:",
+               "stops one epoch late"),
+    PlantedBug(A, NB, "ch07_train_mlp", "X_val, y_val = validation", "X_val, y_val = X, y",
+               "measures the validation loss on the training data"),
 ]

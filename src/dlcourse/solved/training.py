@@ -17,6 +17,7 @@ from .backprop import mlp_backward
 from .gradient_descent import minibatches
 from .losses import cross_entropy, cross_entropy_grad, mse, mse_grad
 from .networks import mlp_forward
+from .regularization import early_stopping
 
 LOSSES = {"cross_entropy": (cross_entropy, cross_entropy_grad), "mse": (mse, mse_grad)}
 BLOCKS = ("l2_grad", "dropout_forward", "dropout_backward", "early_stopping")
@@ -94,6 +95,43 @@ def fit_mlp(params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray, optimiz
                 best_params = {key: value.copy() for key, value in params.items()}
             history["best_epoch"], history["stopped_epoch"] = int(best), epoch
             if epoch - best >= patience:
+                break
+    if best_params is not None:
+        for key, value in best_params.items():
+            params[key][...] = value
+    return history
+
+
+def train_mlp(params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray, optimizer, epochs: int, batch_size: int,
+              seed: int = 0, validation: tuple[np.ndarray, np.ndarray] | None = None,
+              patience: int | None = None) -> dict[str, Any]:
+    """Chapter 7's graded training loop (ReLU MLP, cross-entropy), training ``params`` in place.
+
+    Epoch e visits ``minibatches(X, y, batch_size, seed=seed + e)``; each step records the batch's loss (before
+    the step) and calls ``optimizer.step(params, grads)``. After each epoch the validation loss is recorded
+    (when ``validation`` is given). With ``patience``, ``early_stopping`` decides after each epoch; training
+    stops there and the weights of the best epoch are put back. Returns ``{"loss": [one per step],
+    "val_loss": [one per epoch], "best_epoch": ...}`` (the last two only when they apply).
+    """
+    history = {"loss": []}
+    if validation is not None:
+        history["val_loss"] = []
+    best_params = None
+    for epoch in range(epochs):
+        for X_batch, y_batch in minibatches(X, y, batch_size, seed=seed + epoch):
+            logits, caches = mlp_forward(X_batch, params)
+            history["loss"].append(cross_entropy(logits, y_batch))
+            grads = mlp_backward(cross_entropy_grad(logits, y_batch), caches, params)
+            optimizer.step(params, grads)
+        if validation is not None:
+            X_val, y_val = validation
+            history["val_loss"].append(cross_entropy(mlp_forward(X_val, params)[0], y_val))
+        if patience is not None:
+            best_epoch = early_stopping(history["val_loss"], patience)[0]
+            history["best_epoch"] = best_epoch
+            if best_epoch == epoch:
+                best_params = {key: value.copy() for key, value in params.items()}
+            if epoch - best_epoch >= patience:
                 break
     if best_params is not None:
         for key, value in best_params.items():
