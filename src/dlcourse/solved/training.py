@@ -8,7 +8,8 @@ after each epoch, as the validation loss is) and ``blocks`` (your own versions o
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
