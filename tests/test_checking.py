@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from dlcourse.checking import Inputs, check, check_seeded, randint, randn, uniform
-from dlcourse.hints import Hint, mistake
+from dlcourse.mistakes import Hint, mistake
 from dlcourse.reference import networks as ref
 
 
@@ -155,3 +155,23 @@ def test_check_seeded_needs_determinism_and_use_of_the_seed():
 def test_input_builders_are_seeded_and_typed():
     assert np.array_equal(randn(2, 3, seed=5), randn(2, 3, seed=5)) and randn(2, 3).dtype == np.float64
     assert uniform(4, low=2, high=3).min() >= 2 and randint(0, 3, 10).dtype == np.int64
+
+
+def test_hints_see_structured_keys_into_the_result():
+    """A mistake is matched at the failing part of a nested result (a dict inside a tuple), not on a display string."""
+    def reference(x):
+        return x * 2, {"W1": x + 1, "b1": x - 1}
+
+    wrong = mistake(lambda x: (x * 2, {"W1": x + 1, "b1": x + 1}), "b1 has the wrong sign of its shift.", output="grads")
+    message = fails(lambda x: (x * 2, {"W1": x + 1, "b1": x + 1}), reference, [randn(3, seed=4)],
+                    output_names=("out", "grads"), hints=[wrong])
+    assert "grads['b1']" in message and "hint: b1 has the wrong sign of its shift." in message
+    other_output = mistake(lambda x: (x * 2, {"W1": x + 1, "b1": x + 1}), "never shown", output="out")
+    assert "never shown" not in fails(lambda x: (x * 2, {"W1": x + 1, "b1": x + 1}), reference, [randn(3, seed=4)],
+                                      output_names=("out", "grads"), hints=[other_output])
+
+
+def test_a_hint_stays_silent_when_only_the_dtype_differs():
+    said = mistake(lambda x: x.astype(np.float64) * 1.0, "a wrong formula")
+    message = fails(lambda x: x.astype(np.float64), lambda x: x.copy(), [randn(4, seed=5).astype(np.float32)], hints=[said])
+    assert "expected float32" in message and "a wrong formula" not in message

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-GUARDED_MODULE_PREFIXES = ("dlcourse.checking", "dlcourse.hints", "dlcourse.mistakes", "dlcourse.watch", "dlcourse.cases",
+GUARDED_MODULE_PREFIXES = ("dlcourse.checking", "dlcourse.mistakes", "dlcourse.watch", "dlcourse.cases",
                            "dlcourse.device", "dlcourse.reference")
 
 # library functions the checker and the references use (or that a learner might think they use)
