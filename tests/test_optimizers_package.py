@@ -421,3 +421,15 @@ def test_schedule_hints(name, wrong, words):
     with pytest.raises(CheckFailed) as failure:
         check(wrong, getattr(ref, name), SCHEDULE_CASES[name][1:2], hints=getattr(mistakes, name), quiet=True)
     assert words in str(failure.value)
+
+
+def test_the_range_test_stops_when_the_loss_blows_up():
+    from dlcourse.solved.networks import init_params
+
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((64, 5)), rng.integers(0, 3, 64)
+    lrs, losses = demos.lr_range_test(solved.sgd_step, init_params([5, 8, 3], seed=0), X, y, lr_min=1e-3,
+                                      lr_max=1e3, steps=60, batch_size=16)
+    assert len(lrs) == len(losses) < 60                      # stopped early: the loss exploded at large rates
+    assert losses[-1] > 4 * losses.min() or not np.isfinite(losses[-1])
+    assert np.allclose(lrs, np.geomspace(1e-3, 1e3, 60)[:len(lrs)])

@@ -1031,6 +1031,35 @@ plt.show()
 # to beat; the benefit of decay shows with mini-batch noise, which keeps a constant-rate run bouncing around the
 # minimum (chapter 3's stochastic gradient descent).
 
+# %% [markdown] id="range-test-theory"
+# ### Choosing the base rate: a learning-rate range test
+#
+# Every schedule starts from a base rate $\eta_0$. L. Smith's **range test** (2017) finds a sensible one in a
+# single short run: train from the initial weights while the learning rate grows geometrically, here from
+# $10^{-5}$ to $10$ over 150 mini-batches, and watch the batch loss. At first the rate is too small to change
+# anything; then the loss falls, faster and faster; past some rate the steps overshoot and the loss shoots up
+# (the run stops when it is 4 times its lowest). A good base rate lies where the loss still falls steeply,
+# a few times (about ten times) below the rate of the lowest loss. Below, the digits MLP of section 11 under your
+# momentum (B) and your Adam. (The test mixes two effects — the loss also falls because the network trains as the
+# run goes on — so it gives a range to try, not a precise optimum.)
+
+# %% id="plot-range-test" tags=["demo"]
+# Plot 8: the learning-rate range test on the digits MLP 64-32-10 (mini-batches of 32).
+fig, ax = plt.subplots(figsize=(7, 4))
+for label, name, hyper in [("momentum (B), 0.9", "momentum", dict(momentum=0.9)), ("Adam", "adam", {})]:
+    lrs, batch_losses = demos.lr_range_test(yours[name], init_params([64, 32, 10], seed=0), X[train], labels[train],
+                                            lr_min=1e-5, lr_max=10.0, steps=150, **hyper)
+    smooth = np.array([batch_losses[max(0, i - 4):i + 1].mean() for i in range(len(batch_losses))])  # 5-batch mean
+    line, = ax.plot(lrs, smooth, label=label)
+    best = lrs[np.argmin(smooth)]
+    ax.axvline(best / 10, color=line.get_color(), ls=":", lw=1)
+    print(f"{label:18s}: lowest (smoothed) loss at lr = {best:.2g}; a tenth of it: {best / 10:.2g} "
+          f"(section 11 used {training_settings[name]['lr']:g})")
+ax.set(xscale="log", xlabel="learning rate (growing every batch)", ylabel="batch loss (5-batch mean)",
+       title="learning-rate range test (dotted: a tenth of the best rate)")
+ax.legend()
+plt.show()
+
 # %% [markdown] id="summary"
 # ## Summary
 #
@@ -1061,7 +1090,7 @@ plt.show()
 # * A zero gradient is a step; `.grad = None` is no step.
 # * In-place NumPy (`out=`, blocks that stay in the cache) makes a NumPy optimizer as fast as PyTorch's on the CPU.
 # * Learning-rate schedules (step decay, cosine annealing, linear warm-up) set the rate of every step; yours match
-#   `torch.optim.lr_scheduler` over whole runs.
+#   `torch.optim.lr_scheduler` over whole runs. A range test (the rate growing every batch) finds a base rate.
 #
 # **Next:** chapter 7 puts everything together — and trains with the course's `solved.Adam`.
 #
@@ -1087,4 +1116,5 @@ plt.show()
 # | state (of an optimizer) | （优化器的）状态 |
 # | in-place operation | 原地操作 |
 # | learning-rate schedule / warm-up | 学习率调度 / 预热 |
+# | learning-rate range test | 学习率范围测试 |
 # | step decay / cosine annealing | 阶梯衰减 / 余弦退火 |
