@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -154,8 +155,8 @@ def check_attacks_failed(root: Path, server: LoopbackServer, before: dict[str, s
     assert set(graded) >= {"honest", "intruder", "filler"}, "the class must be graded"
     for student in ("honest", "intruder", "filler"):  # these attacks cost nothing: they failed outside the exercises
         assert graded[student] == FULL, student
-    # The fork bomb stops at the process limit; the kernel, its processes all taken, no longer answers in time,
-    # and nbgrader fails that submission as a whole (reported by name): no automatic score.
+    # The fork bomb reaches the process limit and its whole sandbox is killed: nbgrader cannot finish that
+    # submission (it names it) and gives it no automatic score.
     assert all(score == 0 for score in graded.get("bomber", {}).values())
     probe = json.loads(outputs(root, "intruder").split("SANDBOX-PROBE ", 1)[1].splitlines()[0])
     for name, outcome in probe.items():
@@ -163,11 +164,19 @@ def check_attacks_failed(root: Path, server: LoopbackServer, before: dict[str, s
             assert outcome == "DONE 65534"
         elif name == "find_solutions":
             assert outcome == "DONE []", outcome
+        elif name == "list_course":  # at most the way down to its own folder: autograded/<student>/<assignment>
+            missing = f"FileNotFoundError: [Errno 2] No such file or directory: '{root}'"
+            assert outcome in ("DONE ['autograded']", missing), outcome
+        elif name.startswith(("rewrite_", "write_")):
+            # Under /tmp (where these tests and dlcourse grade's private copies are), a write may land in the
+            # sandbox's own /tmp and vanish with it; what counts is that nothing outside changed (below).
+            pass
         else:
             assert not outcome.startswith("DONE"), f"{name}: {outcome}"
     assert server.connections == 0, "a grading kernel reached a loopback server"
     assert fingerprint(root) == before, "a submission changed files outside its sandbox"
     assert not (root / "autograded" / "intruder" / A / "planted.txt").exists()
+    assert b"gone" not in (root / "gradebook.db").read_bytes()[:100], "the gradebook was rewritten"
     assert "No space left on device" in outputs(root, "filler") or "File too large" in outputs(root, "filler")
     assert not still_running(str(root)), "a sandbox outlived its grading"
 
@@ -178,10 +187,13 @@ def test_attacks_fail_in_the_sandbox_under_nbgrader_autograde(tmp_path):
     server = LoopbackServer()
     root = make_course(tmp_path / "course", server.port)
     before = fingerprint(root)
-    with pytest.raises(AssertionError) as failed:
-        nbgrader("autograde", A, cwd=root)
-    assert "error processing assignment 'ch01_networks' for student 'bomber'" in str(failed.value)
-    assert "Resource temporarily unavailable" in str(failed.value), "the fork bomb should hit the process limit"
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", A], cwd=root, env=env, capture_output=True,
+                            text=True, timeout=1800, check=False)
+    log = result.stdout + result.stderr
+    failed = set(re.findall(r"error processing assignment '\w+' for student '(\w+)'", log))
+    assert result.returncode != 0 and failed == {"bomber"}, "nbgrader names the submission it could not grade"
+    assert "reached its process limit" in log, "the fork bomb should hit the process limit"
     check_attacks_failed(root, server, before)
 
 
@@ -196,8 +208,8 @@ def test_attacks_fail_in_the_sandbox_under_dlcourse_grade(tmp_path):
                             cwd=root, env=env, capture_output=True, text=True, timeout=1800)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "NOT sandboxed" not in result.stdout + result.stderr
-    assert "problem: bomber:" in result.stdout and "problem: honest" not in result.stdout
-    assert "Resource temporarily unavailable" in (root / ".grading" / A / "bomber.log").read_text()
+    assert "problem: bomber:" in result.stdout and result.stdout.count("problem: ") == 1
+    assert "reached its process limit" in (root / ".grading" / A / "bomber.log").read_text()
     check_attacks_failed(root, server, before)
 
 
