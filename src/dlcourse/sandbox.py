@@ -1,32 +1,27 @@
 """One sandbox per grading kernel: submissions run in bubblewrap, not with the grader's rights.
 
-``nbgrader_config.py`` makes nbgrader's autograde execute notebooks with a sandboxed Execute
-(:func:`sandboxed`), whose kernels :class:`SandboxedKernelManager` starts under ``bwrap --unshare-all`` (so both
-``nbgrader autograde`` and ``dlcourse grade``, which runs it, grade in the sandbox). What a
-grading kernel gets, and nothing else:
+``nbgrader_config.py`` makes nbgrader's autograde execute notebooks with a sandboxed Execute (:func:`sandboxed`),
+whose kernels :class:`SandboxedKernelManager` starts under ``bwrap --unshare-all``: ``nbgrader autograde`` and
+``dlcourse grade`` (which runs it) both grade in the sandbox. A grading kernel gets this, and nothing else:
 
-* **read-only**: ``/usr`` (and the ``/bin``, ``/lib*`` links to it), ``/etc/ld.so.cache``,
-  ``/etc/localtime`` and ``/etc/fonts``, the Python installation and the virtual environment that run the kernel,
-  the folder holding the ``dlcourse`` package (``src/`` of an editable install), the course's
-  ``datasets/``, and the folder nbgrader executes the notebook in (``autograded/<student>/<assignment>``:
-  the submission itself). Not the course root: no ``solutions/``, ``gradebook.db``, ``submitted/``,
-  ``autograded/`` or ``feedback/`` of anyone, no home folder, no other ``/etc``;
-* **writable**: a private ``/tmp`` and ``/dev/shm`` (size-limited tmpfs, gone with the kernel), and
-  the kernel's own folder of Unix sockets (the ``ipc`` transport: TCP on loopback does not cross
-  into a new network namespace);
-* **no network** (a new, empty network namespace), its own PID, IPC and UTS namespaces, uid and gid
-  65534 (nobody), an environment reduced to a few harmless variables (no tokens of the grader's);
+* **read-only**: ``/usr`` (and the ``/bin``, ``/lib*`` links to it), ``/etc/ld.so.cache``, ``/etc/localtime``,
+  ``/etc/fonts``, the Python installation and the venv that run the kernel, the folder holding the ``dlcourse``
+  package (``src/`` of an editable install), the course's ``datasets/``, and the folder nbgrader executes the
+  notebook in (``autograded/<student>/<assignment>``: the submission itself). Not the course root: no
+  ``solutions/``, ``gradebook.db``, ``submitted/``, ``autograded/`` or ``feedback/`` of anyone, no home folder;
+* **writable**: a private ``/tmp`` and ``/dev/shm`` (size-limited tmpfs, gone with the kernel), and the kernel's
+  own folder of Unix sockets (the ``ipc`` transport: TCP on loopback does not cross into a new network namespace);
+* **no network** (a new, empty network namespace), its own PID, IPC and UTS namespaces, uid and gid 65534, an
+  environment reduced to a few harmless variables (no tokens of the grader's);
 * **limits**: address space (``memory_gb``), CPU seconds (``cpu_seconds``), processes and threads
-  (``max_processes``: RLIMIT_NPROC; when grading as root, which that limit does not bind, a ``pids``
-  cgroup where one can be made, and a sandbox that reaches the limit is killed: a fork bomb's copies of
-  the kernel would spin on and take the CPU of every other kernel), file size and tmpfs size (``disk_mb``).
+  (``max_processes``: RLIMIT_NPROC above what the grader runs already; as root, which it does not bind, a ``pids``
+  cgroup where one can be made, and a sandbox that reaches the limit is killed: a fork bomb's copies of the
+  kernel would spin on and take the CPU of every other kernel), file size and tmpfs size (``disk_mb``).
 
-The uid is 65534 inside; outside it is the grader's (a user namespace): what keeps a submission from
-the grader's files is that they are not mounted, or mounted read-only, not file permissions.
-
-Where bubblewrap is missing or cannot start (macOS, no user namespaces), kernels run unsandboxed
-after one warning; with ``require = True`` (``dlcourse grade --require-sandbox``, or
-``$DLCOURSE_REQUIRE_SANDBOX=1``) they refuse to start instead.
+Uid 65534 inside is the grader's uid outside (a user namespace): the grader's files are kept out by not being
+mounted, or mounted read-only, not by file permissions. Where bubblewrap is missing or cannot start (macOS, no
+user namespaces), kernels run unsandboxed after one warning; with ``require = True`` (``dlcourse grade
+--require-sandbox``, or ``$DLCOURSE_REQUIRE_SANDBOX=1``) they refuse to start instead.
 """
 
 from __future__ import annotations
@@ -118,53 +113,55 @@ def problem(bwrap: str = "bwrap") -> str | None:
 
 def _pids_cgroup(limit: int) -> Path | None:
     """A new cgroup holding at most ``limit`` processes (cgroup v1 ``pids`` or v2), or None where none can be made."""
-    try:
+    with contextlib.suppress(OSError, ValueError):
         own = dict(line.split(":", 2)[1:] for line in Path("/proc/self/cgroup").read_text().splitlines())
         for line in Path("/proc/self/mountinfo").read_text().splitlines():
             fields = line.split()
             kind, options = fields[fields.index("-") + 1], fields[fields.index("-") + 3].split(",")
             v1 = kind == "cgroup" and "pids" in options
-            if not v1 and kind != "cgroup2":
-                continue
             parent = Path(fields[4]) / own.get("pids" if v1 else "", "/").lstrip("/")
+            if not v1 and (kind != "cgroup2" or "pids" not in (parent / "cgroup.controllers").read_text().split()):
+                continue
             if not v1:
-                if "pids" not in (parent / "cgroup.controllers").read_text().split():
-                    continue
                 (parent / "cgroup.subtree_control").write_text("+pids")
             group = parent / f"dlcourse-kernel-{uuid.uuid4().hex[:12]}"
             group.mkdir()
             (group / "pids.max").write_text(str(limit))
             return group
-    except (OSError, ValueError):
-        pass
     return None
+
+
+def _tasks_of(uid: int) -> int:
+    """Threads of ``uid``'s processes: RLIMIT_NPROC counts them all, inside a sandbox or not (0 for root: exempt)."""
+    count = 0
+    for status in Path("/proc").glob("[0-9]*/status") if uid else []:
+        with contextlib.suppress(OSError, ValueError):
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+            count += int(fields["Threads"]) if int(fields["Uid"].split()[0]) == uid else 0
+    return count
 
 
 def _kill_all(group: Path) -> None:
     """SIGKILL every process in ``group`` until none is left (or 5 s have passed)."""
     for _ in range(50):
-        try:
+        with contextlib.suppress(OSError, ValueError):
             pids = (group / "cgroup.procs").read_text().split()
             if not pids:
                 return
             for pid in pids:
                 os.kill(int(pid), signal.SIGKILL)
-        except (OSError, ValueError):
-            pass
         time.sleep(0.1)
 
 
 def _watch(group: Path, limit: int, stop: threading.Event, log: Any) -> None:
     """Kill the whole sandbox once it holds ``limit`` processes: a fork bomb's copies of the kernel would
     otherwise go on spinning, and take the CPU from every other kernel, until the notebook's end."""
-    while not stop.wait(0.2):
-        try:
+    with contextlib.suppress(OSError, ValueError):
+        while not stop.wait(0.2):
             if int((group / "pids.current").read_text()) >= limit:
                 log.error("a grading kernel reached its process limit (%d): the sandbox is killed", limit)
                 _kill_all(group)
                 return
-        except (OSError, ValueError):
-            return
 
 
 class SandboxedKernelManager(AsyncKernelManager):
@@ -230,7 +227,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         import resource
 
         limits = {resource.RLIMIT_AS: int(self.memory_gb * 2**30), resource.RLIMIT_CPU: self.cpu_seconds,
-                  resource.RLIMIT_NPROC: self.max_processes, resource.RLIMIT_FSIZE: self.disk_mb * 2**20,
+                  resource.RLIMIT_NPROC: self.max_processes + _tasks_of(os.getuid()),
+                  resource.RLIMIT_FSIZE: self.disk_mb * 2**20,
                   resource.RLIMIT_CORE: 0}
         cgroup = self._cgroup
 
