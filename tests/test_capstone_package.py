@@ -265,7 +265,7 @@ def test_training_plots_draw():
 
 CELLS = cells_by_id("ch07_capstone", "capstone")
 EXERCISES = ["train_val_split", "normalize", "l2_penalty", "l2_grad", "dropout_forward", "dropout_backward",
-             "early_stopping"]
+             "early_stopping", "batchnorm_forward", "batchnorm_backward"]
 SOLVED_FUNCTIONS = {**{name: getattr(solved, name) for name in EXERCISES}, "train_mlp": training.train_mlp}
 
 
@@ -383,6 +383,20 @@ HINT_CASES = [
      "measured on the training data"),
     ("ch07_train_mlp_test", "train_mlp",
      _loop_with("if epoch - best_epoch >= patience:", "if epoch - best_epoch > patience:"), "more steps than"),
+    ("ch07_batchnorm_forward_test", "batchnorm_forward", lambda *a, **k: mistakes._bn(*a, **k, biased_running=True),
+     "UNBIASED batch variance"),
+    ("ch07_batchnorm_forward_test", "batchnorm_forward", lambda *a, **k: mistakes._bn(*a, **k, keras_momentum=True),
+     "weight of the NEW batch"),
+    ("ch07_batchnorm_forward_test", "batchnorm_forward",
+     lambda *a, **k: mistakes._bn(*a, **k, batch_stats_in_eval=True), "with the RUNNING statistics"),
+    ("ch07_batchnorm_forward_test", "batchnorm_forward", lambda *a, **k: mistakes._bn(*a, **k, eps_outside=True),
+     "inside the square root"),
+    ("ch07_batchnorm_backward_test", "batchnorm_backward",
+     lambda *a, **k: mistakes._bn_backward(*a, **k, constant_stats=True), "two more terms"),
+    ("ch07_batchnorm_backward_test", "batchnorm_backward",
+     lambda *a, **k: mistakes._bn_backward(*a, **k, no_variance_term=True), "through the batch variance is missing"),
+    ("ch07_batchnorm_backward_test", "batchnorm_backward",
+     lambda *a, **k: mistakes._bn_backward(*a, **k, dgamma_from_X=True), "NORMALISED input"),
 ]
 
 
@@ -430,8 +444,10 @@ def test_the_capstone_cells_run_on_mnist_shaped_data(monkeypatch, capsys):
 SPLIT = (*cases.numbered(40, 3, seed=1), 0.25)
 REFERENCE_OF = {"train_val_split": cases.split_summary, "normalize": ref.normalize, "l2_penalty": ref.l2_penalty,
                 "l2_grad": ref.l2_grad, "dropout_forward": ref.dropout_forward, "dropout_backward": ref.dropout_backward,
-                "early_stopping": ref.early_stopping, "train_mlp": ref_training.train_mlp}
-OUTPUTS_OF = {"normalize": ("X_train_normalised", "X_other_normalised"), "early_stopping": ("best_epoch", "stop_epoch")}
+                "early_stopping": ref.early_stopping, "train_mlp": ref_training.train_mlp,
+                "batchnorm_forward": ref.batchnorm_forward, "batchnorm_backward": ref.batchnorm_backward}
+OUTPUTS_OF = {"normalize": ("X_train_normalised", "X_other_normalised"), "early_stopping": ("best_epoch", "stop_epoch"),
+              "batchnorm_forward": ("out", "running_mean", "running_var"), "batchnorm_backward": ("dX", "dgamma", "dbeta")}
 P = cases.mlp_params([3, 5, 4, 2], seed=3)
 CASE_OF = {
     "train_val_split": SPLIT,
@@ -444,6 +460,8 @@ CASE_OF = {
     "train_mlp": Inputs(cases_training.mlp_params([3, 16, 3], seed=4), *cases_training.classification_problem(10, 3, 3, seed=1),
                         ("adam", {"lr": 0.05}), 30, 5,
                         validation=cases_training.classification_problem(8, 3, 3, seed=5), patience=3),
+    "batchnorm_forward": Inputs(*cases.batchnorm_inputs(6, 3, seed=11), momentum=0.2),
+    "batchnorm_backward": Inputs(randn(6, 3, seed=12), *cases.batchnorm_inputs(6, 3, seed=11)[:2], eps=1e-2),
 }
 
 
@@ -472,6 +490,8 @@ def test_each_hint_fires_on_its_mistake(test_id, name, wrong, message):
     if name == "early_stopping":
         case = Inputs([2.0, 1.0, 1.0, 1.0, 1.5], patience=3) if "tie" in message else \
             Inputs([5.0, 3.0, 4.0, 4.0, 2.0, 1.0, 0.5], patience=2)
+    if name == "batchnorm_forward" and "RUNNING" in message:
+        case = Inputs(*cases.batchnorm_inputs(6, 3, seed=11), training=False)
     assert message in _message(name, wrong, case)
 
 

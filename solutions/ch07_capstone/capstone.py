@@ -13,7 +13,9 @@
 # 5. decide when to stop with **early stopping** (patience, best epoch);
 # 6. write the **training loop** yourself — mini-batches, forward, loss, backward, optimizer step, validation,
 #    early stopping — and match PyTorch's hand-written loop step for step;
-# 7. put every piece of the course together: the source article's MLP 784-512-10 trained from scratch in
+# 7. write **batch normalisation**, forward (training and evaluation modes, running statistics) and backward, and
+#    match `nn.BatchNorm1d`;
+# 8. put every piece of the course together: the source article's MLP 784-512-10 trained from scratch in
 #    NumPy with your loop, next to the same network in PyTorch, on real handwritten digits (worked example E1).
 #
 # **How this notebook works.** As in every chapter: replace each `raise NotImplementedError()` with your
@@ -814,8 +816,143 @@ theirs_loop = ref_training.train_mlp(start_loop, X_small, y_small, ("adam", {"lr
 for step, (a, b) in enumerate(zip(mine_loop["loss"], theirs_loop["loss"])):
     print(f"step {step:2d}: NumPy {a:.12f}  PyTorch {b:.12f}  difference {abs(a - b):.1e}")
 
+# %% [markdown] id="bn-theory"
+# ## 9. Batch normalisation
+#
+# Section 3 standardised the *inputs* once, with the training set's statistics. **Batch normalisation**
+# (Ioffe & Szegedy, 2015) does the same inside the network, to the pre-activations of a layer, at every step,
+# with the statistics of the current mini-batch — and then lets the network undo it where that helps, with a
+# learned scale $\gamma$ and shift $\beta$ per feature:
+#
+# $$ \mu = \frac1N \sum_n x_n, \quad \sigma^2 = \frac1N \sum_n (x_n - \mu)^2, \quad
+#    \hat x_n = \frac{x_n - \mu}{\sqrt{\sigma^2 + \varepsilon}}, \quad y_n = \gamma \odot \hat x_n + \beta . $$
+#
+# Each feature's inputs then keep a steady scale however the earlier layers change, which lets deep networks
+# train with larger learning rates. Two modes:
+#
+# * **training** (`model.train()`): normalise with the batch's $\mu, \sigma^2$ (the *biased* variance), and update
+#   running estimates, $r_\mu \leftarrow (1 - m)\, r_\mu + m\, \mu$ and $r_{\sigma^2} \leftarrow (1 - m)\, r_{\sigma^2} + m\,
+#   \tfrac{N}{N-1} \sigma^2$ — PyTorch's `momentum` $m$ (0.1 by default) weighs the **new** batch, and the running
+#   variance uses the *unbiased* estimate;
+# * **evaluation** (`model.eval()`): normalise with the running estimates instead, so that a prediction does not
+#   depend on the other examples of the batch; nothing is updated.
+#
+# **Backward** (training mode). $\mu$ and $\sigma^2$ depend on every $x_n$ of the batch, so the gradient has three
+# paths: through $\hat x_n$ directly, through $\mu$ and through $\sigma^2$. With $\delta \hat x = \delta y \odot \gamma$,
+# summing the three gives, per feature,
+#
+# $$ \frac{\partial L}{\partial x_n} = \frac{1}{N \sqrt{\sigma^2 + \varepsilon}} \Big( N\, \delta\hat x_n - \sum_k \delta\hat x_k
+#    - \hat x_n \sum_k \delta\hat x_k\, \hat x_k \Big), \qquad
+#    \frac{\partial L}{\partial \gamma} = \sum_n \delta y_n \odot \hat x_n, \qquad \frac{\partial L}{\partial \beta} = \sum_n \delta y_n . $$
+
+# %% [markdown] id="ex-bn-forward"
+# ### Exercise 9 — `batchnorm_forward` (3 points)
+#
+# For `X` (N, D), `gamma`, `beta`, `running_mean`, `running_var` (each (D,)), the flag `training`, `momentum` and
+# `eps`, return `(out, new_running_mean, new_running_var)` exactly as `nn.BatchNorm1d(D, eps=eps,
+# momentum=momentum)` computes them in that mode (in evaluation mode the running statistics come back unchanged).
+# Do not change the input arrays. Float32 in, float32 out.
+
+# %% id="ch07_batchnorm_forward" nbgrader={"solution": true}
+def batchnorm_forward(X, gamma, beta, running_mean, running_var, training=True, momentum=0.1, eps=1e-5):
+    """nn.BatchNorm1d on X (N, D): (output, new running_mean, new running_var)."""
+    ### BEGIN SOLUTION
+    if training:
+        n = X.shape[0]
+        mean, var = X.mean(axis=0), X.var(axis=0)
+        running_mean = (1 - momentum) * running_mean + momentum * mean
+        running_var = (1 - momentum) * running_var + momentum * var * n / (n - 1)
+    else:
+        mean, var = running_mean, running_var
+    out = gamma * (X - mean) / np.sqrt(var + eps) + beta
+    return out, running_mean, running_var
+    ### END SOLUTION
+
+
+# %% id="ch07_batchnorm_forward_test" nbgrader={"grade": true, "locked": true, "points": 3}
+# cases.batchnorm_inputs(N, D, seed) draws X with means far from 0, gamma and beta far from (1, 0), and running
+# statistics that differ from the batch's. Training and evaluation mode, momentum and eps varied, a batch of two,
+# inputs around 1000, float32.
+bn_outputs = ("out", "running_mean", "running_var")
+check(batchnorm_forward, ref.batchnorm_forward, [
+    Inputs(*cases.batchnorm_inputs(8, 3, seed=60)),
+    Inputs(*cases.batchnorm_inputs(8, 3, seed=60), training=False),
+    Inputs(*cases.batchnorm_inputs(5, 4, seed=61), momentum=0.3, eps=1e-2),
+    Inputs(*cases.batchnorm_inputs(2, 3, seed=62)),                                    # a batch of two
+    Inputs(*cases.batchnorm_inputs(6, 2, seed=63, offset=1e3)),                        # far from 0
+    Inputs(*cases.batchnorm_inputs(7, 5, seed=64, dtype=np.float32), momentum=0.2),
+], output_names=bn_outputs, hints=mistakes.batchnorm_forward)
+### BEGIN HIDDEN TESTS
+check(batchnorm_forward, ref.batchnorm_forward, [
+    Inputs(*cases.batchnorm_inputs(16, 6, seed=65), training=False, eps=1e-3),
+    Inputs(*cases.batchnorm_inputs(3, 1, seed=66), momentum=0.9),
+    Inputs(*cases.batchnorm_inputs(9, 4, seed=67, dtype=np.float32), training=False),
+], output_names=bn_outputs, hints=mistakes.batchnorm_forward)
+### END HIDDEN TESTS
+
+# %% [markdown] id="ex-bn-backward"
+# ### Exercise 10 — `batchnorm_backward` (3 points)
+#
+# Given `dout` $= \partial L/\partial y$ (N, D), the forward pass's input `X`, `gamma` and `eps`, return
+# `(dX, dgamma, dbeta)` for training mode (batch statistics), as autograd computes them through `F.batch_norm`.
+# Float32 in, float32 out.
+#
+# <details><summary>Hint 1</summary>
+#
+# Recompute the batch's $\hat x$ and $1/\sqrt{\sigma^2 + \varepsilon}$ from `X` first; every term of the formula is then
+# an element-wise product or a sum over the batch axis (axis 0).
+# </details>
+
+# %% id="ch07_batchnorm_backward" nbgrader={"solution": true}
+def batchnorm_backward(dout, X, gamma, eps=1e-5):
+    """(dX, dgamma, dbeta) of batchnorm_forward in training mode (batch statistics), given dL/d(output)."""
+    ### BEGIN SOLUTION
+    n = X.shape[0]
+    inv_std = 1.0 / np.sqrt(X.var(axis=0) + eps)
+    X_hat = (X - X.mean(axis=0)) * inv_std
+    dbeta = dout.sum(axis=0)
+    dgamma = (dout * X_hat).sum(axis=0)
+    dX_hat = dout * gamma
+    dX = inv_std / n * (n * dX_hat - dX_hat.sum(axis=0) - X_hat * (dX_hat * X_hat).sum(axis=0))
+    return dX, dgamma, dbeta
+    ### END SOLUTION
+
+
+# %% id="ch07_batchnorm_backward_test" nbgrader={"grade": true, "locked": true, "points": 3}
+# The same kinds of input as the forward pass's: eps varied, a batch of two, inputs around 1000, float32.
+bn_grads = ("dX", "dgamma", "dbeta")
+check(batchnorm_backward, ref.batchnorm_backward, [
+    Inputs(randn(8, 3, seed=70), *cases.batchnorm_inputs(8, 3, seed=60)[:2]),
+    Inputs(randn(5, 4, seed=71), *cases.batchnorm_inputs(5, 4, seed=61)[:2], eps=1e-2),
+    Inputs(randn(2, 3, seed=72), *cases.batchnorm_inputs(2, 3, seed=62)[:2]),
+    Inputs(randn(6, 2, seed=73), *cases.batchnorm_inputs(6, 2, seed=63, offset=1e3)[:2]),
+    Inputs(randn(7, 5, seed=74).astype(np.float32), *cases.batchnorm_inputs(7, 5, seed=64, dtype=np.float32)[:2]),
+], output_names=bn_grads, hints=mistakes.batchnorm_backward)
+### BEGIN HIDDEN TESTS
+check(batchnorm_backward, ref.batchnorm_backward, [
+    Inputs(randn(16, 6, seed=75), *cases.batchnorm_inputs(16, 6, seed=65)[:2], eps=1e-3),
+    Inputs(randn(9, 4, seed=76).astype(np.float32), *cases.batchnorm_inputs(9, 4, seed=67, dtype=np.float32)[:2]),
+], output_names=bn_grads, hints=mistakes.batchnorm_backward)
+### END HIDDEN TESTS
+
+# %% id="bn-pytorch" tags=["demo"]
+# nn.BatchNorm1d over a few training steps and then in eval mode, beside your forward pass with the same numbers.
+my_batchnorm = use_yours(batchnorm_forward, "regularization.batchnorm_forward")
+bn = torch.nn.BatchNorm1d(3, dtype=torch.float64)
+running_mean, running_var = np.zeros(3), np.ones(3)
+rng_bn = np.random.default_rng(0)
+for step in range(5):
+    X_bn = rng_bn.normal(5.0, 2.0, size=(16, 3))
+    out_mine, running_mean, running_var = my_batchnorm(X_bn, np.ones(3), np.zeros(3), running_mean, running_var)
+    out_torch = to_numpy(bn(torch.as_tensor(X_bn)).detach())
+print("after 5 training steps, running_mean: yours", running_mean.round(4), " PyTorch", to_numpy(bn.running_mean).round(4))
+bn.eval()
+X_bn = rng_bn.normal(5.0, 2.0, size=(4, 3))
+out_mine = my_batchnorm(X_bn, np.ones(3), np.zeros(3), running_mean, running_var, training=False)[0]
+print("eval mode, largest difference of the outputs:", np.abs(out_mine - to_numpy(bn(torch.as_tensor(X_bn)).detach())).max())
+
 # %% [markdown] id="capstone-theory"
-# ## 9. Capstone — worked example E1: the MLP 784-512-10, from scratch and in PyTorch
+# ## 10. Capstone — worked example E1: the MLP 784-512-10, from scratch and in PyTorch
 #
 # The source article's classic: an MLP with one hidden layer of 512 ReLU units and a softmax output over 10
 # digits, trained with categorical cross-entropy and Adam for **10 epochs** with **batches of 32**. Here it
@@ -952,7 +1089,8 @@ plt.show()
 
 # %% id="closing-numbers" tags=["demo"]
 graded = {"train_val_split": 2, "normalize": 2, "l2_penalty": 1, "l2_grad": 2, "dropout_forward": 2,
-          "dropout_backward": 2, "early_stopping": 3, "train_mlp": 4}
+          "dropout_backward": 2, "early_stopping": 3, "train_mlp": 4, "batchnorm_forward": 3,
+          "batchnorm_backward": 3}
 print(f"{len(graded)} graded exercises, {sum(graded.values())} points: {graded}")
 print(f"E1 on {dataset_name}: NumPy {numpy_accuracy:.2%} test accuracy in {numpy_seconds:.1f} s; "
       f"PyTorch ({get_device().type}) {torch_test_accuracy:.2%} in {torch_seconds:.1f} s")

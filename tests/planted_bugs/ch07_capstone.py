@@ -46,4 +46,18 @@ BUGS = [
                "stops one epoch late"),
     PlantedBug(A, NB, "ch07_train_mlp", "X_val, y_val = validation", "X_val, y_val = X, y",
                "measures the validation loss on the training data"),
+    # batch normalisation (issue 16, item 4)
+    PlantedBug(A, NB, "ch07_batchnorm_forward", "momentum * var * n / (n - 1)", "momentum * var",
+               "updates running_var with the biased batch variance"),
+    PlantedBug(A, NB, "ch07_batchnorm_forward", "    if training:\n", "    if True:\n",
+               "normalises with the batch statistics (and updates the running ones) in evaluation mode too"),
+    PlantedBug(A, NB, "ch07_batchnorm_forward", "out = gamma * (X - mean) / np.sqrt(var + eps) + beta",
+               "out = gamma * (X - mean) / (np.sqrt(var) + eps) + beta", "eps outside the square root"),
+    PlantedBug(A, NB, "ch07_batchnorm_forward", "running_mean = (1 - momentum) * running_mean + momentum * mean",
+               "running_mean = momentum * running_mean + (1 - momentum) * mean", "momentum the Keras way round"),
+    PlantedBug(A, NB, "ch07_batchnorm_backward",
+               "dX = inv_std / n * (n * dX_hat - dX_hat.sum(axis=0) - X_hat * (dX_hat * X_hat).sum(axis=0))",
+               "dX = dX_hat * inv_std", "treats the batch mean and variance as constants"),
+    PlantedBug(A, NB, "ch07_batchnorm_backward", "inv_std = 1.0 / np.sqrt(X.var(axis=0) + eps)",
+               "inv_std = 1.0 / np.sqrt(X.var(axis=0).astype(np.float64) + eps)", "float32 in, float64 out"),
 ]

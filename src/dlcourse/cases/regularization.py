@@ -12,7 +12,7 @@ from ..checking import randint, randn
 from ..reference import regularization as ref
 from ..solved.networks import init_params
 
-__all__ = ["dropout_with_torch_mask", "grads_like", "keep_mask", "mlp_params", "noisy_curve", "numbered",
+__all__ = ["batchnorm_inputs", "dropout_with_torch_mask", "grads_like", "keep_mask", "mlp_params", "noisy_curve", "numbered",
            "split_summary", "summarize_split", "torch_dropout_output"]
 
 
@@ -82,3 +82,14 @@ def dropout_with_torch_mask(dropout_forward: Callable) -> Callable:
 def torch_dropout_output(X: np.ndarray, p: float, seed: int) -> np.ndarray:
     """What ``F.dropout(X, p, training=True)`` returns under ``torch.manual_seed(seed)``."""
     return ref.torch_dropout(X, p, seed)[0]
+
+
+def batchnorm_inputs(n: int, d: int, seed: int = 0, offset: float = 2.0, dtype=np.float64):
+    """(X, gamma, beta, running_mean, running_var) for batch normalisation: X (n, d) with per-feature means around
+    ``offset`` and spreads around 2, gamma around 1 and beta around 0 (both clearly not 1 and 0), and running
+    statistics unlike the batch's."""
+    rng = np.random.default_rng(seed)
+    X = offset + rng.normal(0.0, 1.0, size=d) + rng.uniform(0.5, 3.0, size=d) * rng.standard_normal((n, d))
+    gamma, beta = 1.0 + 0.5 * rng.standard_normal(d), 0.5 * rng.standard_normal(d)
+    running_mean, running_var = 0.3 * rng.standard_normal(d), rng.uniform(0.5, 2.0, size=d)
+    return tuple(a.astype(dtype) for a in (X, gamma, beta, running_mean, running_var))

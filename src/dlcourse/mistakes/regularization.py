@@ -121,3 +121,69 @@ early_stopping = [
     Hint("stop when epoch - best_epoch >= patience, or at the last epoch if that never happens.",
          lambda m: m.output == "stop_epoch" and m.values_differ()),
 ]
+
+
+def _bn(X, gamma, beta, running_mean, running_var, training=True, momentum=0.1, eps=1e-5, *, biased_running=False,
+        keras_momentum=False, batch_stats_in_eval=False, update_in_eval=False, eps_outside=False, unbiased_norm=False):
+    """Batch normalisation's forward pass with one mistake switched on."""
+    n = X.shape[0]
+    mean, var = X.mean(axis=0), X.var(axis=0)
+    new_mean, new_var = running_mean, running_var
+    if training or update_in_eval:
+        keep = momentum if keras_momentum else 1 - momentum
+        unbiased = var if biased_running else var * n / (n - 1)
+        new_mean = keep * running_mean + (1 - keep) * mean
+        new_var = keep * running_var + (1 - keep) * unbiased
+    if not (training or batch_stats_in_eval):
+        mean, var = running_mean, running_var
+    elif unbiased_norm:
+        var = var * n / (n - 1)
+    scale = 1 / (np.sqrt(var) + eps) if eps_outside else 1 / np.sqrt(var + eps)
+    return gamma * (X - mean) * scale + beta, new_mean, new_var
+
+
+batchnorm_forward = [
+    mistake(lambda *a, **k: _bn(*a, **k, biased_running=True),
+            "running_var is updated with the UNBIASED batch variance (times N / (N - 1)), as PyTorch does; the "
+            "output is normalised with the biased one.", output="running_var"),
+    mistake(lambda *a, **k: _bn(*a, **k, keras_momentum=True),
+            "momentum is the weight of the NEW batch statistic in PyTorch: running = (1 - momentum) * running + "
+            "momentum * batch (Keras's momentum is the other way round)."),
+    mistake(lambda *a, **k: _bn(*a, **k, batch_stats_in_eval=True),
+            "in evaluation mode (training=False) the output is normalised with the RUNNING statistics, not the "
+            "batch's.", output="out"),
+    mistake(lambda *a, **k: _bn(*a, **k, update_in_eval=True),
+            "in evaluation mode the running statistics stay as they are."),
+    mistake(lambda *a, **k: _bn(*a, **k, eps_outside=True),
+            "eps belongs inside the square root: (X - mean) / sqrt(var + eps)."),
+    mistake(lambda *a, **k: _bn(*a, **k, unbiased_norm=True),
+            "the output is normalised with the BIASED batch variance (divide by N); only running_var uses N - 1.",
+            output="out"),
+]
+
+
+def _bn_backward(dout, X, gamma, eps=1e-5, *, constant_stats=False, no_variance_term=False, dgamma_from_X=False):
+    n = X.shape[0]
+    inv_std = 1.0 / np.sqrt(X.var(axis=0) + eps)
+    X_hat = (X - X.mean(axis=0)) * inv_std
+    dX_hat = dout * gamma
+    if constant_stats:
+        dX = dX_hat * inv_std
+    elif no_variance_term:
+        dX = inv_std / n * (n * dX_hat - dX_hat.sum(axis=0))
+    else:
+        dX = inv_std / n * (n * dX_hat - dX_hat.sum(axis=0) - X_hat * (dX_hat * X_hat).sum(axis=0))
+    dgamma = (dout * (X if dgamma_from_X else X_hat)).sum(axis=0)
+    return dX, dgamma, dout.sum(axis=0)
+
+
+batchnorm_backward = [
+    mistake(lambda *a, **k: _bn_backward(*a, **k, constant_stats=True),
+            "the batch mean and variance depend on every X[n] too: dX has two more terms than dout * gamma / std "
+            "(the gradient through the mean and through the variance).", output="dX"),
+    mistake(lambda *a, **k: _bn_backward(*a, **k, no_variance_term=True),
+            "the gradient through the batch variance is missing: subtract X_hat * sum(dX_hat * X_hat) / N as well.",
+            output="dX"),
+    mistake(lambda *a, **k: _bn_backward(*a, **k, dgamma_from_X=True),
+            "dgamma multiplies dout by the NORMALISED input X_hat, not by X.", output="dgamma"),
+]

@@ -104,3 +104,26 @@ def normalize(X_train: np.ndarray, X_other: np.ndarray, eps: float = 1e-5):
     train, other = to_tensor(X_train), to_tensor(X_other)
     mean, var = train.mean(dim=0), train.var(dim=0, unbiased=False)
     return tuple(to_numpy(F.batch_norm(x, mean, var, training=False, eps=eps)) for x in (train, other))
+
+
+def batchnorm_forward(X: np.ndarray, gamma: np.ndarray, beta: np.ndarray, running_mean: np.ndarray,
+                      running_var: np.ndarray, training: bool = True, momentum: float = 0.1, eps: float = 1e-5):
+    """``nn.BatchNorm1d(D, eps, momentum)`` with these parameters and running statistics, in training or evaluation
+    mode: (output, running_mean, running_var) after the call."""
+    bn = torch.nn.BatchNorm1d(np.shape(X)[1], eps=eps, momentum=momentum, dtype=torch.float64, device=get_device())
+    with torch.no_grad():
+        bn.weight.copy_(to_tensor(gamma))
+        bn.bias.copy_(to_tensor(beta))
+        bn.running_mean.copy_(to_tensor(running_mean))
+        bn.running_var.copy_(to_tensor(running_var))
+        bn.train(bool(training))
+        out = bn(to_tensor(X))
+    return to_numpy(out), to_numpy(bn.running_mean), to_numpy(bn.running_var)
+
+
+def batchnorm_backward(dout: np.ndarray, X: np.ndarray, gamma: np.ndarray, eps: float = 1e-5):
+    """(dX, dgamma, dbeta) by autograd through ``F.batch_norm`` in training mode (batch statistics)."""
+    Xt, gt = to_tensor(X, requires_grad=True), to_tensor(gamma, requires_grad=True)
+    bt = torch.zeros(np.shape(gamma), dtype=torch.float64, device=get_device(), requires_grad=True)
+    out = F.batch_norm(Xt, None, None, gt, bt, training=True, eps=eps)
+    return tuple(to_numpy(g) for g in torch.autograd.grad(out, (Xt, gt, bt), to_tensor(dout)))

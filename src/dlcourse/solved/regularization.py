@@ -4,7 +4,7 @@ between the hidden layers, which :func:`dlcourse.solved.training.fit_mlp` uses."
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -99,3 +99,31 @@ def dropout_mlp_backward(dout: np.ndarray, caches: list, params: dict[str, np.nd
         if layer > 1:
             dZ = ACTIVATION_BACKWARDS[activation](dropout_back(dA_prev, masks[layer - 2], p), caches[layer - 2][1])
     return grads
+
+
+# --- batch normalisation (chapter 7, section 9) ---------------------------------------------
+
+def batchnorm_forward(X: np.ndarray, gamma: np.ndarray, beta: np.ndarray, running_mean: np.ndarray,
+                      running_var: np.ndarray, training: bool = True, momentum: float = 0.1, eps: float = 1e-5):
+    """nn.BatchNorm1d on X (N, D): (output, new running_mean, new running_var)."""
+    if training:
+        n = X.shape[0]
+        mean, var = X.mean(axis=0), X.var(axis=0)
+        running_mean = (1 - momentum) * running_mean + momentum * mean
+        running_var = (1 - momentum) * running_var + momentum * var * n / (n - 1)
+    else:
+        mean, var = running_mean, running_var
+    out = gamma * (X - mean) / np.sqrt(var + eps) + beta
+    return out, running_mean, running_var
+
+
+def batchnorm_backward(dout: np.ndarray, X: np.ndarray, gamma: np.ndarray, eps: float = 1e-5):
+    """(dX, dgamma, dbeta) of batchnorm_forward in training mode (batch statistics), given dL/d(output)."""
+    n = X.shape[0]
+    inv_std = 1.0 / np.sqrt(X.var(axis=0) + eps)
+    X_hat = (X - X.mean(axis=0)) * inv_std
+    dbeta = dout.sum(axis=0)
+    dgamma = (dout * X_hat).sum(axis=0)
+    dX_hat = dout * gamma
+    dX = inv_std / n * (n * dX_hat - dX_hat.sum(axis=0) - X_hat * (dX_hat * X_hat).sum(axis=0))
+    return dX, dgamma, dbeta
