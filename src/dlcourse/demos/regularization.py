@@ -34,3 +34,30 @@ def fit_torch_mlp_l2(params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray
     for layer, m in enumerate(linears, start=1):
         trained[f"W{layer}"], trained[f"b{layer}"] = to_numpy(m.weight), to_numpy(m.bias)
     return trained
+
+
+def deep_mlp_losses(X: np.ndarray, y: np.ndarray, *, depth: int = 10, width: int = 64, batch_norm: bool,
+                    epochs: int = 5, batch_size: int = 64, lr: float = 0.05, seed: int = 0) -> list[float]:
+    """The training loss of every step of a deep ReLU MLP (``depth`` hidden layers of ``width``) trained with plain SGD,
+    with or without ``nn.BatchNorm1d`` after each hidden linear layer, from the same seed and batch order."""
+    torch.manual_seed(seed)
+    layers: list[nn.Module] = []
+    n_in = X.shape[1]
+    for _ in range(depth):
+        layers += [nn.Linear(n_in, width, dtype=torch.float64)]
+        layers += [nn.BatchNorm1d(width, dtype=torch.float64)] if batch_norm else []
+        layers += [nn.ReLU()]
+        n_in = width
+    model = nn.Sequential(*layers, nn.Linear(n_in, int(y.max()) + 1, dtype=torch.float64)).to(get_device())
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    X_all, y_all = to_tensor(X), torch.as_tensor(y, device=get_device())
+    losses, index_all = [], np.arange(X.shape[0])
+    for epoch in range(epochs):
+        for index, _ in minibatches(index_all, index_all, batch_size, seed=seed + epoch):
+            index = torch.as_tensor(index, device=get_device())
+            optimizer.zero_grad()
+            loss = F.cross_entropy(model(X_all[index]), y_all[index])
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+    return losses
