@@ -481,8 +481,8 @@ print({name: f"first / last layer = {values[0] / values[-1]:.1e}" for name, valu
 # <details><summary>Hint 2</summary>
 #
 # For each index: remember the original value, set it to `original + eps`, evaluate `f`, set it to
-# `original - eps`, evaluate `f` again, restore it. Keep a copy of each result (`np.array(f(x), dtype=np.float64)`):
-# `f` might return a view of `x`, which the next nudge would change.
+# `original - eps`, evaluate `f` again, restore it. Keep a float64 *copy* of each result: `f` might return a view
+# of `x`, which the next nudge would change under your feet.
 # </details>
 
 # %% id="ch02_numerical_gradient" nbgrader={"solution": true}
