@@ -221,15 +221,18 @@ def batchnorm2d_forward(x, gamma, beta, running_mean, running_var, training=True
 # %% id="ch05_resnet_bn_forward_test" nbgrader={"grade": true, "locked": true, "points": 3}
 # Case 1 by hand: one channel holding 1, 3, 5, 7 (m = 4): mean 4, biased variance 5, so out = (x - 4) / sqrt(5 + eps);
 # running_mean = 0.9 * 0 + 0.1 * 4 = 0.4 and running_var = 0.9 * 1 + 0.1 * 5 * 4/3 = 1.5667.
-# Then random cases (gamma, beta and the running statistics all non-trivial) in training and evaluation mode,
+# Then random cases (gamma, beta and the running statistics all non-trivial) in training and evaluation mode, a
+# constant channel (variance 0: only eps keeps the division finite, and that channel's output is beta),
 # momentum and eps changed (eps = 0.5 on a channel of small variance, where eps matters), float32; then your
 # function over three training batches and an evaluation batch against one nn.BatchNorm2d.
 bn_outputs = ("out", "running_mean", "running_var")
 x1 = np.array([[[[1.0, 3.0]]], [[[5.0, 7.0]]]])                       # (2, 1, 1, 2)
 small = randn(3, 2, 4, 4, seed=34, scale=0.1)                          # variance ~ 0.01: eps = 0.5 dominates it
+constant_channel = np.concatenate([np.full((2, 1, 3, 3), 3.0), randn(2, 1, 3, 3, seed=29)], axis=1)
 check(batchnorm2d_forward, ref.batchnorm2d_forward, [
     (x1, np.ones(1), np.zeros(1), np.zeros(1), np.ones(1)),
     (randn(4, 3, 5, 6, seed=30, scale=2.0) + 1.0, *cases.bn_params(3, seed=31)),
+    (constant_channel, *cases.bn_params(2, seed=28)),                                   # variance 0: out = beta
     (randn(4, 3, 5, 6, seed=32), *cases.bn_params(3, seed=33), False),                  # evaluation mode
     (small, *cases.bn_params(2, seed=35), True, 0.3, 0.5),                              # momentum 0.3, eps 0.5
     (small, *cases.bn_params(2, seed=36), False, 0.1, 0.5),                             # eps in evaluation mode
