@@ -194,7 +194,8 @@ HINT_CASES = {   # name -> (argument sets, output names)
                              lambda: bn_args(N=2, C=3, H=2, W=2, seed=5, training=False) + (0.1, 0.3)], BN_OUT),
     "batchnorm2d_backward": ([lambda: (randn(3, 4, 5, 6, seed=3), randn(3, 4, 5, 6, seed=4) + 1.0,
                                        cases.bn_params(4, 5)[0])], BN_GRADS),
-    "residual_block_forward": ([lambda: block_args(), lambda: block_args(c_out=5, stride=2)], None),
+    "residual_block_forward": ([lambda: block_args(), lambda: block_args(c_out=5, stride=2),
+                                lambda: block_args(c_out=5, stride=2, training=False)], None),
     "residual_block_backward": ([lambda: block_back_args(), lambda: block_back_args(c_out=5, stride=2)], ("dx", "grads")),
 }
 

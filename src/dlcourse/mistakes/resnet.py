@@ -92,13 +92,13 @@ batchnorm2d_backward = [
 ]
 
 
-def _block(relu_after_add=True, shortcut_after_relu=False, shortcut_without_bn=False):
+def _block(relu_after_add=True, shortcut_after_relu=False, shortcut_without_bn=False, always_training=False):
     def wrong(x, params, stride=1, training=True):
         def conv_bn(a, key, stride, padding, bn=True):
             W = params["W" + key]
             z = conv2d_forward(a, W, np.zeros(W.shape[0], a.dtype), stride, padding)
             return solved.batchnorm2d_forward(z, params["gamma" + key], params["beta" + key], params["mean" + key],
-                                              params["var" + key], training)[0] if bn else z
+                                              params["var" + key], training or always_training)[0] if bn else z
         h = np.maximum(conv_bn(x, "1", stride, 1), 0)
         main = conv_bn(h, "2", 1, 1)
         shortcut = conv_bn(x, "_s", stride, 0, bn=not shortcut_without_bn) if "W_s" in params else x
@@ -114,6 +114,9 @@ residual_block_forward = [
     mistake(_block(relu_after_add=False), "the block ends with a ReLU after the addition: relu(main + shortcut)."),
     mistake(_block(shortcut_without_bn=True), "the projection shortcut is a 1x1 convolution FOLLOWED by its own batch "
                                               "norm (gamma_s, beta_s, mean_s, var_s), as in torchvision's ResNet."),
+    mistake(_block(always_training=True), "pass `training` on to every batch norm: in evaluation mode "
+                                          "(training=False) the block normalises with the running statistics "
+                                          "mean1, var1, ... from params."),
 ]
 
 
