@@ -252,6 +252,12 @@ plt.show()
 #
 # Return $Y = XW^\top + b$ for `X` of shape (N, n_in), `W` of shape (n_out, n_in), `b` of shape (n_out,).
 # One matrix product, no Python loop over examples. float32 inputs give a float32 result.
+#
+# <details><summary>Hint 1</summary>
+#
+# Write the shapes under each other: which product of an (N, n_in) array and an (n_out, n_in) array is (N, n_out)?
+# Then NumPy's broadcasting adds an (n_out,) vector to every row.
+# </details>
 
 # %% id="ch01_dense_forward" nbgrader={"solution": true}
 def dense_forward(X, W, b):
@@ -522,6 +528,12 @@ plt.show()
 #
 # Return the number of trainable parameters (an `int`) of the MLP with the given `layer_sizes`
 # $[n_0, n_1, \dots, n_L]$.
+#
+# <details><summary>Hint 1</summary>
+#
+# The network has $L$ dense layers, one per pair of neighbouring sizes $(n_{l-1}, n_l)$; each has a weight matrix
+# and a bias vector.
+# </details>
 
 # %% id="ch01_count_params" nbgrader={"solution": true}
 def count_params(layer_sizes):

@@ -200,6 +200,12 @@ check(add_self_yours, add_self_torch, [(randn(5, seed=9), randn(5, seed=10))],
 # ### Exercise 2 — `value_mul` (2 points)
 #
 # Return `self * other` (op `"*"`): each factor's gradient is the **other** factor's value times `out.grad`.
+#
+# <details><summary>Hint 1</summary>
+#
+# If $b$ is held fixed, how much does $a b$ change when $a$ changes by a little $\delta$? That change, divided by
+# $\delta$, is what `out.grad` gets multiplied by on its way to `self`.
+# </details>
 
 # %% id="ch02_value_mul" nbgrader={"solution": true}
 def value_mul(self, other):
@@ -252,6 +258,12 @@ check(mul_self_yours, mul_self_torch, [(randn(5, seed=19), randn(5, seed=20))],
 #
 # Return `self ** k` for a constant number `k` (an `int` or a `float`, not a Value), with op `f"**{k}"`
 # and the local derivative $k\,x^{k-1}$. Division uses it with $k = -1$.
+#
+# <details><summary>Hint 1</summary>
+#
+# The local derivative needs the input's value, `self.data`, not the output's; and like every local backward it
+# is multiplied by `out.grad` and added to `self.grad`.
+# </details>
 
 # %% id="ch02_value_pow" nbgrader={"solution": true}
 def value_pow(self, k):
@@ -339,6 +351,11 @@ check(lambda x, upstream: cases.local_gradients(value_tanh, x, upstream=upstream
 # ### Exercise 5 — `value_relu` (1 point)
 #
 # Return $\max(x, 0)$ (op `"relu"`) with local derivative 1 where $x > 0$ and 0 elsewhere, 0 at $x = 0$ too.
+#
+# <details><summary>Hint 1</summary>
+#
+# In Python, `True * 2.5` is `2.5` and `False * 2.5` is `0.0`: a comparison can serve as the 0-or-1 factor.
+# </details>
 
 # %% id="ch02_value_relu" nbgrader={"solution": true}
 def value_relu(self):
