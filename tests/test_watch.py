@@ -196,3 +196,12 @@ def test_demos_use_the_learners_function_only_once_it_passes_its_test(capsys):
     right = learner(HONEST, "sigmoid")
     check(right, ref.sigmoid, [X], quiet=True)
     assert use_yours(right, "networks.sigmoid")(X) is not None and "solved" not in capsys.readouterr().out
+
+
+def test_learner_code_that_calls_a_trusted_adapter_which_calls_a_reference_is_caught():
+    """dlcourse.cases is the tests' own code, but calling it from the learner's function opens nothing."""
+    fn = learner("from dlcourse.cases import networks as cases\n"
+                 "import dlcourse.checking.running as running\n"
+                 "def sigmoid(x):\n    return running.run_reference(__import__('dlcourse.reference.networks', "
+                 "fromlist=['x']).sigmoid, running.Inputs(x))", "sigmoid")
+    assert "dlcourse.reference.networks.sigmoid" in message_of(fn)

@@ -19,8 +19,9 @@ that decides is either
   recorded as a violation, and the check fails after the function returns, whatever it returned;
 * a building block the exercise offers (``allow=``, by qualified name, e.g.
   ``"dlcourse.solved.losses.softmax"`` or a whole module): allowed, with everything it calls;
-* the checking code or the test cell itself (an adapter that calls the learner's function and
-  then a reference): allowed, because no learner frame is between it and the call.
+* the checker, reached without meeting learner code (an adapter in the test cell or in
+  ``dlcourse.cases`` that calls the learner's function and then a reference): allowed. Such
+  adapters are passed over like libraries, so learner code that calls one is still caught.
 
 What it cannot see: code the learner copies as text (``inspect.getsource`` of a solved function,
 then ``exec``) — that is what ``dlcourse copies`` flags for the instructor —, and work done in
@@ -157,12 +158,17 @@ class Watch:
     # --- deciding ----------------------------------------------------------------------------
 
     def _learner_behind(self, frame) -> bool:
-        """Walk out from ``frame``: is learner code the first frame that decides?"""
+        """Walk out from ``frame`` to the checker: is learner code on the way, before an offered block?
+
+        Libraries, the course's helpers and the test's own code (the checker, ``dlcourse.cases``,
+        the test cell) are passed over: an adapter may call a reference after the learner's function
+        returned, but learner code that calls an adapter which calls a reference is still found.
+        """
         while frame is not None and frame is not self._base:
             kind = self._kind(frame.f_code)
             if kind == LEARNER:
                 return True
-            if kind in ("allowed", FORBIDDEN, TRUSTED):
+            if kind in ("allowed", FORBIDDEN):
                 return False
             frame = frame.f_back
         return False
@@ -184,7 +190,7 @@ class Watch:
                 self._record(f"`{self._qualified(code)}` (it reads the caller's frames or runs code out of sight)")
         elif event == "c_call":
             kind = self._kinds.get(frame.f_code) or self._kind(frame.f_code)
-            if kind in (FORBIDDEN, "allowed", TRUSTED):
+            if kind in (FORBIDDEN, "allowed"):
                 return
             try:
                 escape = arg in _ESCAPES_C
