@@ -11,11 +11,11 @@ Every adapter takes the engine's class explicitly: nothing here hands the course
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import numpy as np
 
+from ..reference.autodiff import program_values, run_program
 from ..solved import autodiff as solved
 
 __all__ = ["ENGINE_BLOCKS", "OPS", "local_gradients", "on_course_graphs", "program_gradients", "random_program",
@@ -94,46 +94,10 @@ def random_program(n_inputs: int, n_steps: int, seed: int = 0, limit: float = 1e
             total, n_nodes = n_nodes, n_nodes + 1
         probe = [rng.standard_normal() for _ in range(n_inputs)]
         try:
-            if all(abs(v) < limit for v in _program_values(program, probe)):
+            if all(abs(v) < limit for v in program_values(program, probe)):
                 return program
         except OverflowError:  # float ** 2 of a huge number: draw another program
             pass
-
-
-def _program_values(program, leaves):
-    nodes = list(leaves)
-    for step in program:
-        nodes.append(_apply(step, nodes))
-    return nodes
-
-
-def _apply(step, nodes):
-    op, i, *rest = step
-    a = nodes[i]
-    if op == "add":
-        return a + nodes[rest[0]]
-    if op == "mul":
-        return a * nodes[rest[0]]
-    if op == "sub":
-        return a - nodes[rest[0]]
-    if op == "add_const":
-        return rest[0] + a
-    if op == "mul_const":
-        return rest[0] * a
-    if op == "square":
-        return a ** 2
-    if op == "cube":
-        return a ** 3
-    if op == "tanh":
-        return a.tanh() if hasattr(a, "tanh") else math.tanh(a)
-    if op == "relu":
-        return a.relu() if hasattr(a, "relu") else max(a, 0.0)
-    raise ValueError(f"unknown operation {op!r} in a program")
-
-
-def run_program(program: list[tuple], leaves: Sequence):
-    """The program's result on ``leaves`` (Values, torch scalars or floats): the last node."""
-    return _program_values(program, leaves)[-1]
 
 
 def program_gradients(program: list[tuple], x: np.ndarray, backward: Callable | None = None, *,

@@ -1,14 +1,17 @@
 """PyTorch references for chapter 2's autodiff notebook: ``torch.autograd`` on the same operations and programs
-as the learner's engine of Values, in float64 on :func:`dlcourse.device.get_device`."""
+as the learner's engine of Values, in float64 on :func:`dlcourse.device.get_device`.
+
+A *program* (``dlcourse.cases.autodiff.random_program``) is a list of steps; :func:`run_program` defines what
+they compute, on torch scalars here and on Values or floats in the tests."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
 import torch
 
-from ..cases.autodiff import run_program
 from ..device import to_numpy, to_tensor
 
 
@@ -28,6 +31,43 @@ def local_gradients(op: Callable, *inputs, upstream: np.ndarray, initial_grad: f
     out = op(*tensors)
     out.backward(to_tensor(upstream))
     return (to_numpy(out), *[_grad_or_zeros(t) for t in tensors if isinstance(t, torch.Tensor)])
+
+
+def program_values(program: list[tuple], leaves: list) -> list:
+    """Every node of the program on ``leaves``: the leaves, then one value per step."""
+    nodes = list(leaves)
+    for step in program:
+        nodes.append(_apply(step, nodes))
+    return nodes
+
+
+def _apply(step, nodes):
+    op, i, *rest = step
+    a = nodes[i]
+    if op == "add":
+        return a + nodes[rest[0]]
+    if op == "mul":
+        return a * nodes[rest[0]]
+    if op == "sub":
+        return a - nodes[rest[0]]
+    if op == "add_const":
+        return rest[0] + a
+    if op == "mul_const":
+        return rest[0] * a
+    if op == "square":
+        return a ** 2
+    if op == "cube":
+        return a ** 3
+    if op == "tanh":
+        return a.tanh() if hasattr(a, "tanh") else math.tanh(a)
+    if op == "relu":
+        return a.relu() if hasattr(a, "relu") else max(a, 0.0)
+    raise ValueError(f"unknown operation {op!r} in a program")
+
+
+def run_program(program: list[tuple], leaves: list):
+    """The program's result on ``leaves`` (Values, torch scalars or floats): the last node."""
+    return program_values(program, leaves)[-1]
 
 
 def program_gradients(program: list[tuple], x: np.ndarray):
