@@ -659,3 +659,15 @@ print("final losses:", {k: round(v[-1], 6) for k, v in losses.items()})
 # | dead ReLU | 死亡 ReLU |
 # | decision region / boundary | 决策区域 / 边界 |
 # | parameter count | 参数量 |
+
+
+# %% [markdown] id="progress-title"
+# ## Your progress
+#
+# Which exercises of this notebook pass in this session, and their points (run every test cell first,
+# or *Run All*). `dlcourse progress` in a terminal shows every chapter, in fresh kernels.
+
+# %% id="progress" tags=["demo"]
+from dlcourse.progress import progress_table
+
+progress_table()

@@ -713,3 +713,15 @@ plt.show()
 # | support-vector machine (SVM) | 支持向量机 |
 # | gradient descent | 梯度下降 |
 # | decision region / boundary | 决策区域 / 边界 |
+
+
+# %% [markdown] id="progress-title"
+# ## Your progress
+#
+# Which exercises of this notebook pass in this session, and their points (run every test cell first,
+# or *Run All*). `dlcourse progress` in a terminal shows every chapter, in fresh kernels.
+
+# %% id="progress" tags=["demo"]
+from dlcourse.progress import progress_table
+
+progress_table()

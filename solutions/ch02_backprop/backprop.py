@@ -807,3 +807,15 @@ plt.show()
 # | vanishing gradient | 梯度消失 |
 # | dead ReLU | 死亡 ReLU |
 # | learning rate | 学习率 |
+
+
+# %% [markdown] id="progress-title"
+# ## Your progress
+#
+# Which exercises of this notebook pass in this session, and their points (run every test cell first,
+# or *Run All*). `dlcourse progress` in a terminal shows every chapter, in fresh kernels.
+
+# %% id="progress" tags=["demo"]
+from dlcourse.progress import progress_table
+
+progress_table()

@@ -871,3 +871,15 @@ print(f"E3 test MSE: NumPy {e3_numpy_mse:.1f}, PyTorch {e3_torch_mse:.1f}")
 # | Hessian matrix | 黑塞矩阵（海森矩阵） |
 # | normalisation (standardisation) | 归一化（标准化） |
 # | training set / test set | 训练集 / 测试集 |
+
+
+# %% [markdown] id="progress-title"
+# ## Your progress
+#
+# Which exercises of this notebook pass in this session, and their points (run every test cell first,
+# or *Run All*). `dlcourse progress` in a terminal shows every chapter, in fresh kernels.
+
+# %% id="progress" tags=["demo"]
+from dlcourse.progress import progress_table
+
+progress_table()

@@ -997,3 +997,15 @@ print(f"macro F1 {my_macro_f1(y_test, numpy_predicted, 10):.3f}")
 # | true positive / false positive / false negative | 真正例 / 假正例 / 假反例 |
 # | class imbalance | 类别不平衡 |
 # | training set / test set | 训练集 / 测试集 |
+
+
+# %% [markdown] id="progress-title"
+# ## Your progress
+#
+# Which exercises of this notebook pass in this session, and their points (run every test cell first,
+# or *Run All*). `dlcourse progress` in a terminal shows every chapter, in fresh kernels.
+
+# %% id="progress" tags=["demo"]
+from dlcourse.progress import progress_table
+
+progress_table()

@@ -619,3 +619,15 @@ for name, values in flows.items():
 # | long-range dependency | 长程依赖 |
 # | distractor | 干扰项 |
 # | forget-gate bias initialisation | 遗忘门偏置初始化 |
+
+
+# %% [markdown] id="progress-title"
+# ## Your progress
+#
+# Which exercises of this notebook pass in this session, and their points (run every test cell first,
+# or *Run All*). `dlcourse progress` in a terminal shows every chapter, in fresh kernels.
+
+# %% id="progress" tags=["demo"]
+from dlcourse.progress import progress_table
+
+progress_table()

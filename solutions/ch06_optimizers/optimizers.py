@@ -1118,3 +1118,15 @@ plt.show()
 # | learning-rate schedule / warm-up | 学习率调度 / 预热 |
 # | learning-rate range test | 学习率范围测试 |
 # | step decay / cosine annealing | 阶梯衰减 / 余弦退火 |
+
+
+# %% [markdown] id="progress-title"
+# ## Your progress
+#
+# Which exercises of this notebook pass in this session, and their points (run every test cell first,
+# or *Run All*). `dlcourse progress` in a terminal shows every chapter, in fresh kernels.
+
+# %% id="progress" tags=["demo"]
+from dlcourse.progress import progress_table
+
+progress_table()

@@ -905,3 +905,15 @@ print(f"time grows as L^{slopes['attention']:.1f} for attention (quadratic: 2) a
 # | character-level | 字符级 |
 # | sampling, temperature | 采样，温度 |
 # | quadratic complexity | 二次复杂度 |
+
+
+# %% [markdown] id="progress-title"
+# ## Your progress
+#
+# Which exercises of this notebook pass in this session, and their points (run every test cell first,
+# or *Run All*). `dlcourse progress` in a terminal shows every chapter, in fresh kernels.
+
+# %% id="progress" tags=["demo"]
+from dlcourse.progress import progress_table
+
+progress_table()
