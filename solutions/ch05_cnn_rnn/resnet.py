@@ -301,8 +301,8 @@ print("largest difference in evaluation mode:", np.abs(my_bn(x_eval, gamma, beta
 #    \Big( \delta\hat x - \langle \delta\hat x \rangle - \hat x\, \langle \delta\hat x \odot \hat x \rangle \Big). $$
 #
 # The gradient is the part of $\delta\hat x$ that neither shifts the channel (its mean is removed) nor scales it (its
-# component along $\hat x$ is removed): BN's output does not change when the input channel is shifted or scaled,
-# so neither kind of change gets a gradient. (In evaluation mode the statistics are constants and
+# component along $\hat x$ is removed): BN's output does not change when the input channel is shifted or scaled by a
+# positive factor (up to $\varepsilon$), so neither kind of change gets a gradient. (In evaluation mode the statistics are constants and
 # $\partial L/\partial x = \delta\hat x / \sqrt{\text{running\_var} + \varepsilon}$; training is what needs this pass.)
 
 # %% [markdown] id="ex-bn-backward"
