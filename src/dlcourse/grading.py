@@ -5,17 +5,19 @@ concurrent writers. ``dlcourse grade ASSIGNMENT`` splits the work:
 
 1. **execute, as Dask tasks** (one per submission): by default on an embedded ``LocalCluster``
    (one worker process per core, one thread each: nothing to install or start), or with
-   ``--scheduler tcp://HOST:8786`` on an existing cluster. A task runs ``nbgrader autograde`` itself,
-   with the course's ``nbgrader_config.py`` (its Execute settings, demo skipping, sandbox), in a
-   private copy of the course in the worker's temporary folder, then publishes the executed notebooks
-   in ``.grading/<assignment>/<student>/`` with one atomic rename. A task depends on nothing of the
-   client but the course root's path (workers on other machines mount the same course folder), and
-   is idempotent: a task whose worker died is run again by Dask, and only the first finished run of a
+   ``--scheduler tcp://HOST:8786`` on an existing cluster. A task runs ``nbgrader autograde`` itself
+   (nbgrader's command line in a process of its own, forked from one that imported nbgrader once:
+   :mod:`dlcourse.grading_runner`), with the course's ``nbgrader_config.py`` (its Execute settings,
+   demo skipping, sandbox), in a private copy of the course in the worker's temporary folder, then
+   publishes the executed notebooks in ``.grading/<assignment>/<student>/`` with one atomic rename.
+   A task depends on nothing of the client but the course root's path (workers on other machines
+   mount the same course folder), and is idempotent: a task whose worker died is run again by Dask, and only the first finished run of a
    submission is published; an interrupted ``dlcourse grade`` started again executes nobody twice.
-2. **record, one at a time, on the client**: nbgrader's ``autograde`` for every student against the
-   real gradebook, with the course's own preprocessor list in which the executing preprocessor is
-   replaced by :class:`ReuseExecution` (the outputs of step 1). Every score, comment and timestamp is
-   written by nbgrader's own code, in the order serial grading writes them.
+2. **record, one at a time, on the client**, each student as soon as their task ends (while the
+   cluster executes the others): nbgrader's ``autograde`` against the real gradebook, with the
+   course's own preprocessor list in which the executing preprocessor is replaced by
+   :class:`ReuseExecution` (the outputs of step 1). Every score and comment is written by nbgrader's
+   own code, one student at a time, as serial grading writes them.
 
 Submissions nbgrader cannot grade (not a notebook, a notebook of another assignment, ...) are
 reported by name at the end; the exit status is non-zero only when grading itself broke.
@@ -27,8 +29,6 @@ import os
 import re
 import shutil
 import socket
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -38,6 +38,8 @@ from pathlib import Path
 import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
+
+from .grading_runner import child_setup, run_nbgrader
 
 WORK = ".grading"
 REUSE = f"{__name__}.ReuseExecution"
@@ -78,25 +80,9 @@ def _cause(log: str) -> str:
     return (causes[-1] if causes else "nbgrader autograde failed").strip()[:300]
 
 
-def _child_setup(gigabytes: float):
-    """For the nbgrader process of a task: an address-space limit, and death with the worker that started it."""
-    def apply():
-        import resource
-        if gigabytes:
-            limit = int(gigabytes * 2**30)
-            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        try:  # Linux: a worker killed mid-task takes its nbgrader along (else it would grade on, orphaned)
-            import ctypes
-            import signal
-            ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
-    return apply
-
-
 def _limit_memory(gigabytes: float):
     """A ``preexec_fn`` that limits a process's address space (None: no limit)."""
-    return _child_setup(gigabytes) if gigabytes else None
+    return (lambda: child_setup(gigabytes)) if gigabytes else None
 
 
 def _worker_name() -> str:
@@ -121,19 +107,15 @@ def execute_one(root: str, assignment: str, student: str, memory_gb: float = 8.0
         shutil.copy(course / "nbgrader_config.py", scratch)
         shutil.copy(course / "gradebook.db", scratch)
         shutil.copytree(course / "submitted" / student / assignment, scratch / "submitted" / student / assignment)
-        command = [sys.executable, "-m", "nbgrader", "autograde", assignment, f"--student={student}", "--force"]
-        env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
         for _attempt in (1, 2):  # a second try only for what may pass on its own (a kernel slow to start)
-            result = subprocess.run(command, cwd=scratch, env=env, capture_output=True, text=True,
-                                    check=False, preexec_fn=_child_setup(memory_gb))
-            if result.returncode == 0:
+            returncode, log = run_nbgrader(["autograde", assignment, f"--student={student}", "--force"], scratch, memory_gb)
+            if returncode == 0:
                 break
-            log = result.stdout + result.stderr
             (work / f"{student}.log").write_text(log)
             if not re.search(r"Kernel|Timeout|timed out", log):
                 break
         seconds = time.perf_counter() - start
-        if result.returncode != 0:
+        if returncode != 0:
             return Outcome(student, False, seconds, f"{_cause(log)} (log: {WORK}/{assignment}/{student}.log)")
         partial = work / f".{student}.{uuid.uuid4().hex}.partial"
         shutil.copytree(scratch / "autograded" / student / assignment, partial)
@@ -162,23 +144,32 @@ def recording_preprocessors(config) -> list:
     return [REUSE if is_execute else p for p, is_execute in zip(configured, executes)]
 
 
-def record_all(root: Path, assignment: str, students: list[str]) -> dict[str, str]:
-    """Step 2: nbgrader's own autograde for every student, one at a time, reusing the executions."""
-    from nbgrader.apps import NbGraderAPI
-    from nbgrader.coursedir import CourseDirectory
-    from traitlets.config import Config, PyFileConfigLoader
+class Recorder:
+    """Step 2: nbgrader's own autograde of one student against the real gradebook, reusing the execution."""
 
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
-    config.merge(Config({"Autograde": {"autograde_preprocessors": recording_preprocessors(config)},
-                         "ReuseExecution": {"executed_root": str(root / WORK / assignment)}}))
-    api = NbGraderAPI(CourseDirectory(config=config), config=config)
-    problems = {}
-    for student in students:
-        result = api.autograde(assignment, student, force=True, create=True)
+    def __init__(self, root: Path, assignment: str):
+        from nbgrader.apps import NbGraderAPI
+        from nbgrader.coursedir import CourseDirectory
+        from traitlets.config import Config, PyFileConfigLoader
+
+        config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+        config.merge(Config({"Autograde": {"autograde_preprocessors": recording_preprocessors(config)},
+                             "ReuseExecution": {"executed_root": str(root / WORK / assignment)}}))
+        self.api, self.assignment, self.problems = NbGraderAPI(CourseDirectory(config=config), config=config), assignment, {}
+
+    def __call__(self, student: str) -> None:
+        result = self.api.autograde(self.assignment, student, force=True, create=True)
         if not result["success"]:
             lines = [line for line in (result.get("error") or result.get("log") or "").splitlines() if line.strip()]
-            problems[student] = (lines[-1] if lines else "nbgrader could not grade it")[-300:]
-    return problems
+            self.problems[student] = (lines[-1] if lines else "nbgrader could not grade it")[-300:]
+
+
+def record_all(root: Path, assignment: str, students: list[str]) -> dict[str, str]:
+    """Step 2 for ``students`` one after the other; their problems by name."""
+    record = Recorder(root, assignment)
+    for student in students:
+        record(student)
+    return record.problems
 
 
 def _duration(seconds: float) -> str:
@@ -186,17 +177,18 @@ def _duration(seconds: float) -> str:
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
 
 
-def progress_bar(done: int, total: int, problems: int, elapsed: float | None = None, width: int = 30) -> str:
+def progress_bar(done: int, total: int, problems: int, eta: float | None = None, width: int = 30) -> str:
     filled = int(width * done / total) if total else width
     bar = f"[{'#' * filled}{'-' * (width - filled)}] {done}/{total} executed"
-    if elapsed is not None and 0 < done < total:
-        bar += f", ETA {_duration(elapsed / done * (total - done))}"
+    if eta is not None and done < total:
+        bar += f", ETA {_duration(eta)}"
     return bar + (f", {problems} problem(s)" if problems else "")
 
 
 def execute_on_dask(root: Path, assignment: str, students: list[str], scheduler: str | None, workers: int,
-                    memory_gb: float, echo=print) -> list[Outcome]:
-    """Step 1: one task per student on the cluster at ``scheduler`` (or an embedded LocalCluster); progress as they end."""
+                    memory_gb: float, echo=print, then=None) -> list[Outcome]:
+    """Step 1: one task per student on the cluster at ``scheduler`` (or an embedded LocalCluster); ``then(outcome)``
+    for each as it ends (on the client, one at a time), with a progress bar."""
     import logging
 
     from distributed import Client, LocalCluster, as_completed
@@ -218,8 +210,11 @@ def execute_on_dask(root: Path, assignment: str, students: list[str], scheduler:
                 outcomes.append(future.result())
             except Exception as error:  # noqa: BLE001 (the task itself failed: a worker that cannot see the course, died, ...)
                 outcomes.append(Outcome(futures[future], False, 0.0, f"{type(error).__name__}: {error}"[:300], broke=True))
-            echo(f"\r{progress_bar(len(outcomes), len(students), sum(not o.ok for o in outcomes), time.perf_counter() - start)}",
-                 end="", flush=True)
+            if then is not None:
+                then(outcomes[-1])
+            fresh = sum(o.seconds > 0 for o in outcomes)  # executed in this run (not before it)
+            eta = (time.perf_counter() - start) / fresh * (len(students) - len(outcomes)) if fresh else None
+            echo(f"\r{progress_bar(len(outcomes), len(students), sum(not o.ok for o in outcomes), eta)}", end="", flush=True)
         echo("")
         return outcomes
     finally:
@@ -244,12 +239,17 @@ def grade(root: Path, assignment: str, workers: int = 2, force: bool = False, me
         shutil.rmtree(root / WORK / assignment, ignore_errors=True)
     (root / WORK / assignment).mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    todo = [s for s in students if not (root / WORK / assignment / s).is_dir()]
-    if len(todo) < len(students):
-        echo(f"{len(students) - len(todo)} of {len(students)} submissions already executed (in {WORK}/{assignment})")
-    outcomes = execute_on_dask(root, assignment, todo, scheduler, workers, memory_gb, echo) if todo else []
-    failed = {o.student: o.message for o in outcomes if not o.ok}
-    problems = record_all(root, assignment, students)
+    executed_before = [s for s in students if (root / WORK / assignment / s).is_dir()]
+    if executed_before:
+        echo(f"{len(executed_before)} of {len(students)} submissions already executed (in {WORK}/{assignment})")
+    record, outcomes = Recorder(root, assignment), []
+    if len(executed_before) == len(students):  # nothing to execute: only record
+        for student in students:
+            record(student)
+    else:  # a task for every student (one executed before returns at once), each recorded as it ends
+        outcomes = execute_on_dask(root, assignment, students, scheduler, workers, memory_gb, echo,
+                                   then=lambda outcome: record(outcome.student))
+    failed, problems = {o.student: o.message for o in outcomes if not o.ok}, record.problems
     for student, message in {**problems, **failed}.items():
         echo(f"problem: {student}: {message}")
     executed = [o for o in outcomes if o.ok and o.seconds]
