@@ -325,3 +325,29 @@ def test_dlcourse_grade_require_sandbox_refuses_without_bubblewrap(tmp_path):
     result = subprocess.run([sys.executable, "-m", "dlcourse.cli", "grade", A, "--require-sandbox"], cwd=tmp_path,
                             env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "--require-sandbox" in result.stderr and "grading nobody" in result.stderr
+
+
+@needs_bwrap
+@pytest.mark.parametrize("cell", ["1 + 1", "import os\nos._exit(1)"], ids=["shut down", "died"])
+def test_a_sandbox_leaves_nothing_behind(cell, tmp_path):
+    from nbclient import NotebookClient
+    from nbclient.exceptions import DeadKernelError
+
+    made = []
+
+    class Recording(sandbox.SandboxedKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+            made.append((Path(self._sockets_dir), self._cgroup))
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)])
+    client = NotebookClient(nb, kernel_manager_class=Recording, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}})
+    try:
+        client.execute()
+    except DeadKernelError:
+        assert "_exit" in cell
+    [(sockets, cgroup)] = made
+    assert not sockets.exists(), "the kernel's sockets folder is left behind"
+    assert cgroup is None or not cgroup.exists(), "the kernel's cgroup is left behind"
+    assert not still_running(str(tmp_path))

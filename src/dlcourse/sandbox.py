@@ -259,6 +259,8 @@ class SandboxedKernelManager(AsyncKernelManager):
                 self._cgroup.rmdir()
             self._cgroup = None
 
+    cleanup_resources = _async_cleanup_resources  # nbclient calls it by this name (the base class binds its own)
+
 
 def _sandboxed_class(execute: type) -> type:
     """``execute`` (nbgrader's Execute or a subclass) starting its kernels with :class:`SandboxedKernelManager`.
