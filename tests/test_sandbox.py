@@ -4,7 +4,8 @@ Real attack submissions of chapter 1, graded by `nbgrader autograde` and by `dlc
 reads and rewrites what grading keeps outside the submission (solutions/, gradebook.db, another
 student's submission) and connects to a loopback server this test started; one is a fork bomb, one
 fills the disk. Everything outside stays as it was, the class is graded, honest work keeps full
-marks. Then fast tests of the bwrap command line and of a real bwrap run, without nbgrader.
+marks. Then fast tests of the bwrap command line and of a real bwrap run, without nbgrader, and of a
+sandbox leaving nothing behind (sockets folder, cgroup, processes) whether its kernel shut down or died.
 """
 
 from __future__ import annotations
