@@ -71,3 +71,18 @@ def test_the_delimiters_are_those_clear_hidden_tests_is_configured_with():
     assert "secret_input" not in hidden and "not shown" in hidden and "f, case 1 of 1: differs" in hidden
     # with nbgrader's default delimiters these lines are not a hidden block: the frame stays (so the test can fail)
     assert "secret_input" in feedback_traceback(Config())
+
+
+def test_a_submission_that_prints_the_hidden_tests_shows_nothing_of_them_in_feedback():
+    """The grading kernel can read the notebook it runs: a cell that prints the hidden block gets it redacted."""
+    test_cell = graded_cell_with_error(["AssertionError: f, case 1 of 1: differs"])
+    leaking = nbformat.v4.new_code_cell("print(open('ch09.ipynb').read())", id="s")
+    leaking.outputs = [nbformat.v4.new_output("stream", name="stdout", text=f"my notes\n{SOURCE}\nthe end\n"),
+                       nbformat.v4.new_output("execute_result", data={"text/plain": "'check(f, ref.f, [secret_input])'"},
+                                              execution_count=1)]
+    nb = nbformat.v4.new_notebook(cells=[leaking, test_cell])
+    nb, _ = HideHiddenTestsInTracebacks().preprocess(nb, {})
+    text = nb.cells[0].outputs[0]["text"]
+    assert "secret_input" not in text and "secret_input" not in nb.cells[0].outputs[1]["data"]["text/plain"]
+    assert "my notes" in text and "the end" in text and "check(f, ref.f, [x])" in text  # visible lines stay
+    assert "not shown" in text
