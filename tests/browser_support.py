@@ -46,6 +46,7 @@ CELLS_JS = """() => {
     prompt: (cell.querySelector('.jp-InputArea-prompt') || {}).textContent || '',
     stderr: Array.from(cell.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'))
                  .map(o => o.textContent),
+    text: Array.from(cell.querySelectorAll('.jp-OutputArea-output')).map(o => o.textContent).join('\\n'),
     images: Array.from(cell.querySelectorAll('.jp-OutputArea-output img')).map(img => {
       const box = img.getBoundingClientRect();
       return {natural: [img.naturalWidth, img.naturalHeight], shown: [box.width, box.height]};
@@ -92,15 +93,18 @@ def is_error(stderr_text: str) -> bool:
 
 
 class JupyterLab:
-    """A JupyterLab server for one test session, serving `root` (a copy of the course)."""
+    """A JupyterLab server for one test session, serving `root` (a copy of the course).
 
-    def __init__(self, root: Path, home: Path, log: Path):
-        self.root, self.home, self.log_path = root, home, log
+    With `launch` (the argv and environment of `dlcourse.lab.command`), the server is started exactly
+    that way, plus only what a test needs: port, no token, allow-root and private Jupyter folders."""
+
+    def __init__(self, root: Path, home: Path, log: Path, launch: tuple[list[str], dict[str, str]] | None = None):
+        self.root, self.home, self.log_path, self.launch = root, home, log, launch
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
 
-    def environment(self) -> dict[str, str]:
+    def environment(self, base: dict[str, str] | None = None) -> dict[str, str]:
         folders = {name: self.home / name.lower() for name in (
             "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR",
             "JUPYTERLAB_SETTINGS_DIR", "JUPYTERLAB_WORKSPACES_DIR", "MPLCONFIGDIR")}
@@ -110,11 +114,20 @@ class JupyterLab:
             path = folders["JUPYTERLAB_SETTINGS_DIR"] / f"{plugin}.jupyterlab-settings"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(settings))
-        env = {**os.environ, **{name: str(folder) for name, folder in folders.items()}}
-        # nbgrader (the formgrader) calls `alembic` by name: this environment's bin/ goes first.
-        env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+        env = {**(os.environ if base is None else base), **{name: str(folder) for name, folder in folders.items()}}
+        if base is None:
+            # nbgrader (the formgrader) calls `alembic` by name: this environment's bin/ goes first.
+            env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
         env["JUPYTER_PLATFORM_DIRS"] = "1"
         return env
+
+    def launch_command(self) -> tuple[list[str], dict[str, str]]:
+        """`dlcourse lab`'s command line and environment, plus what a test server needs."""
+        argv, env = self.launch
+        argv = [*argv, "--no-browser", "--ip=127.0.0.1", f"--port={self.port}", "--ServerApp.port_retries=0",
+                "--IdentityProvider.token=", "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
+                "--allow-root"]  # the tests call the REST API; CI runs as root
+        return argv, self.environment(env)
 
     def start(self, timeout: float = 180) -> None:
         command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
@@ -124,9 +137,12 @@ class JupyterLab:
                    "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
                    "--LabApp.extension_manager=readonly",
                    "--allow-root"]  # CI runs as root
+        env = self.environment()
+        if self.launch is not None:
+            command, env = self.launch_command()
         self.log = self.log_path.open("w")
         # The working folder is the course's root: the formgrader reads nbgrader_config.py from there.
-        self.process = subprocess.Popen(command, cwd=self.root, env=self.environment(),
+        self.process = subprocess.Popen(command, cwd=self.root, env=env,
                                         stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -54,8 +55,21 @@ def command(root: Path, *, instructor: bool = False, extra: list[str] | None = N
     if not instructor:
         folder = learner_config(config_folder or Path(tempfile.mkdtemp(prefix="dlcourse-lab-")))
         env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(filter(None, [str(folder), env.get("JUPYTER_CONFIG_PATH")]))
-    argv = [sys.executable, "-m", "jupyter", "lab", "index.ipynb", f"--ServerApp.root_dir={root}", *QUIET, *(extra or [])]
+    argv = [sys.executable, "-m", "jupyter", "lab", "index.ipynb", f"--ServerApp.root_dir={root}", *QUIET,
+            *terminal_shell(env), *(extra or [])]
     return argv, env
+
+
+def terminal_shell(env: dict[str, str]) -> list[str]:
+    """JupyterLab's terminals run the user's shell as when JupyterLab is started from a terminal.
+
+    Started without one (output sent to a file, a desktop launcher, an IDE), jupyter_server makes the
+    terminal a login shell, and /etc/profile then resets PATH: this environment's ``bin/`` (and so
+    ``dlcourse``) would be gone from JupyterLab's terminals. Naming the shell keeps it a plain one."""
+    if os.name == "nt":
+        return []
+    shell = env.get("SHELL") or shutil.which("bash") or shutil.which("sh") or "/bin/sh"
+    return [f"--ServerApp.terminado_settings=shell_command={json.dumps([shell])}"]
 
 
 def main(instructor: bool = False, extra: list[str] | None = None) -> int:
