@@ -12,7 +12,7 @@ issue 17 is its own command (it grades a class ten times; about 15 minutes on 2 
   tag no cell has). Where a chapter's notebooks tag no demo yet, the submissions of the "skipped" runs
   get the tag on every plain code cell after the first exercise (``tests.course.without_demo_cells``'s
   rule, which the grading tests already rely on) and the report says so;
-- the recording step alone (``dlcourse grade`` run again once everything is executed: serial, on the client);
+- the recording step alone (nbgrader's autograde reusing the executions, in this process: serial, on the client);
 - the Dask scheduler's own cost per task (trivial tasks on the embedded cluster);
 - a model of 1,000 students x 9 notebooks on N machines from those numbers.
 """
@@ -142,8 +142,15 @@ def time_grading(tmp: Path, assignment: str, students: int, workers: int, skip_d
             seconds = time.perf_counter() - start
     result = {"workers": workers, "skip_demos": skip_demos, "seconds": seconds, "per_submission": seconds / students,
               "cpu_per_submission": cpu.seconds / students, "full_marks": full_marks(root, assignment)}
-    if recording and workers:  # everything is executed now: a second run only records, serially
-        result["recording_per_submission"] = _dlcourse_grade(root, assignment, workers) / students
+    if recording:  # step 2 alone, in this process (everything is executed now): what the client does per student
+        from dlcourse.grading import Recorder
+
+        record = Recorder(root, assignment)
+        start, cpu_start = time.perf_counter(), time.process_time()
+        for k in range(1, students + 1):
+            record(f"student{k:02d}")
+        result["recording_per_submission"] = (time.perf_counter() - start) / students
+        result["recording_cpu_per_submission"] = (time.process_time() - cpu_start) / students
     return result
 
 
@@ -246,7 +253,8 @@ def markdown(r: dict) -> str:
     lines += ["", (f"Demo cells: {r['demo_cells_tagged']} in the notebook, {tagged}. Seconds per submission are "
               "wall-clock seconds of the whole command divided by the submissions (cluster start and the serial "
               "recording included); in brackets the CPU seconds of every process it started (nbgrader, kernels, Dask), "
-              f"which a busy machine inflates far less. Recording alone (a second run, everything executed): {rec:.2f} s per submission. "
+              f"which a busy machine inflates far less. Recording alone (step 2, on the client): {rec:.2f} s "
+              f"({run(2, True)['recording_cpu_per_submission']:.2f} CPU s) per submission. "
               f"Scheduler: {o['per_task_ms']:.1f} ms per trivial task in bulk, {o['round_trip_ms']:.1f} ms round trip "
               f"for one, {o['cluster_start_s']:.1f} s to start a 2-worker embedded cluster."), ""]
     per_notebook = run(0, True)["cpu_per_submission"]  # on a core of its own, CPU seconds are wall-clock seconds
