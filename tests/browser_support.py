@@ -88,8 +88,9 @@ def free_port() -> int:
 
 
 def is_error(stderr_text: str) -> bool:
-    """An error output (IPython's traceback), as opposed to a warning printed to stderr."""
-    return "Traceback" in stderr_text or re.search(r"^\w+(Error|Exception)\b", stderr_text, re.M) is not None
+    """An error output (IPython's traceback, or a failed check's "✘ CheckFailed: ..."), as opposed to a
+    warning printed to stderr."""
+    return "Traceback" in stderr_text or re.search(r"^(✘ )?\w+(Error|Exception|Failed)\b", stderr_text, re.M) is not None
 
 
 class JupyterLab:
