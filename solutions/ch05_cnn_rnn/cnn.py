@@ -975,3 +975,15 @@ print(f"this notebook ran in {time.perf_counter() - notebook_start:.0f} s")
 # | batch | 批量 |
 # | logits | 对数几率 / 未归一化的对数概率（logits） |
 # | backpropagation | 反向传播 |
+
+
+# %% [markdown] id="progress-title"
+# ## Your progress
+#
+# Which exercises of this notebook pass in this session, and their points (run every test cell first,
+# or *Run All*). `dlcourse progress` in a terminal shows every chapter, in fresh kernels.
+
+# %% id="progress" tags=["demo"]
+from dlcourse.progress import progress_table
+
+progress_table()

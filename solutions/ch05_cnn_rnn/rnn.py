@@ -887,3 +887,15 @@ print("after 20 steps, largest difference: h", np.abs(h - to_numpy(ht)).max(), "
 # | cell state | 细胞状态 |
 # | input / forget / output gate | 输入门 / 遗忘门 / 输出门 |
 # | gated recurrent unit (GRU) | 门控循环单元 |
+
+
+# %% [markdown] id="progress-title"
+# ## Your progress
+#
+# Which exercises of this notebook pass in this session, and their points (run every test cell first,
+# or *Run All*). `dlcourse progress` in a terminal shows every chapter, in fresh kernels.
+
+# %% id="progress" tags=["demo"]
+from dlcourse.progress import progress_table
+
+progress_table()

@@ -1108,3 +1108,15 @@ print(f"{len(graded)} graded exercises, {sum(graded.values())} points: {graded}"
 print(f"E1 on {dataset_name}: NumPy {numpy_accuracy:.2%} test accuracy in {numpy_seconds:.1f} s; "
       f"PyTorch ({get_device().type}) {torch_test_accuracy:.2%} in {torch_seconds:.1f} s")
 print(f"this notebook ran in {time.perf_counter() - notebook_start:.0f} s")
+
+
+# %% [markdown] id="progress-title"
+# ## Your progress
+#
+# Which exercises of this notebook pass in this session, and their points (run every test cell first,
+# or *Run All*). `dlcourse progress` in a terminal shows every chapter, in fresh kernels.
+
+# %% id="progress" tags=["demo"]
+from dlcourse.progress import progress_table
+
+progress_table()

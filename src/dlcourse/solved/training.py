@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from . import regularization
-from .backprop import mlp_backward
+from .backprop import mlp_backward_fast as mlp_backward  # the same gradients as the notebook's, faster (tested)
 from .gradient_descent import minibatches
 from .losses import cross_entropy, cross_entropy_grad, mse, mse_grad
 from .networks import mlp_forward
