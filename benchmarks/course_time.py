@@ -16,7 +16,7 @@ from nbclient import NotebookClient
 
 from tests.course import SOLUTIONS, notebooks, read
 
-NOTEBOOK_SECONDS, COURSE_SECONDS = 60.0, 300.0   # the targets: each notebook, the whole course (2 cores)
+NOTEBOOK_SECONDS, COURSE_SECONDS = 60.0, 300.0  # the targets: each notebook, the whole course (2 cores)
 
 
 def _children_cpu() -> float:
@@ -43,9 +43,14 @@ def execute(assignment: str, notebook: str) -> dict:
     client.execute()  # starts the kernel, runs every cell, shuts the kernel down (its CPU time is then counted)
     seconds, cpu = time.perf_counter() - start, _children_cpu() - cpu
     slowest = max((c for c in nb.cells if c.cell_type == "code"), key=_cell_seconds)
-    return {"notebook": f"{assignment}/{notebook}", "seconds": seconds, "cpu_seconds": cpu,
-            "slowest_cell": slowest.get("id", "?"), "slowest_cell_seconds": _cell_seconds(slowest),
-            "meets_target": seconds < NOTEBOOK_SECONDS}
+    return {
+        "notebook": f"{assignment}/{notebook}",
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+        "slowest_cell": slowest.get("id", "?"),
+        "slowest_cell_seconds": _cell_seconds(slowest),
+        "meets_target": seconds < NOTEBOOK_SECONDS,
+    }
 
 
 def time_notebooks(only: list[str] | None = None, echo=print) -> list[dict]:
@@ -56,7 +61,9 @@ def time_notebooks(only: list[str] | None = None, echo=print) -> list[dict]:
         if only is not None and assignment not in only and f"{assignment}/{notebook}" not in only:
             continue
         result = execute(assignment, notebook)
-        echo(f"  {result['notebook']}: {result['seconds']:.1f} s (CPU {result['cpu_seconds']:.1f} s; slowest cell "
-             f"{result['slowest_cell']}: {result['slowest_cell_seconds']:.1f} s)")
+        echo(
+            f"  {result['notebook']}: {result['seconds']:.1f} s (CPU {result['cpu_seconds']:.1f} s; slowest cell "
+            f"{result['slowest_cell']}: {result['slowest_cell_seconds']:.1f} s)"
+        )
         results.append(result)
     return results

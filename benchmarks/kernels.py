@@ -10,31 +10,30 @@ calls, as a training loop would.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from dlcourse.reference.networks import build_mlp
 from dlcourse.reference.rnn import build_rnn
 from dlcourse.reference.training import fit_torch_mlp
 from dlcourse.solved import cnn, losses, optimizers, rnn, training
 from dlcourse.solved.networks import init_params
 
 Outputs = dict[str, np.ndarray]
-Runner = Callable[[], dict]       # its outputs: arrays or tensors (compare them after as_arrays)
+Runner = Callable[[], dict]  # its outputs: arrays or tensors (compare them after as_arrays)
 
 
 @dataclass
 class Kernel:
     name: str
-    shape: str                                  # what is computed, in words
-    target: float                               # the largest acceptable ratio NumPy / PyTorch-CPU
+    shape: str  # what is computed, in words
+    target: float  # the largest acceptable ratio NumPy / PyTorch-CPU
     numpy_runner: Callable[[], Runner]
     torch_runner: Callable[[torch.device], Runner]
-    tolerance: float = 1e-4                     # largest difference allowed, relative to the output's scale
+    tolerance: float = 1e-4  # largest difference allowed, relative to the output's scale
 
 
 def _rng(seed: int) -> np.random.Generator:
@@ -51,11 +50,14 @@ def _tensor(array: np.ndarray, device: torch.device, requires_grad: bool = False
 
 def as_arrays(outputs: dict) -> Outputs:
     """A runner's outputs (arrays, tensors or numbers) as NumPy arrays of their own (not views of live state)."""
-    return {name: (v.detach().cpu().numpy() if isinstance(v, torch.Tensor) else np.asarray(v)).copy()
-            for name, v in outputs.items()}
+    return {
+        name: (v.detach().cpu().numpy() if isinstance(v, torch.Tensor) else np.asarray(v)).copy()
+        for name, v in outputs.items()
+    }
 
 
 # --- conv2d forward + backward ---------------------------------------------------------------
+
 
 def conv2d(n: int = 64, c: int = 3, size: int = 32, filters: int = 32, k: int = 3, seed: int = 0) -> Kernel:
     rng = _rng(seed)
@@ -67,6 +69,7 @@ def conv2d(n: int = 64, c: int = 3, size: int = 32, filters: int = 32, k: int = 
             out = cnn.conv2d_forward(x, w, b, stride=1, padding=k // 2)
             dx, dw, db = cnn.conv2d_backward(dout, x, w, stride=1, padding=k // 2)
             return {"out": out, "dx": dx, "dw": dw, "db": db}
+
         return run
 
     def torch_runner(device: torch.device) -> Runner:
@@ -77,16 +80,24 @@ def conv2d(n: int = 64, c: int = 3, size: int = 32, filters: int = 32, k: int = 
             out = F.conv2d(xt, wt, bt, stride=1, padding=k // 2)
             dx, dw, db = torch.autograd.grad(out, (xt, wt, bt), dout_t)
             return {"out": out, "dx": dx, "dw": dw, "db": db}
+
         return run
 
-    return Kernel("conv2d fwd+bwd", f"batch {n} of {c}x{size}x{size}, {filters} filters {k}x{k}, stride 1, pad {k // 2}",
-                  2.0, numpy_runner, torch_runner)
+    return Kernel(
+        "conv2d fwd+bwd",
+        f"batch {n} of {c}x{size}x{size}, {filters} filters {k}x{k}, stride 1, pad {k // 2}",
+        2.0,
+        numpy_runner,
+        torch_runner,
+    )
 
 
 # --- one epoch of MLP training -----------------------------------------------------------------
 
-def mlp_epoch(n: int = 10_000, sizes: tuple[int, ...] = (784, 512, 10), batch: int = 32, lr: float = 1e-3,
-              seed: int = 0) -> Kernel:
+
+def mlp_epoch(
+    n: int = 10_000, sizes: tuple[int, ...] = (784, 512, 10), batch: int = 32, lr: float = 1e-3, seed: int = 0
+) -> Kernel:
     rng = _rng(seed)
     X = rng.random((n, sizes[0]), dtype=np.float32)
     y = rng.integers(0, sizes[-1], n)
@@ -97,20 +108,31 @@ def mlp_epoch(n: int = 10_000, sizes: tuple[int, ...] = (784, 512, 10), batch: i
             params = {k: v.copy() for k, v in start.items()}
             history = training.fit_mlp(params, X, y, optimizers.Adam(lr=lr), epochs=1, batch_size=batch, seed=seed)
             return {"loss": np.float32(history["loss"][0]), **params}
+
         return run
 
     def torch_runner(device: torch.device) -> Runner:
         def run():  # the course's PyTorch loop: a new model from the same start, one epoch
             with _reference_device(device):
-                model, history = fit_torch_mlp(start, X, y, optimizer="adam", lr=lr, epochs=1, batch_size=batch,
-                                               seed=seed, dtype=torch.float32)
+                model, history = fit_torch_mlp(
+                    start, X, y, optimizer="adam", lr=lr, epochs=1, batch_size=batch, seed=seed, dtype=torch.float32
+                )
             linears = [m for m in model if isinstance(m, torch.nn.Linear)]
-            weights = {f"{p}{i}": getattr(m, {"W": "weight", "b": "bias"}[p]) for i, m in enumerate(linears, 1) for p in "Wb"}
+            weights = {
+                f"{p}{i}": getattr(m, {"W": "weight", "b": "bias"}[p]) for i, m in enumerate(linears, 1) for p in "Wb"
+            }
             return {"loss": np.float32(history[0]), **weights}
+
         return run
 
-    return Kernel("MLP epoch (Adam)", f"{'-'.join(map(str, sizes))}, batch {batch}, {n:,} samples, Adam lr {lr}",
-                  1.0, numpy_runner, torch_runner, tolerance=2e-3)
+    return Kernel(
+        "MLP epoch (Adam)",
+        f"{'-'.join(map(str, sizes))}, batch {batch}, {n:,} samples, Adam lr {lr}",
+        1.0,
+        numpy_runner,
+        torch_runner,
+        tolerance=2e-3,
+    )
 
 
 class _reference_device:
@@ -121,14 +143,18 @@ class _reference_device:
 
     def __enter__(self):
         import os
+
         from dlcourse.device import get_device
+
         self.saved = os.environ.get("DLCOURSE_DEVICE")
         os.environ["DLCOURSE_DEVICE"] = self.device
         get_device.cache_clear()
 
     def __exit__(self, *exc):
         import os
+
         from dlcourse.device import get_device
+
         if self.saved is None:
             os.environ.pop("DLCOURSE_DEVICE", None)
         else:
@@ -137,6 +163,7 @@ class _reference_device:
 
 
 # --- RNN forward + backward through time ------------------------------------------------------
+
 
 def rnn_bptt(n: int = 32, steps: int = 50, d: int = 64, hidden: int = 128, seed: int = 0) -> Kernel:
     rng = _rng(seed)
@@ -149,6 +176,7 @@ def rnn_bptt(n: int = 32, steps: int = 50, d: int = 64, hidden: int = 128, seed:
             hs = rnn.rnn_forward(x, h0, Wx, Wh, b)
             dx, dh0, dWx, dWh, db = rnn.rnn_backward(dhs, x, h0, Wx, Wh, b, hs)
             return {"hs": hs, "dx": dx, "dh0": dh0, "dWx": dWx, "dWh": dWh, "db": db}
+
         return run
 
     def torch_runner(device: torch.device) -> Runner:
@@ -161,13 +189,21 @@ def rnn_bptt(n: int = 32, steps: int = 50, d: int = 64, hidden: int = 128, seed:
             hs, _ = module(xt, h0t[None])
             dx, dh0, dWx, dWh, db = torch.autograd.grad(hs, (xt, h0t, *weights), dhs_t)
             return {"hs": hs, "dx": dx, "dh0": dh0, "dWx": dWx, "dWh": dWh, "db": db}
+
         return run
 
-    return Kernel("RNN fwd+bwd", f"{steps} steps, batch {n}, input {d}, hidden {hidden} (nn.RNN)", 1.5,
-                  numpy_runner, torch_runner, tolerance=1e-3)
+    return Kernel(
+        "RNN fwd+bwd",
+        f"{steps} steps, batch {n}, input {d}, hidden {hidden} (nn.RNN)",
+        1.5,
+        numpy_runner,
+        torch_runner,
+        tolerance=1e-3,
+    )
 
 
 # --- softmax cross-entropy forward + backward ---------------------------------------------------
+
 
 def softmax_cross_entropy(n: int = 4096, classes: int = 1000, seed: int = 0) -> Kernel:
     rng = _rng(seed)
@@ -177,6 +213,7 @@ def softmax_cross_entropy(n: int = 4096, classes: int = 1000, seed: int = 0) -> 
         def run():
             loss = losses.cross_entropy_fast(logits, labels)  # the in-place variants of the solved losses
             return {"loss": np.float32(loss), "dlogits": losses.cross_entropy_grad_inplace(logits, labels)}
+
         return run
 
     def torch_runner(device: torch.device) -> Runner:
@@ -186,12 +223,14 @@ def softmax_cross_entropy(n: int = 4096, classes: int = 1000, seed: int = 0) -> 
             loss = F.cross_entropy(logits_t, labels_t)
             (dlogits,) = torch.autograd.grad(loss, logits_t)
             return {"loss": loss, "dlogits": dlogits}
+
         return run
 
     return Kernel("softmax CE fwd+bwd", f"{n}x{classes} logits", 2.0, numpy_runner, torch_runner)
 
 
 # --- one Adam step ------------------------------------------------------------------------------
+
 
 def adam_step(n: int = 10_000_000, lr: float = 1e-3, seed: int = 0) -> Kernel:
     rng = _rng(seed)
@@ -203,6 +242,7 @@ def adam_step(n: int = 10_000_000, lr: float = 1e-3, seed: int = 0) -> Kernel:
         def run():
             adam.step(params, grads)
             return {"p": params["p"], "m": adam.state["p"]["m"], "v": adam.state["p"]["v"]}
+
         return run
 
     def torch_runner(device: torch.device) -> Runner:
@@ -214,10 +254,17 @@ def adam_step(n: int = 10_000_000, lr: float = 1e-3, seed: int = 0) -> Kernel:
             adam.step()
             state = adam.state[p]
             return {"p": p, "m": state["exp_avg"], "v": state["exp_avg_sq"]}
+
         return run
 
-    return Kernel("Adam step", f"{n:,} float32 parameters (steady state, after a first step)", 1.0,
-                  numpy_runner, torch_runner, tolerance=1e-5)
+    return Kernel(
+        "Adam step",
+        f"{n:,} float32 parameters (steady state, after a first step)",
+        1.0,
+        numpy_runner,
+        torch_runner,
+        tolerance=1e-5,
+    )
 
 
 FULL = (conv2d, mlp_epoch, rnn_bptt, softmax_cross_entropy, adam_step)

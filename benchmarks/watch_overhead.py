@@ -90,8 +90,10 @@ def main(argv: list[str]) -> None:
         rows = time_notebook(path)
         watched, plain = sum(r[1] for r in rows), sum(r[2] for r in rows)
         worst = max(rows, key=lambda r: r[1] / r[2])
-        print(f"| {path.parent.name}/{path.stem} | {len(rows)} | {watched:.3f} | {plain:.3f} | {watched / plain:.2f}x "
-              f"| {worst[1] / worst[2]:.2f}x ({worst[0]}) |")
+        print(
+            f"| {path.parent.name}/{path.stem} | {len(rows)} | {watched:.3f} | {plain:.3f} | {watched / plain:.2f}x "
+            f"| {worst[1] / worst[2]:.2f}x ({worst[0]}) |"
+        )
         sys.stdout.flush()
 
 

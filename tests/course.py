@@ -23,15 +23,20 @@ def notebooks() -> list[tuple[str, str]]:
     return [(a, nb.stem) for a in assignments() for nb in sorted((SOLUTIONS / a).glob("*.ipynb"))]
 
 
-def nbgrader(*args: str, cwd: Path, timeout: float = 3000, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def nbgrader(
+    *args: str, cwd: Path, timeout: float = 3000, extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     """Run an nbgrader command with this environment's bin/ on PATH (nbgrader calls `alembic` by name)."""
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env.update(extra_env or {})
-    result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=env,
-                            capture_output=True, text=True, timeout=timeout)
+    result = subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
     if result.returncode != 0:
-        raise AssertionError(f"nbgrader {' '.join(args)} failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}")
+        raise AssertionError(
+            f"nbgrader {' '.join(args)} failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}"
+        )
     return result
 
 
@@ -41,15 +46,19 @@ def read(path: Path) -> nbformat.NotebookNode:
 
 def graded_cells(nb: nbformat.NotebookNode) -> dict[str, float]:
     """grade_id -> points of every autograded test cell."""
-    return {c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"]["points"]
-            for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")}
+    return {
+        c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"]["points"]
+        for c in nb.cells
+        if c.metadata.get("nbgrader", {}).get("grade")
+    }
 
 
 def solution_sources(assignment: str, notebook: str) -> dict[str, str]:
     """grade_id -> source of every solution cell of the instructor's notebook."""
     nb = read(SOLUTIONS / assignment / f"{notebook}.ipynb")
-    return {c.metadata["nbgrader"]["grade_id"]: c.source
-            for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")}
+    return {
+        c.metadata["nbgrader"]["grade_id"]: c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")
+    }
 
 
 def filled_in(student_nb: nbformat.NotebookNode, sources: dict[str, str]) -> nbformat.NotebookNode:
@@ -71,8 +80,7 @@ def without_demo_cells(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """
     nb = nbformat.from_dict(nb)
     first = next((i for i, c in enumerate(nb.cells) if "nbgrader" in c.metadata), len(nb.cells))
-    nb.cells = [c for i, c in enumerate(nb.cells)
-                if i < first or c.cell_type != "code" or "nbgrader" in c.metadata]
+    nb.cells = [c for i, c in enumerate(nb.cells) if i < first or c.cell_type != "code" or "nbgrader" in c.metadata]
     return nb
 
 
@@ -96,8 +104,9 @@ def run_test_cells(cells: dict[str, str], setup: str, functions: dict) -> dict:
 
     The environment and PyTorch's thread count, which setup cells may change, are restored afterwards.
     """
-    import torch
     from unittest import mock
+
+    import torch
 
     threads = torch.get_num_threads()
     namespace: dict = {}

@@ -25,7 +25,7 @@ from dlcourse.reference import attention as ref
 from dlcourse.solved import attention as solved
 
 X3 = randn(2, 5, 4, seed=1), randn(2, 5, 4, seed=2), randn(2, 5, 3, seed=3)
-KEEP = np.array([[True, True, False], [False, False, False]])          # the second query may attend nothing
+KEEP = np.array([[True, True, False], [False, False, False]])  # the second query may attend nothing
 Q0 = np.array([[2.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
 K0 = np.array([[2.0, 0.0, 0.0, 0.0], [0.0, 2.0, 0.0, 0.0], [0.0, 0.0, 2.0, 0.0]])
 V0 = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
@@ -38,7 +38,11 @@ def _bias():
 
 
 ATTENTION_CASES = [
-    (Q0, K0, V0), Inputs(Q0, K0, V0, mask=KEEP), X3, Inputs(*X3, causal=True), Inputs(*X3, mask=_bias(), causal=True),
+    (Q0, K0, V0),
+    Inputs(Q0, K0, V0, mask=KEEP),
+    X3,
+    Inputs(*X3, causal=True),
+    Inputs(*X3, mask=_bias(), causal=True),
     Inputs(*X3, mask=cases.padding_mask([5, 2], 5)),
     Inputs(randn(3, 4, seed=5), randn(6, 4, seed=6), randn(6, 2, seed=7), causal=True),
     (randn(2, 3, 4, 8, seed=8, scale=30.0), randn(2, 3, 4, 8, seed=9, scale=30.0), randn(2, 3, 4, 8, seed=10)),
@@ -55,13 +59,19 @@ def _with_dout(case, seed):
 
 # --- solved against PyTorch ------------------------------------------------------------------
 
+
 def test_solved_attention_matches_scaled_dot_product_attention_with_every_kind_of_mask():
     check(solved.attention, ref.attention, ATTENTION_CASES, output_names=("out", "weights"), quiet=True)
 
 
 def test_solved_attention_backward_matches_autograd():
-    check(solved.attention_backward, ref.attention_backward,
-          [_with_dout(c, 20 + i) for i, c in enumerate(ATTENTION_CASES)], output_names=("dQ", "dK", "dV"), quiet=True)
+    check(
+        solved.attention_backward,
+        ref.attention_backward,
+        [_with_dout(c, 20 + i) for i, c in enumerate(ATTENTION_CASES)],
+        output_names=("dQ", "dK", "dV"),
+        quiet=True,
+    )
 
 
 def test_a_fully_masked_row_gets_zero_weights_output_and_gradient_in_both():
@@ -71,14 +81,16 @@ def test_a_fully_masked_row_gets_zero_weights_output_and_gradient_in_both():
     assert np.array_equal(ref_weights[1], np.zeros(3)) and np.array_equal(ref_out[1], np.zeros(2))
     dQ, _, _ = solved.attention_backward(np.ones((2, 2)), Q0, K0, V0, mask=KEEP)
     assert np.array_equal(dQ[1], np.zeros(4))
-    with np.errstate(all="raise"):   # no 0/0 or -inf - (-inf) on the way
+    with np.errstate(all="raise"):  # no 0/0 or -inf - (-inf) on the way
         solved.attention(Q0, K0, V0, mask=KEEP)
 
 
 def test_reference_weights_are_pytorchs_softmax_of_the_masked_scaled_scores():
     Q, K, V = X3
     _, weights = ref.attention(Q, K, V, mask=_bias(), causal=True)
-    scores = torch.tensor(Q @ np.swapaxes(K, -1, -2) / 2.0 + _bias()).masked_fill(~torch.ones(5, 5).tril().bool(), -np.inf)
+    scores = torch.tensor(Q @ np.swapaxes(K, -1, -2) / 2.0 + _bias()).masked_fill(
+        ~torch.ones(5, 5).tril().bool(), -np.inf
+    )
     assert np.allclose(weights, F.softmax(scores, dim=-1).numpy(), rtol=1e-13, atol=1e-15)
 
 
@@ -86,19 +98,32 @@ def test_causal_output_does_not_depend_on_the_future_and_the_scale_is_one_over_s
     Q, K, V = randn(1, 6, 4, seed=30), randn(1, 6, 4, seed=31), randn(1, 6, 3, seed=32)
     K2, V2 = K.copy(), V.copy()
     K2[0, 4:], V2[0, 4:] = 7.0, -3.0
-    assert np.array_equal(solved.attention(Q, K, V, causal=True)[0][0, :4], solved.attention(Q, K2, V2, causal=True)[0][0, :4])
+    assert np.array_equal(
+        solved.attention(Q, K, V, causal=True)[0][0, :4], solved.attention(Q, K2, V2, causal=True)[0][0, :4]
+    )
     same = F.scaled_dot_product_attention(*(torch.tensor(a) for a in (Q, K, V)), scale=1 / np.sqrt(4)).numpy()
     assert np.allclose(solved.attention(Q, K, V)[0], same, rtol=1e-13)
 
 
 def test_solved_multi_head_attention_matches_nn_multihead_attention():
     P8 = cases.attention_params(8, seed=60)
-    check(solved.multi_head_attention, ref.multi_head_attention, [
-        (randn(2, 5, 8, seed=61), P8, 1), Inputs(randn(2, 5, 8, seed=61), P8, 4, causal=True),
-        (randn(1, 1, 8, seed=62), P8, 8),
-        Inputs(randn(2, 3, 8, seed=63).astype(np.float32), cases.attention_params(8, seed=64, dtype=np.float32), 2,
-               causal=True),
-    ], output_names=("out", "weights"), quiet=True)
+    check(
+        solved.multi_head_attention,
+        ref.multi_head_attention,
+        [
+            (randn(2, 5, 8, seed=61), P8, 1),
+            Inputs(randn(2, 5, 8, seed=61), P8, 4, causal=True),
+            (randn(1, 1, 8, seed=62), P8, 8),
+            Inputs(
+                randn(2, 3, 8, seed=63).astype(np.float32),
+                cases.attention_params(8, seed=64, dtype=np.float32),
+                2,
+                causal=True,
+            ),
+        ],
+        output_names=("out", "weights"),
+        quiet=True,
+    )
     with pytest.raises(ValueError, match="divisible"):
         solved.multi_head_attention(randn(1, 2, 8, seed=65), P8, 3)
 
@@ -110,7 +135,9 @@ def test_multi_head_attention_is_permutation_equivariant_without_positions():
     assert np.allclose(solved.multi_head_attention(X[:, order], P, 2)[0], out[:, order], rtol=1e-12, atol=1e-14)
     shifted = X + solved.positional_encoding(7, 8)
     moved = X[:, order] + solved.positional_encoding(7, 8)
-    assert not np.allclose(solved.multi_head_attention(moved, P, 2)[0], solved.multi_head_attention(shifted, P, 2)[0][:, order])
+    assert not np.allclose(
+        solved.multi_head_attention(moved, P, 2)[0], solved.multi_head_attention(shifted, P, 2)[0][:, order]
+    )
 
 
 def test_split_and_merge_heads_are_inverses_and_keep_each_heads_features_together():
@@ -121,43 +148,82 @@ def test_split_and_merge_heads_are_inverses_and_keep_each_heads_features_togethe
 
 
 def test_positional_encoding_embedding_and_layer_norm_match_pytorch():
-    check(solved.positional_encoding, ref.positional_encoding, [(3, 4), (50, 16), (10, 7), (1, 1), (300, 64)], quiet=True)
+    check(
+        solved.positional_encoding, ref.positional_encoding, [(3, 4), (50, 16), (10, 7), (1, 1), (300, 64)], quiet=True
+    )
     W, tokens = randn(7, 3, seed=70), np.array([[1, 4, 4, 0, 6], [2, 2, 2, 5, 1]])
-    check(solved.embedding_forward, ref.embedding_forward, [(tokens, W), (np.array([3]), W.astype(np.float32))], quiet=True)
-    check(solved.embedding_backward, ref.embedding_backward,
-          [(randn(2, 5, 3, seed=71), tokens, 7), (randn(3, 2, seed=72).astype(np.float32), np.array([1, 1, 1]), 2)], quiet=True)
+    check(
+        solved.embedding_forward,
+        ref.embedding_forward,
+        [(tokens, W), (np.array([3]), W.astype(np.float32))],
+        quiet=True,
+    )
+    check(
+        solved.embedding_backward,
+        ref.embedding_backward,
+        [(randn(2, 5, 3, seed=71), tokens, 7), (randn(3, 2, seed=72).astype(np.float32), np.array([1, 1, 1]), 2)],
+        quiet=True,
+    )
     x = np.array([[1.0, 2.0, 3.0, 6.0], [5.0, 5.0, 5.0, 5.0], [1000.0, 1001.0, 999.0, 1000.0]])
     g, b = randn(4, seed=73), randn(4, seed=74)
-    ln_cases = [(x, g, b), (x, g, b, 0.5), (randn(2, 5, 8, seed=75), randn(8, seed=76), randn(8, seed=77)),
-                (randn(6, 4, seed=78).astype(np.float32), g.astype(np.float32), b.astype(np.float32))]
+    ln_cases = [
+        (x, g, b),
+        (x, g, b, 0.5),
+        (randn(2, 5, 8, seed=75), randn(8, seed=76), randn(8, seed=77)),
+        (randn(6, 4, seed=78).astype(np.float32), g.astype(np.float32), b.astype(np.float32)),
+    ]
     check(solved.layer_norm_forward, ref.layer_norm_forward, ln_cases, quiet=True)
-    check(solved.layer_norm_backward, ref.layer_norm_backward,
-          [(randn(*c[0].shape, seed=80 + i).astype(c[0].dtype), *c) for i, c in enumerate(ln_cases)],
-          output_names=("dx", "dgamma", "dbeta"), quiet=True)
+    check(
+        solved.layer_norm_backward,
+        ref.layer_norm_backward,
+        [(randn(*c[0].shape, seed=80 + i).astype(c[0].dtype), *c) for i, c in enumerate(ln_cases)],
+        output_names=("dx", "dgamma", "dbeta"),
+        quiet=True,
+    )
 
 
 def test_solved_block_forward_and_backward_match_the_torch_nn_block():
     B, X = cases.block_params(8, 16, seed=100), randn(2, 6, 8, seed=101)
     B32 = cases.block_params(8, 16, seed=103, dtype=np.float32)
-    check(solved.transformer_block_forward, ref.transformer_block_forward,
-          [(X, B, 2), Inputs(X, B, 4, causal=False), (X.astype(np.float32), B32, 2)], quiet=True)
-    check(solved.transformer_block_backward, ref.transformer_block_backward,
-          [(randn(2, 6, 8, seed=102), X, B, 2), Inputs(randn(2, 6, 8, seed=102), X, B, 1, causal=False),
-           (randn(2, 6, 8, seed=104).astype(np.float32), X.astype(np.float32), B32, 2)],
-          output_names=("dX", "grads"), quiet=True)
+    check(
+        solved.transformer_block_forward,
+        ref.transformer_block_forward,
+        [(X, B, 2), Inputs(X, B, 4, causal=False), (X.astype(np.float32), B32, 2)],
+        quiet=True,
+    )
+    check(
+        solved.transformer_block_backward,
+        ref.transformer_block_backward,
+        [
+            (randn(2, 6, 8, seed=102), X, B, 2),
+            Inputs(randn(2, 6, 8, seed=102), X, B, 1, causal=False),
+            (randn(2, 6, 8, seed=104).astype(np.float32), X.astype(np.float32), B32, 2),
+        ],
+        output_names=("dX", "grads"),
+        quiet=True,
+    )
 
 
 def test_the_reference_block_is_nn_transformer_encoder_layer_pre_norm():
     params, X = cases.block_params(8, 16, seed=105), randn(3, 5, 8, seed=106)
-    layer = nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0, activation="relu", batch_first=True,
-                                       norm_first=True, dtype=torch.float64).to(get_device())
+    layer = nn.TransformerEncoderLayer(
+        8, 2, dim_feedforward=16, dropout=0.0, activation="relu", batch_first=True, norm_first=True, dtype=torch.float64
+    ).to(get_device())
     with torch.no_grad():
-        for tensor, names in ((layer.norm1.weight, "ln1_g"), (layer.norm1.bias, "ln1_b"),
-                              (layer.self_attn.in_proj_weight, ("Wq", "Wk", "Wv")),
-                              (layer.self_attn.in_proj_bias, ("bq", "bk", "bv")),
-                              (layer.self_attn.out_proj.weight, "Wo"), (layer.self_attn.out_proj.bias, "bo"),
-                              (layer.norm2.weight, "ln2_g"), (layer.norm2.bias, "ln2_b"), (layer.linear1.weight, "W1"),
-                              (layer.linear1.bias, "b1"), (layer.linear2.weight, "W2"), (layer.linear2.bias, "b2")):
+        for tensor, names in (
+            (layer.norm1.weight, "ln1_g"),
+            (layer.norm1.bias, "ln1_b"),
+            (layer.self_attn.in_proj_weight, ("Wq", "Wk", "Wv")),
+            (layer.self_attn.in_proj_bias, ("bq", "bk", "bv")),
+            (layer.self_attn.out_proj.weight, "Wo"),
+            (layer.self_attn.out_proj.bias, "bo"),
+            (layer.norm2.weight, "ln2_g"),
+            (layer.norm2.bias, "ln2_b"),
+            (layer.linear1.weight, "W1"),
+            (layer.linear1.bias, "b1"),
+            (layer.linear2.weight, "W2"),
+            (layer.linear2.bias, "b2"),
+        ):
             names = names if isinstance(names, tuple) else (names,)
             tensor.copy_(to_tensor(np.concatenate([params[n] for n in names])))
     mask = nn.Transformer.generate_square_subsequent_mask(5, dtype=torch.float64, device=get_device())
@@ -173,15 +239,23 @@ def test_the_reference_block_is_nn_transformer_encoder_layer_pre_norm():
 
 def test_solved_causal_lm_loss_matches_cross_entropy_of_the_shifted_targets():
     tokens = randint(0, 7, 2, 5, seed=110)
-    check(solved.causal_lm_loss, ref.causal_lm_loss, [
-        (np.zeros((1, 3, 4)), np.array([[0, 1, 2]])), (randn(2, 5, 7, seed=111), tokens),
-        (randn(2, 5, 7, seed=112, scale=1000.0), tokens),
-        (randn(3, 2, 6, seed=113).astype(np.float32), randint(0, 6, 3, 2, seed=114)),
-    ], output_names=("loss", "dlogits"), quiet=True)
+    check(
+        solved.causal_lm_loss,
+        ref.causal_lm_loss,
+        [
+            (np.zeros((1, 3, 4)), np.array([[0, 1, 2]])),
+            (randn(2, 5, 7, seed=111), tokens),
+            (randn(2, 5, 7, seed=112, scale=1000.0), tokens),
+            (randn(3, 2, 6, seed=113).astype(np.float32), randint(0, 6, 3, 2, seed=114)),
+        ],
+        output_names=("loss", "dlogits"),
+        quiet=True,
+    )
     assert solved.causal_lm_loss(np.zeros((1, 3, 4)), np.array([[0, 1, 2]]))[0] == pytest.approx(np.log(4), rel=1e-15)
 
 
 # --- the hints ---------------------------------------------------------------------------------
+
 
 def message_of(student_fn, reference_fn, cases_, **options) -> str:
     with pytest.raises(AssertionError) as failure:
@@ -233,8 +307,9 @@ def _heads_by_reshape(X, params, n_heads, causal=False):
 
 
 def _no_projection(X, params, n_heads, causal=False):
-    out, weights = solved.multi_head_attention(X, {**params, "Wo": np.eye(X.shape[-1]), "bo": np.zeros(X.shape[-1])},
-                                               n_heads, causal)
+    out, weights = solved.multi_head_attention(
+        X, {**params, "Wo": np.eye(X.shape[-1]), "bo": np.zeros(X.shape[-1])}, n_heads, causal
+    )
     return out, weights
 
 
@@ -266,8 +341,9 @@ def _ln_backward_constant_var(dout, x, gamma, beta, eps=1e-5):
 
 def _post_norm(X, p, n_heads, causal=True):
     H = solved.layer_norm_forward(X + solved.multi_head_attention(X, p, n_heads, causal)[0], p["ln1_g"], p["ln1_b"])
-    return solved.layer_norm_forward(H + np.maximum(H @ p["W1"].T + p["b1"], 0) @ p["W2"].T + p["b2"],
-                                     p["ln2_g"], p["ln2_b"])
+    return solved.layer_norm_forward(
+        H + np.maximum(H @ p["W1"].T + p["b1"], 0) @ p["W2"].T + p["b2"], p["ln2_g"], p["ln2_b"]
+    )
 
 
 def _lm_unshifted(logits, tokens):
@@ -290,35 +366,115 @@ LM_CASE = (randn(2, 5, 7, seed=126), randint(0, 7, 2, 5, seed=127))
 HINTED = [
     # (exercise, wrong function, reference, cases, options, text of the hint)
     ("attention", _unscaled, ref.attention, [X3], {"output_names": ("out", "weights")}, "scores are not scaled"),
-    ("attention", _mask_inverted, ref.attention, [Inputs(*X3, mask=randn(5, 5, seed=128) > 0)],
-     {"output_names": ("out", "weights")}, "wrong way round"),
-    ("attention", _future, ref.attention, [Inputs(*X3, causal=True)], {"output_names": ("out", "weights")}, "wrong triangle"),
+    (
+        "attention",
+        _mask_inverted,
+        ref.attention,
+        [Inputs(*X3, mask=randn(5, 5, seed=128) > 0)],
+        {"output_names": ("out", "weights")},
+        "wrong way round",
+    ),
+    (
+        "attention",
+        _future,
+        ref.attention,
+        [Inputs(*X3, causal=True)],
+        {"output_names": ("out", "weights")},
+        "wrong triangle",
+    ),
     ("attention", _softmax_over_queries, ref.attention, [X3], {"output_names": ("out", "weights")}, "over the queries"),
-    ("attention_backward", _diagonal_softmax_backward, ref.attention_backward, [_with_dout(X3, 129)],
-     {"output_names": ("dQ", "dK", "dV")}, "only the diagonal"),
-    ("attention_backward", _unscaled_backward, ref.attention_backward, [_with_dout(X3, 130)],
-     {"output_names": ("dQ", "dK", "dV")}, "dQ and dK carry that factor"),
-    ("multi_head_attention", _heads_by_reshape, ref.multi_head_attention, [(XB, P8, 2)],
-     {"output_names": ("out", "weights")}, "mixes positions"),
-    ("multi_head_attention", _no_projection, ref.multi_head_attention, [(XB, P8, 2)],
-     {"output_names": ("out", "weights")}, "output projection is missing"),
-    ("multi_head_attention", lambda X, p, h, causal=False: solved.multi_head_attention(X, p, h), ref.multi_head_attention,
-     [Inputs(XB, P8, 2, causal=True)], {"output_names": ("out", "weights")}, "causal=True was ignored"),
+    (
+        "attention_backward",
+        _diagonal_softmax_backward,
+        ref.attention_backward,
+        [_with_dout(X3, 129)],
+        {"output_names": ("dQ", "dK", "dV")},
+        "only the diagonal",
+    ),
+    (
+        "attention_backward",
+        _unscaled_backward,
+        ref.attention_backward,
+        [_with_dout(X3, 130)],
+        {"output_names": ("dQ", "dK", "dV")},
+        "dQ and dK carry that factor",
+    ),
+    (
+        "multi_head_attention",
+        _heads_by_reshape,
+        ref.multi_head_attention,
+        [(XB, P8, 2)],
+        {"output_names": ("out", "weights")},
+        "mixes positions",
+    ),
+    (
+        "multi_head_attention",
+        _no_projection,
+        ref.multi_head_attention,
+        [(XB, P8, 2)],
+        {"output_names": ("out", "weights")},
+        "output projection is missing",
+    ),
+    (
+        "multi_head_attention",
+        lambda X, p, h, causal=False: solved.multi_head_attention(X, p, h),
+        ref.multi_head_attention,
+        [Inputs(XB, P8, 2, causal=True)],
+        {"output_names": ("out", "weights")},
+        "causal=True was ignored",
+    ),
     ("positional_encoding", _pe_swapped, ref.positional_encoding, [(6, 8)], {}, "sin and cos are swapped"),
-    ("embedding_forward", lambda t, W: W[t.ravel()], ref.embedding_forward, [(randint(0, 5, 2, 3, seed=131), randn(5, 2))],
-     {}, "keeps the tokens' shape"),
-    ("embedding_backward", _embedding_assign, ref.embedding_backward, [(randn(3, 2, seed=132), np.array([1, 0, 1]), 3)],
-     {}, "np.add.at"),
+    (
+        "embedding_forward",
+        lambda t, W: W[t.ravel()],
+        ref.embedding_forward,
+        [(randint(0, 5, 2, 3, seed=131), randn(5, 2))],
+        {},
+        "keeps the tokens' shape",
+    ),
+    (
+        "embedding_backward",
+        _embedding_assign,
+        ref.embedding_backward,
+        [(randn(3, 2, seed=132), np.array([1, 0, 1]), 3)],
+        {},
+        "np.add.at",
+    ),
     ("layer_norm_forward", _ln_unbiased, ref.layer_norm_forward, [LN_CASE], {}, "biased variance"),
     ("layer_norm_forward", _ln_eps_outside, ref.layer_norm_forward, [(*LN_CASE, 0.5)], {}, "inside the square root"),
-    ("layer_norm_backward", _ln_backward_constant_var, ref.layer_norm_backward, [(randn(3, 6, seed=133), *LN_CASE)],
-     {"output_names": ("dx", "dgamma", "dbeta")}, "treats the variance as a constant"),
+    (
+        "layer_norm_backward",
+        _ln_backward_constant_var,
+        ref.layer_norm_backward,
+        [(randn(3, 6, seed=133), *LN_CASE)],
+        {"output_names": ("dx", "dgamma", "dbeta")},
+        "treats the variance as a constant",
+    ),
     ("transformer_block_forward", _post_norm, ref.transformer_block_forward, [(XB, B8, 2)], {}, "post-norm"),
-    ("transformer_block_forward", lambda X, p, h, causal=True: solved.transformer_block_forward(X, p, h, False),
-     ref.transformer_block_forward, [(XB, B8, 2)], {}, "causal=True was ignored"),
-    ("causal_lm_loss", _lm_unshifted, ref.causal_lm_loss, [LM_CASE], {"output_names": ("loss", "dlogits")}, "not shifted"),
-    ("causal_lm_loss", _lm_per_sequence, ref.causal_lm_loss, [LM_CASE], {"output_names": ("loss", "dlogits")},
-     "N * (L - 1)"),
+    (
+        "transformer_block_forward",
+        lambda X, p, h, causal=True: solved.transformer_block_forward(X, p, h, False),
+        ref.transformer_block_forward,
+        [(XB, B8, 2)],
+        {},
+        "causal=True was ignored",
+    ),
+    (
+        "causal_lm_loss",
+        _lm_unshifted,
+        ref.causal_lm_loss,
+        [LM_CASE],
+        {"output_names": ("loss", "dlogits")},
+        "not shifted",
+    ),
+    (
+        "causal_lm_loss",
+        _lm_per_sequence,
+        ref.causal_lm_loss,
+        [LM_CASE],
+        {"output_names": ("loss", "dlogits")},
+        "N * (L - 1)",
+    ),
 ]
 
 
@@ -336,8 +492,13 @@ def test_block_backward_hints_name_the_forgotten_residual_path():
         _, grads = solved.transformer_block_backward(dout, X, p, n_heads, causal)
         return _dX_without_first_residual(dout, X, p, n_heads, causal), grads
 
-    message = message_of(without_first, ref.transformer_block_backward, [(dout, XB, B8, 2)],
-                         hints=mistakes.transformer_block_backward, output_names=("dX", "grads"))
+    message = message_of(
+        without_first,
+        ref.transformer_block_backward,
+        [(dout, XB, B8, 2)],
+        hints=mistakes.transformer_block_backward,
+        output_names=("dX", "grads"),
+    )
     assert "straight path" in message and "X + MHA(LN1(X))" in message, message
 
 
@@ -355,16 +516,34 @@ def _dX_without_first_residual(dout, X, p, n_heads, causal):
 
 EXERCISES_32 = {
     "attention": (Inputs(*(a.astype(np.float32) for a in X3), causal=True), ("out", "weights")),
-    "attention_backward": (_with_dout(Inputs(*(a.astype(np.float32) for a in X3), causal=True), 135), ("dQ", "dK", "dV")),
-    "multi_head_attention": ((XB.astype(np.float32), cases.attention_params(8, seed=136, dtype=np.float32), 2),
-                             ("out", "weights")),
+    "attention_backward": (
+        _with_dout(Inputs(*(a.astype(np.float32) for a in X3), causal=True), 135),
+        ("dQ", "dK", "dV"),
+    ),
+    "multi_head_attention": (
+        (XB.astype(np.float32), cases.attention_params(8, seed=136, dtype=np.float32), 2),
+        ("out", "weights"),
+    ),
     "embedding_forward": ((randint(0, 5, 2, 3, seed=137), randn(5, 2, seed=138).astype(np.float32)), None),
     "embedding_backward": ((randn(2, 3, 2, seed=139).astype(np.float32), randint(0, 5, 2, 3, seed=137), 5), None),
     "layer_norm_forward": (tuple(a.astype(np.float32) for a in LN_CASE), None),
-    "layer_norm_backward": (tuple(a.astype(np.float32) for a in (randn(3, 6, seed=140), *LN_CASE)), ("dx", "dgamma", "dbeta")),
-    "transformer_block_forward": ((XB.astype(np.float32), cases.block_params(8, 16, seed=141, dtype=np.float32), 2), None),
-    "transformer_block_backward": ((randn(2, 5, 8, seed=142).astype(np.float32), XB.astype(np.float32),
-                                    cases.block_params(8, 16, seed=141, dtype=np.float32), 2), ("dX", "grads")),
+    "layer_norm_backward": (
+        tuple(a.astype(np.float32) for a in (randn(3, 6, seed=140), *LN_CASE)),
+        ("dx", "dgamma", "dbeta"),
+    ),
+    "transformer_block_forward": (
+        (XB.astype(np.float32), cases.block_params(8, 16, seed=141, dtype=np.float32), 2),
+        None,
+    ),
+    "transformer_block_backward": (
+        (
+            randn(2, 5, 8, seed=142).astype(np.float32),
+            XB.astype(np.float32),
+            cases.block_params(8, 16, seed=141, dtype=np.float32),
+            2,
+        ),
+        ("dX", "grads"),
+    ),
     "causal_lm_loss": ((LM_CASE[0].astype(np.float32), LM_CASE[1]), ("loss", "dlogits")),
 }
 
@@ -388,8 +567,13 @@ def test_hints_stay_silent_on_right_answers_and_dtype_only_differences(exercise)
 
 
 def test_positional_encoding_hints_stay_silent_on_the_right_answer():
-    check(solved.positional_encoding, ref.positional_encoding, [(5, 6), (4, 3)], hints=mistakes.positional_encoding,
-          quiet=True)
+    check(
+        solved.positional_encoding,
+        ref.positional_encoding,
+        [(5, 6), (4, 3)],
+        hints=mistakes.positional_encoding,
+        quiet=True,
+    )
 
 
 # --- the tiny language model ---------------------------------------------------------------------
@@ -406,12 +590,19 @@ def test_the_numpy_models_gradients_are_autograds_through_the_torch_model():
     model = demo.TorchLM(len(vocab), SMALL).to(get_device()).load(params)
     t = to_tensor(tokens)
     logits = model(t)
-    assert np.allclose(to_numpy(logits), demo.lm_logits(params, tokens, demo.pieces(), SMALL.n_heads), rtol=1e-12, atol=1e-13)
+    assert np.allclose(
+        to_numpy(logits), demo.lm_logits(params, tokens, demo.pieces(), SMALL.n_heads), rtol=1e-12, atol=1e-13
+    )
     torch_loss = F.cross_entropy(logits[:, :-1].reshape(-1, len(vocab)), t[:, 1:].reshape(-1))
     torch_loss.backward()
     assert loss == pytest.approx(torch_loss.item(), rel=1e-13)
-    for name, tensor in (("emb", model.emb.weight), ("W_out", model.out.weight), ("lnf_g", model.lnf.weight),
-                         ("block.W1", model.block.ff1.weight), ("block.ln1_b", model.block.ln1.bias)):
+    for name, tensor in (
+        ("emb", model.emb.weight),
+        ("W_out", model.out.weight),
+        ("lnf_g", model.lnf.weight),
+        ("block.W1", model.block.ff1.weight),
+        ("block.ln1_b", model.block.ln1.bias),
+    ):
         assert np.allclose(grads[name], to_numpy(tensor.grad), rtol=1e-10, atol=1e-14), name
     wq = np.split(to_numpy(model.block.attn.in_proj_weight.grad), 3)[0]
     assert np.allclose(grads["block.Wq"], wq, rtol=1e-10, atol=1e-14)
@@ -428,14 +619,19 @@ def test_numpy_and_pytorch_training_give_the_same_losses_in_float64():
     assert numpy_losses[-1] < numpy_losses[0]
     prompt = vocab.encode("It is")
     params = demo.init_lm_params(len(vocab), SMALL)
-    first = demo.sample(lambda t: demo.lm_logits(params, t, demo.pieces(), SMALL.n_heads), prompt, 20, SMALL.context, seed=3)
-    again = demo.sample(lambda t: demo.lm_logits(params, t, demo.pieces(), SMALL.n_heads), prompt, 20, SMALL.context, seed=3)
+    first = demo.sample(
+        lambda t: demo.lm_logits(params, t, demo.pieces(), SMALL.n_heads), prompt, 20, SMALL.context, seed=3
+    )
+    again = demo.sample(
+        lambda t: demo.lm_logits(params, t, demo.pieces(), SMALL.n_heads), prompt, 20, SMALL.context, seed=3
+    )
     assert np.array_equal(first, again) and len(first) == 25 and np.array_equal(first[:5], prompt)
 
 
 def test_pieces_takes_the_learners_functions_and_refuses_unknown_names():
     def mine(tokens, W):
         return W[tokens]
+
     assert demo.pieces(embedding_forward=mine).embedding_forward is mine
     assert demo.pieces().transformer_block_backward is solved.transformer_block_backward
     with pytest.raises(TypeError, match="unknown pieces"):
@@ -457,6 +653,7 @@ def test_cost_measurement_has_a_time_per_length():
 
 
 # --- the text dataset and the plots ----------------------------------------------------------------
+
 
 def test_the_shipped_text_loads_checked_and_round_trips_through_the_vocabulary(tmp_path):
     text = data.load_text()
@@ -485,7 +682,8 @@ def test_the_plots_draw_and_refuse_bad_shapes():
         attention_plots.plot_attention_map(weights, list("abc"))
     attention_plots.plot_causal_mask(4)
     attention_plots.plot_loss_curves({"a": np.array([3.0, 2.0]), "b": np.array([3.0, 2.1])}, baseline=np.log(5))
-    attention_plots.plot_cost({"lengths": np.array([8, 16]), "attention": np.array([1e-5, 4e-5]),
-                               "rnn": np.array([2e-5, 4e-5])})
+    attention_plots.plot_cost(
+        {"lengths": np.array([8, 16]), "attention": np.array([1e-5, 4e-5]), "rnn": np.array([2e-5, 4e-5])}
+    )
     attention_plots.plot_score_spread([4, 16], {"raw": [2.0, 4.0], "scaled": [1.0, 1.0]})
     plt.close("all")

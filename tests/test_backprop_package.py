@@ -42,37 +42,61 @@ def fails_with(student_fn, reference_fn, cases, text, **options):
 
 # --- backward passes ----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", ["sigmoid_backward", "tanh_backward", "relu_backward"])
 def test_solved_activation_backwards_match_autograd_including_extremes(name):
-    check(getattr(solved, name), getattr(ref, name), [
-        (np.ones_like(EXTREMES), EXTREMES),
-        (randn(4, 5, seed=1), randn(4, 5, seed=2, scale=5.0)),
-        (randn(2, 3, 2, seed=3).astype(np.float32), randn(2, 3, 2, seed=4).astype(np.float32)),
-    ], quiet=True)
+    check(
+        getattr(solved, name),
+        getattr(ref, name),
+        [
+            (np.ones_like(EXTREMES), EXTREMES),
+            (randn(4, 5, seed=1), randn(4, 5, seed=2, scale=5.0)),
+            (randn(2, 3, 2, seed=3).astype(np.float32), randn(2, 3, 2, seed=4).astype(np.float32)),
+        ],
+        quiet=True,
+    )
 
 
 def test_solved_dense_backward_matches_autograd():
-    check(solved.dense_backward, ref.dense_backward, [
-        (randn(4, 3, seed=5), randn(4, 5, seed=6), randn(3, 5, seed=7)),
-        (randn(1, 1, seed=8), randn(1, 1, seed=9), randn(1, 1, seed=10)),
-        (randn(3, 2, seed=11).astype(np.float32), randn(3, 4, seed=12).astype(np.float32), randn(2, 4, seed=13).astype(np.float32)),
-    ], output_names=("dX", "dW", "db"), quiet=True)
+    check(
+        solved.dense_backward,
+        ref.dense_backward,
+        [
+            (randn(4, 3, seed=5), randn(4, 5, seed=6), randn(3, 5, seed=7)),
+            (randn(1, 1, seed=8), randn(1, 1, seed=9), randn(1, 1, seed=10)),
+            (
+                randn(3, 2, seed=11).astype(np.float32),
+                randn(3, 4, seed=12).astype(np.float32),
+                randn(2, 4, seed=13).astype(np.float32),
+            ),
+        ],
+        output_names=("dX", "dW", "db"),
+        quiet=True,
+    )
 
 
 @pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
 def test_solved_mlp_backward_matches_autograd(activation):
-    check(solved.mlp_backward, ref.mlp_backward, [
-        mlp_case([3, 2], seed=1, activation=activation),
-        mlp_case([4, 6, 5, 5, 2], seed=2, activation=activation),
-        mlp_case([5, 7, 1], seed=3, activation=activation, n=1),
-        mlp_case([3, 4, 2], seed=4, activation=activation, dtype=np.float32),
-    ], quiet=True)
+    check(
+        solved.mlp_backward,
+        ref.mlp_backward,
+        [
+            mlp_case([3, 2], seed=1, activation=activation),
+            mlp_case([4, 6, 5, 5, 2], seed=2, activation=activation),
+            mlp_case([5, 7, 1], seed=3, activation=activation, n=1),
+            mlp_case([3, 4, 2], seed=4, activation=activation, dtype=np.float32),
+        ],
+        quiet=True,
+    )
 
 
 @pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
 def test_the_faster_mlp_backward_computes_the_same(activation):
-    for case in (mlp_case([4, 6, 5, 2], seed=5, activation=activation), mlp_case([3, 2], seed=6),
-                 mlp_case([3, 5, 2], seed=7, activation=activation, dtype=np.float32)):
+    for case in (
+        mlp_case([4, 6, 5, 2], seed=5, activation=activation),
+        mlp_case([3, 2], seed=6),
+        mlp_case([3, 5, 2], seed=7, activation=activation, dtype=np.float32),
+    ):
         slow, fast = solved.mlp_backward(*case.args, **case.kwargs), solved.mlp_backward_fast(*case.args, **case.kwargs)
         assert slow.keys() == fast.keys()
         assert all(np.array_equal(slow[k], fast[k]) and slow[k].dtype == fast[k].dtype for k in slow)
@@ -107,6 +131,7 @@ def test_dense_backward_within_a_small_factor_of_autograd():
     """The vectorised solution is within a small factor of autograd on the same problem (CPU; a generous bound,
     since timings on a shared machine are noisy: it catches a Python loop, not a 20 % difference)."""
     import time
+
     dY, X, W = randn(512, 256, seed=15), randn(512, 512, seed=16), randn(256, 512, seed=17)
 
     times = {solved.dense_backward: [], ref.dense_backward: []}
@@ -138,16 +163,17 @@ def test_solved_numerical_gradient_matches_the_torch_finite_difference_tightly()
 def test_the_finite_difference_reference_is_close_to_autograd_and_shows_eps():
     """At eps = 1e-6 the reference is the exact derivative to ~1e-9; at eps = 0.1 it is x**3's 3x**2 - 2 + eps**2."""
     x = np.array([-1.0, 0.5, 2.0])
-    exact = 3 * x ** 2 - 2
+    exact = 3 * x**2 - 2
     assert np.allclose(ref.numerical_gradient(cases.CUBIC, x), exact, rtol=0, atol=1e-8)
     assert np.allclose(ref.numerical_gradient(cases.CUBIC, x, eps=0.1), exact + 0.01, rtol=1e-12, atol=1e-12)
     xt = torch.tensor(x, requires_grad=True)
-    (torch.sin(xt) * xt ** 2).sum().backward()
+    (torch.sin(xt) * xt**2).sum().backward()
     assert np.allclose(ref.numerical_gradient(cases.SIN_SQUARE, x), xt.grad.numpy(), rtol=0, atol=1e-8)
 
 
 def test_twin_functions_compute_the_same_in_numpy_and_torch():
     from dlcourse.device import to_numpy, to_tensor
+
     params = init_params([2, 5, 3], seed=7)
     X, y = randn(4, 2, seed=25), np.array([0, 1, 2, 1])
     twin = cases.mlp_loss_of_W1(params, X, y)
@@ -174,18 +200,24 @@ def test_numerical_gradient_reference_refuses_a_plain_function():
 
 
 def test_relative_error_solved_matches_torch_and_refuses_shape_mismatch():
-    check(solved.relative_error, ref.relative_error, [
-        (np.array([1.0, 2.0]), np.array([1.0, 2.2])),
-        (np.zeros(3), np.zeros(3)),
-        (np.array([1e-12, 0.0]), np.array([0.0, 1e-12])),
-        (randn(3, 4, seed=27), randn(3, 4, seed=28)),
-    ], quiet=True)
+    check(
+        solved.relative_error,
+        ref.relative_error,
+        [
+            (np.array([1.0, 2.0]), np.array([1.0, 2.2])),
+            (np.zeros(3), np.zeros(3)),
+            (np.array([1e-12, 0.0]), np.array([0.0, 1e-12])),
+            (randn(3, 4, seed=27), randn(3, 4, seed=28)),
+        ],
+        quiet=True,
+    )
     assert solved.relative_error(np.array([2.0]), np.array([-2.0])) == 1.0
     with pytest.raises(ValueError, match="same shape"):
         ref.relative_error(np.ones(3), np.ones(4))
 
 
 # --- E5 and the hinge-loss MLP --------------------------------------------------------------------
+
 
 def test_e5_dead_unit_gets_exactly_zero_gradient_and_never_moves():
     X, y = np.array([[1.0, 2.0], [2.0, 1.0]]), np.array([[1.0], [2.0]])
@@ -224,8 +256,9 @@ def test_solved_value_operations_match_autograd(name, initial_grad):
     upstream = randn(7, seed=40)
 
     def mine(*arrays):
-        return cases_ad.local_gradients(value_op, *arrays, upstream=upstream, initial_grad=initial_grad,
-                                        value_class=autodiff.Value)
+        return cases_ad.local_gradients(
+            value_op, *arrays, upstream=upstream, initial_grad=initial_grad, value_class=autodiff.Value
+        )
 
     def theirs(*arrays):
         return ref_ad.local_gradients(torch_op, *arrays, upstream=upstream, initial_grad=initial_grad)
@@ -233,12 +266,18 @@ def test_solved_value_operations_match_autograd(name, initial_grad):
     check(mine, theirs, [tuple(inputs)], name=name, quiet=True)
 
 
-@pytest.mark.parametrize("expression, torch_expression", [
-    (lambda a, b: a - b, torch.sub), (lambda a, b: a / b, torch.div), (lambda a, b: 2 - a * -b, lambda a, b: 2 - a * -b),
-    (lambda a, b: 3 / (a + b * b), lambda a, b: 3 / (a + b * b)),
-])
+@pytest.mark.parametrize(
+    "expression, torch_expression",
+    [
+        (lambda a, b: a - b, torch.sub),
+        (lambda a, b: a / b, torch.div),
+        (lambda a, b: 2 - a * -b, lambda a, b: 2 - a * -b),
+        (lambda a, b: 3 / (a + b * b), lambda a, b: 3 / (a + b * b)),
+    ],
+)
 def test_derived_value_operations_match_autograd(expression, torch_expression):
     from dlcourse.device import to_tensor
+
     for a, b in zip(randn(5, seed=51), randn(5, seed=52) + 3.0):
         va, vb = autodiff.Value(a), autodiff.Value(b)
         out = expression(va, vb)
@@ -253,8 +292,12 @@ def test_derived_value_operations_match_autograd(expression, torch_expression):
 @pytest.mark.parametrize("k", [2, 3, -1, 0.5, -2.5])
 def test_solved_value_power_matches_autograd(k):
     x, upstream = np.abs(randn(5, seed=41)) + 0.1, randn(5, seed=42)
-    check(lambda x, k, g: cases_ad.local_gradients(lambda v, k: v ** k, x, k, upstream=g, value_class=autodiff.Value),
-          lambda x, k, g: ref_ad.local_gradients(torch.pow, x, k, upstream=g), [(x, k, upstream)], quiet=True)
+    check(
+        lambda x, k, g: cases_ad.local_gradients(lambda v, k: v**k, x, k, upstream=g, value_class=autodiff.Value),
+        lambda x, k, g: ref_ad.local_gradients(torch.pow, x, k, upstream=g),
+        [(x, k, upstream)],
+        quiet=True,
+    )
     with pytest.raises(TypeError, match="constant number"):
         autodiff.Value(2.0) ** autodiff.Value(2.0)
 
@@ -276,7 +319,9 @@ def test_random_programs_are_seeded_and_use_every_node():
     assert cases_ad.random_program(4, 10, seed=3) != cases_ad.random_program(4, 10, seed=4)
     for seed in range(20):
         program = cases_ad.random_program(4, 10, seed=seed)
-        used = {i for step in program for i in step[1:3] if isinstance(i, int) and step[0] not in ("add_const", "mul_const")}
+        used = {
+            i for step in program for i in step[1:3] if isinstance(i, int) and step[0] not in ("add_const", "mul_const")
+        }
         used |= {step[1] for step in program}
         assert used == set(range(4 + len(program) - 1)), program
     with pytest.raises(ValueError, match="n_inputs"):
@@ -350,6 +395,7 @@ def test_solved_blocks_swaps_and_restores_names():
 
 # --- hints: each fires on its mistake, stays silent on a right answer and on a dtype-only difference --------
 
+
 def hint_lines(message: str) -> list[str]:
     return [line for line in message.splitlines() if line.strip().startswith("hint:")]
 
@@ -363,7 +409,9 @@ def message_of(student_fn, reference_fn, cases_, **options) -> str:
 def _skip_activation(dout, caches, params, activation="relu"):
     grads, dZ = {}, dout
     for layer in range(len(caches), 0, -1):
-        dZ, grads[f"W{layer}"], grads[f"b{layer}"] = solved.dense_backward(dZ, caches[layer - 1][0], params[f"W{layer}"])
+        dZ, grads[f"W{layer}"], grads[f"b{layer}"] = solved.dense_backward(
+            dZ, caches[layer - 1][0], params[f"W{layer}"]
+        )
     return grads
 
 
@@ -383,36 +431,97 @@ DENSE_OPTS = {"output_names": ("dX", "dW", "db")}
 NUM = [Inputs(cases.SIN_SQUARE, randn(3, seed=48), randn(3, seed=49), eps=0.1)]
 NUM_OPTS = {"rtol": 1e-6, "atol": 1e-8}
 BACKPROP_HINTED = [
-    ("sigmoid_backward", lambda dA, Z: solved.sigmoid_backward(np.ones_like(dA), Z), ref.sigmoid_backward, ACT, {},
-     "multiply it by the upstream gradient dA"),
+    (
+        "sigmoid_backward",
+        lambda dA, Z: solved.sigmoid_backward(np.ones_like(dA), Z),
+        ref.sigmoid_backward,
+        ACT,
+        {},
+        "multiply it by the upstream gradient dA",
+    ),
     ("sigmoid_backward", lambda dA, Z: dA * Z * (1 - Z), ref.sigmoid_backward, ACT, {}, "needs s = sigmoid(Z)"),
-    ("tanh_backward", lambda dA, Z: dA * (1 - Z ** 2), ref.tanh_backward, ACT, {}, "needs t = tanh(Z)"),
+    ("tanh_backward", lambda dA, Z: dA * (1 - Z**2), ref.tanh_backward, ACT, {}, "needs t = tanh(Z)"),
     ("tanh_backward", lambda dA, Z: dA * (1 - np.tanh(Z)), ref.tanh_backward, ACT, {}, "the square is missing"),
-    ("relu_backward", lambda dA, Z: dA * (Z >= 0), ref.relu_backward, [(np.ones(3), np.array([-1.0, 0.0, 1.0]))], {},
-     "mask with Z > 0"),
+    (
+        "relu_backward",
+        lambda dA, Z: dA * (Z >= 0),
+        ref.relu_backward,
+        [(np.ones(3), np.array([-1.0, 0.0, 1.0]))],
+        {},
+        "mask with Z > 0",
+    ),
     ("relu_backward", lambda dA, Z: np.maximum(dA, 0), ref.relu_backward, ACT, {}, "not from the sign of dA"),
-    ("dense_backward", lambda dY, X, W: (dY @ W, X.T @ dY, dY.sum(axis=0)), ref.dense_backward, DENSE, DENSE_OPTS,
-     "dW must have W's shape"),
-    ("dense_backward", lambda dY, X, W: (dY @ W, dY.T @ X, dY.mean(axis=0)), ref.dense_backward, DENSE, DENSE_OPTS,
-     "db sums dY over the batch"),
-    ("dense_backward", lambda dY, X, W: (dY @ W, dY.T @ X / 4, dY.sum(axis=0)), ref.dense_backward, DENSE, DENSE_OPTS,
-     "no 1/N in dW"),
-    ("mlp_backward", _skip_activation, ref.mlp_backward, [mlp_case([4, 6, 3], seed=11)], {},
-     "pass dA_prev through the activation"),
-    ("mlp_backward", lambda dout, caches, params, activation="relu": solved.mlp_backward(dout, caches, params, "relu"),
-     ref.mlp_backward, [mlp_case([4, 6, 3], seed=12, activation="tanh")], {}, "not always ReLU"),
-    ("numerical_gradient", lambda f, x, dout=None, eps=1e-6: solved.numerical_gradient(f, x, dout, eps) * 2,
-     ref.numerical_gradient, NUM, NUM_OPTS, "divide the centred difference by 2 * eps"),
+    (
+        "dense_backward",
+        lambda dY, X, W: (dY @ W, X.T @ dY, dY.sum(axis=0)),
+        ref.dense_backward,
+        DENSE,
+        DENSE_OPTS,
+        "dW must have W's shape",
+    ),
+    (
+        "dense_backward",
+        lambda dY, X, W: (dY @ W, dY.T @ X, dY.mean(axis=0)),
+        ref.dense_backward,
+        DENSE,
+        DENSE_OPTS,
+        "db sums dY over the batch",
+    ),
+    (
+        "dense_backward",
+        lambda dY, X, W: (dY @ W, dY.T @ X / 4, dY.sum(axis=0)),
+        ref.dense_backward,
+        DENSE,
+        DENSE_OPTS,
+        "no 1/N in dW",
+    ),
+    (
+        "mlp_backward",
+        _skip_activation,
+        ref.mlp_backward,
+        [mlp_case([4, 6, 3], seed=11)],
+        {},
+        "pass dA_prev through the activation",
+    ),
+    (
+        "mlp_backward",
+        lambda dout, caches, params, activation="relu": solved.mlp_backward(dout, caches, params, "relu"),
+        ref.mlp_backward,
+        [mlp_case([4, 6, 3], seed=12, activation="tanh")],
+        {},
+        "not always ReLU",
+    ),
+    (
+        "numerical_gradient",
+        lambda f, x, dout=None, eps=1e-6: solved.numerical_gradient(f, x, dout, eps) * 2,
+        ref.numerical_gradient,
+        NUM,
+        NUM_OPTS,
+        "divide the centred difference by 2 * eps",
+    ),
     ("numerical_gradient", _forward_difference, ref.numerical_gradient, NUM, NUM_OPTS, "one-sided"),
-    ("numerical_gradient", lambda f, x, dout=None, eps=1e-6: solved.numerical_gradient(f, x, dout),
-     ref.numerical_gradient, NUM, NUM_OPTS, "use the `eps` argument"),
-    ("relative_error", lambda a, b: float(np.mean(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), 1e-8))),
-     ref.relative_error, [(np.array([1.0, 2.0]), np.array([1.0, 2.2]))], {}, "not the mean"),
+    (
+        "numerical_gradient",
+        lambda f, x, dout=None, eps=1e-6: solved.numerical_gradient(f, x, dout),
+        ref.numerical_gradient,
+        NUM,
+        NUM_OPTS,
+        "use the `eps` argument",
+    ),
+    (
+        "relative_error",
+        lambda a, b: float(np.mean(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), 1e-8))),
+        ref.relative_error,
+        [(np.array([1.0, 2.0]), np.array([1.0, 2.2]))],
+        {},
+        "not the mean",
+    ),
 ]
 
 
-@pytest.mark.parametrize("number", range(len(BACKPROP_HINTED)),
-                         ids=[f"{h[0]}-{i}" for i, h in enumerate(BACKPROP_HINTED)])
+@pytest.mark.parametrize(
+    "number", range(len(BACKPROP_HINTED)), ids=[f"{h[0]}-{i}" for i, h in enumerate(BACKPROP_HINTED)]
+)
 def test_each_backprop_hint_fires_on_its_mistake(number):
     exercise, wrong, reference, cases_, options, text = BACKPROP_HINTED[number]
     assert text in message_of(wrong, reference, cases_, hints=getattr(mistakes, exercise), **options)
@@ -435,6 +544,7 @@ def _widened(fn):
         if isinstance(value, tuple):
             return tuple(widen(v) for v in value)
         return value.astype(np.float64)
+
     return lambda *args, **kwargs: widen(fn(*args, **kwargs))
 
 
@@ -448,10 +558,21 @@ def test_backprop_hints_stay_silent_on_right_answers_and_dtype_only_differences(
 
 
 def test_numerical_gradient_and_relative_error_hints_stay_silent_on_right_answers():
-    check(solved.numerical_gradient, ref.numerical_gradient, NUM, hints=mistakes.numerical_gradient, quiet=True,
-          **NUM_OPTS)
-    check(solved.relative_error, ref.relative_error, [(np.array([1.0, 2.0]), np.array([1.0, 2.2]))],
-          hints=mistakes.relative_error, quiet=True)
+    check(
+        solved.numerical_gradient,
+        ref.numerical_gradient,
+        NUM,
+        hints=mistakes.numerical_gradient,
+        quiet=True,
+        **NUM_OPTS,
+    )
+    check(
+        solved.relative_error,
+        ref.relative_error,
+        [(np.array([1.0, 2.0]), np.array([1.0, 2.2]))],
+        hints=mistakes.relative_error,
+        quiet=True,
+    )
 
 
 V = autodiff.Value
@@ -464,6 +585,7 @@ def _add_overwriting(a, b):
     def local_backward():
         a.grad = out.grad
         b.grad = out.grad
+
     out.local_backward = local_backward
     return out
 
@@ -474,15 +596,17 @@ def _mul_swapped(a, b):
     def local_backward():
         a.grad += a.data * out.grad
         b.grad += b.data * out.grad
+
     out.local_backward = local_backward
     return out
 
 
 def _pow_without_k(x, k):
-    out = V(x.data ** k, (x,), "pow")
+    out = V(x.data**k, (x,), "pow")
 
     def local_backward():
         x.grad += x.data ** (k - 1) * out.grad
+
     out.local_backward = local_backward
     return out
 
@@ -491,7 +615,8 @@ def _tanh_of_input(x):
     out = V(math.tanh(x.data), (x,), "tanh")
 
     def local_backward():
-        x.grad += (1 - x.data ** 2) * out.grad
+        x.grad += (1 - x.data**2) * out.grad
+
     out.local_backward = local_backward
     return out
 
@@ -501,14 +626,16 @@ def _relu_at_zero(x):
 
     def local_backward():
         x.grad += (x.data >= 0) * out.grad
+
     out.local_backward = local_backward
     return out
 
 
 def _local(op, initial_grad=0.0):
     """(inputs..., upstream) -> (out, grads...) of the engine's op, as the notebook's test cells call it."""
-    return lambda *args: cases_ad.local_gradients(op, *args[:-1], upstream=args[-1], value_class=V,
-                                                  initial_grad=initial_grad)
+    return lambda *args: cases_ad.local_gradients(
+        op, *args[:-1], upstream=args[-1], value_class=V, initial_grad=initial_grad
+    )
 
 
 def _torch(op, initial_grad=0.0):
@@ -519,8 +646,14 @@ G = np.array([1.0, 3.0])
 A2, B2 = np.array([2.0, 0.5]), np.array([-3.0, 4.0])
 AB, X_ = ("out", "grad_a", "grad_b"), ("out", "grad_x")
 ENGINE_HINTED = [
-    ("value_add_self", _local(lambda v: _add_overwriting(v, v)), _torch(lambda t: t + t), [(A2, G)], X_,
-     "accumulate with `self.grad += ...`"),
+    (
+        "value_add_self",
+        _local(lambda v: _add_overwriting(v, v)),
+        _torch(lambda t: t + t),
+        [(A2, G)],
+        X_,
+        "accumulate with `self.grad += ...`",
+    ),
     ("accumulate", _local(_add_overwriting, 1.0), _torch(torch.add, 1.0), [(A2, B2, G)], AB, "do not overwrite it"),
     ("value_add", _local(_add_overwriting, 1.0), _torch(torch.add, 1.0), [(A2, B2, G)], AB, "do not overwrite it"),
     ("value_mul", _local(_mul_swapped), _torch(torch.mul), [(A2, B2, G)], AB, "the OTHER factor"),
@@ -537,13 +670,16 @@ def test_each_engine_hint_fires_on_its_mistake(number):
     assert text in message, message
 
 
-@pytest.mark.parametrize("exercise, op, torch_op, case, names", [
-    ("value_add", autodiff.value_add, torch.add, (A2, B2, G), AB),
-    ("value_mul", autodiff.value_mul, torch.mul, (A2, B2, G), AB),
-    ("value_pow", autodiff.value_pow, torch.pow, (A2, 3, G), X_),
-    ("value_tanh", autodiff.value_tanh, torch.tanh, (A2, G), X_),
-    ("value_relu", autodiff.value_relu, torch.relu, (A2, G), X_),
-])
+@pytest.mark.parametrize(
+    "exercise, op, torch_op, case, names",
+    [
+        ("value_add", autodiff.value_add, torch.add, (A2, B2, G), AB),
+        ("value_mul", autodiff.value_mul, torch.mul, (A2, B2, G), AB),
+        ("value_pow", autodiff.value_pow, torch.pow, (A2, 3, G), X_),
+        ("value_tanh", autodiff.value_tanh, torch.tanh, (A2, G), X_),
+        ("value_relu", autodiff.value_relu, torch.relu, (A2, G), X_),
+    ],
+)
 def test_engine_hints_stay_silent_on_right_answers_and_dtype_only_differences(exercise, op, torch_op, case, names):
     hints = getattr(mistakes_ad, exercise)
     for initial in (0.0, 1.0):
@@ -553,59 +689,105 @@ def test_engine_hints_stay_silent_on_right_answers_and_dtype_only_differences(ex
     assert "dtype" in message and not hint_lines(message), message
 
 
-@pytest.mark.parametrize("wrong, text", [
-    (mistakes_ad._backward_without_seed, "all gradients are 0"),
-    (mistakes_ad._backward_recursive, "topological order first"),
-    (mistakes_ad._backward_with_repeats, "`visited` set"),
-])
+@pytest.mark.parametrize(
+    "wrong, text",
+    [
+        (mistakes_ad._backward_without_seed, "all gradients are 0"),
+        (mistakes_ad._backward_recursive, "topological order first"),
+        (mistakes_ad._backward_with_repeats, "`visited` set"),
+    ],
+)
 def test_backward_hints(wrong, text):
     diamond = [([("mul", 0, 1), ("tanh", 2), ("add", 2, 3)], np.array([0.5, -1.0]))]
-    message = message_of(cases_ad.on_course_graphs(wrong), ref_ad.program_gradients, diamond,
-                         output_names=("output", "grad"), hints=mistakes_ad.value_backward)
+    message = message_of(
+        cases_ad.on_course_graphs(wrong),
+        ref_ad.program_gradients,
+        diamond,
+        output_names=("output", "grad"),
+        hints=mistakes_ad.value_backward,
+    )
     assert text in message, message
 
 
 def test_backward_hints_stay_silent_on_the_right_backward():
     diamond = [([("mul", 0, 1), ("tanh", 2), ("add", 2, 3)], np.array([0.5, -1.0]))]
-    check(cases_ad.on_course_graphs(autodiff.value_backward), ref_ad.program_gradients, diamond,
-          output_names=("output", "grad"), hints=mistakes_ad.value_backward, allow=cases_ad.ENGINE_BLOCKS, quiet=True)
+    check(
+        cases_ad.on_course_graphs(autodiff.value_backward),
+        ref_ad.program_gradients,
+        diamond,
+        output_names=("output", "grad"),
+        hints=mistakes_ad.value_backward,
+        allow=cases_ad.ENGINE_BLOCKS,
+        quiet=True,
+    )
 
 
 def test_a_backward_that_calls_the_course_engine_is_caught_by_the_watch():
     scope: dict = {}
-    exec(compile("from dlcourse.solved import autodiff\ndef cheating_backward(root):\n"
-                 "    autodiff.backward_iterative(root)\n", "<learner cell>", "exec"), scope)  # learner code: its own file
+    exec(
+        compile(
+            "from dlcourse.solved import autodiff\ndef cheating_backward(root):\n"
+            "    autodiff.backward_iterative(root)\n",
+            "<learner cell>",
+            "exec",
+        ),
+        scope,
+    )  # learner code: its own file
     cheating_backward = scope["cheating_backward"]
     diamond = [([("mul", 0, 1), ("tanh", 2), ("add", 2, 3)], np.array([0.5, -1.0]))]
-    message = message_of(cases_ad.on_course_graphs(cheating_backward), ref_ad.program_gradients, diamond,
-                         output_names=("output", "grad"), allow=cases_ad.ENGINE_BLOCKS)
+    message = message_of(
+        cases_ad.on_course_graphs(cheating_backward),
+        ref_ad.program_gradients,
+        diamond,
+        output_names=("output", "grad"),
+        allow=cases_ad.ENGINE_BLOCKS,
+    )
     assert "dlcourse.solved.autodiff.backward_iterative" in message, message
 
 
-@pytest.mark.parametrize("wrong, text", [
-    (lambda x, w, b: mistakes_ad._neuron(x, w, b, bias=False), "the bias is missing"),
-    (lambda x, w, b: mistakes_ad._neuron(x, w, b, swapped=True), "dx and dw are swapped"),
-])
+@pytest.mark.parametrize(
+    "wrong, text",
+    [
+        (lambda x, w, b: mistakes_ad._neuron(x, w, b, bias=False), "the bias is missing"),
+        (lambda x, w, b: mistakes_ad._neuron(x, w, b, swapped=True), "dx and dw are swapped"),
+    ],
+)
 def test_neuron_hints(wrong, text):
     names = ("out", "dx", "dw", "db")
     case = [(randn(4, seed=55), randn(4, seed=56), 0.3)]
-    check(lambda x, w, b: mistakes_ad._neuron(x, w, b), ref_ad.neuron_gradients, case, output_names=names,
-          hints=mistakes_ad.neuron_gradients, quiet=True)
-    assert text in message_of(wrong, ref_ad.neuron_gradients, case, output_names=names,
-                              hints=mistakes_ad.neuron_gradients)
+    check(
+        lambda x, w, b: mistakes_ad._neuron(x, w, b),
+        ref_ad.neuron_gradients,
+        case,
+        output_names=names,
+        hints=mistakes_ad.neuron_gradients,
+        quiet=True,
+    )
+    assert text in message_of(
+        wrong, ref_ad.neuron_gradients, case, output_names=names, hints=mistakes_ad.neuron_gradients
+    )
+
 
 def test_a_stub_gets_the_not_implemented_message():
     def stub(dY, X, W):
         raise NotImplementedError()
-    fails_with(stub, ref.dense_backward, [(randn(2, 2, seed=48), randn(2, 3, seed=49), randn(2, 3, seed=50))],
-               "not implemented yet")
+
+    fails_with(
+        stub,
+        ref.dense_backward,
+        [(randn(2, 2, seed=48), randn(2, 3, seed=49), randn(2, 3, seed=50))],
+        "not implemented yet",
+    )
 
 
 # --- plots ---------------------------------------------------------------------------------------
 
+
 def test_plots_draw_and_refuse_mismatched_curves():
     import matplotlib.pyplot as plt
+
     from dlcourse.plots import backprop as backprop_plots
+
     eps = np.logspace(-8, -2, 4)
     ax = backprop_plots.plot_error_vs_epsilon(eps, {"centred": [1e-6, 1e-9, 1e-8, 1e-4]})
     assert ax.get_xscale() == "log" and len(ax.lines) == 1

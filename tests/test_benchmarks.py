@@ -27,8 +27,22 @@ def positive(x) -> bool:
 @pytest.fixture(scope="module")
 def quick(tmp_path_factory):
     folder = tmp_path_factory.mktemp("benchmarks")
-    done = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--json", str(folder / "results.json"),
-                           "--markdown", str(folder / "RESULTS.md")], cwd=ROOT, capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks",
+            "--quick",
+            "--json",
+            str(folder / "results.json"),
+            "--markdown",
+            str(folder / "RESULTS.md"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return json.loads((folder / "results.json").read_text()), (folder / "RESULTS.md").read_text()
 
@@ -65,17 +79,19 @@ def test_the_comparison_catches_a_wrong_gradient():
     theirs = kernels.as_arrays(kernel.torch_runner(torch.device("cpu"))())
     assert largest_difference(ours, theirs) <= kernel.tolerance
     assert largest_difference({**ours, "dw": 2 * ours["dw"]}, theirs) > 0.1
-    assert largest_difference({**ours, "dx": ours["dx"][:1]}, theirs) == math.inf   # wrong shape
+    assert largest_difference({**ours, "dx": ours["dx"][:1]}, theirs) == math.inf  # wrong shape
     assert largest_difference({**ours, "db": np.full_like(ours["db"], np.nan)}, theirs) == math.inf
-    assert largest_difference({"out": ours["out"]}, theirs) == math.inf              # an output missing
+    assert largest_difference({"out": ours["out"]}, theirs) == math.inf  # an output missing
 
 
 @pytest.mark.grading
 def test_grading_throughput_grades_a_class_serially_and_in_parallel():
     result = grading_throughput("ch01_networks", students=1, workers=2, echo=lambda *_: None)
     assert result["serial_full_marks"] and result["parallel_full_marks"]
-    assert all(positive(result[key]) for key in ("serial_seconds", "parallel_seconds", "serial_per_submission",
-                                                 "parallel_per_submission", "speedup"))
+    assert all(
+        positive(result[key])
+        for key in ("serial_seconds", "parallel_seconds", "serial_per_submission", "parallel_per_submission", "speedup")
+    )
 
 
 def test_measuring_again_keeps_the_notes_of_the_results_page(tmp_path):

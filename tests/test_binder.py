@@ -15,12 +15,12 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-import tomllib
 import urllib.parse
 from pathlib import Path
 
 import nbformat
 import pytest
+import tomllib
 
 from tests.browser_support import require
 from tests.course import COURSE, ROOT, SOLUTIONS, notebooks
@@ -40,19 +40,30 @@ def runtime_python() -> str:
 def dockerfile() -> str:
     if importlib.util.find_spec("repo2docker") is None:
         require("jupyter-repo2docker is not installed: pip install -e '.[test]'")
-    result = subprocess.run([sys.executable, "-m", "repo2docker", "--no-build", "--no-run", "--debug", str(ROOT)],
-                            capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
-    assert result.returncode == 0, f"repo2docker failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-    assert "FROM " in result.stdout, f"repo2docker printed no Dockerfile:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
+    result = subprocess.run(
+        [sys.executable, "-m", "repo2docker", "--no-build", "--no-run", "--debug", str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 0, (
+        f"repo2docker failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    )
+    assert "FROM " in result.stdout, (
+        f"repo2docker printed no Dockerfile:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
+    )
     return result.stdout
 
 
 def test_binder_builds_from_the_binder_folder(dockerfile):
-    assert 'pip install --no-cache-dir -r "binder/requirements.txt"' in dockerfile, \
+    assert 'pip install --no-cache-dir -r "binder/requirements.txt"' in dockerfile, (
         "Binder does not install binder/requirements.txt"
+    )
     assert "RUN ./binder/postBuild" in dockerfile, "Binder does not run binder/postBuild"
-    assert "environment.yml" not in dockerfile and "pip install --no-cache-dir ." not in dockerfile, \
+    assert "environment.yml" not in dockerfile and "pip install --no-cache-dir ." not in dockerfile, (
         "Binder would build from something else than binder/"
+    )
 
 
 def unescaped(dockerfile: str) -> str:
@@ -66,8 +77,9 @@ def test_binder_python_is_the_one_ci_uses(dockerfile):
     assert built == [runtime_python()], f"Binder builds Python {built}, binder/runtime.txt asks for {runtime_python()}"
     assert runtime_python() == "3.11", "CI and Binder use Python 3.11 (the README says so)"
     if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
-        assert f"{sys.version_info.major}.{sys.version_info.minor}" == runtime_python(), \
+        assert f"{sys.version_info.major}.{sys.version_info.minor}" == runtime_python(), (
             f"CI runs Python {sys.version}, Binder gets {runtime_python()}"
+        )
 
 
 def requirement_names(lines: list[str]) -> set[str]:
@@ -84,7 +96,9 @@ def test_binder_requirements_hold_a_cpu_only_torch_and_every_dependency():
     assert "--extra-index-url https://download.pytorch.org/whl/cpu" in requirements
     torch = [line for line in requirements if line.startswith("torch")]
     readme_torch = re.search(r"torch==([\d.]+)", (ROOT / "README.md").read_text()).group(1)
-    assert torch == [f"torch=={readme_torch}+cpu"], f"Binder's torch {torch}: the CPU build of the README's {readme_torch}"
+    assert torch == [f"torch=={readme_torch}+cpu"], (
+        f"Binder's torch {torch}: the CPU build of the README's {readme_torch}"
+    )
     # postBuild installs the package with --no-deps: every dependency must come from requirements.txt.
     dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     missing = requirement_names(dependencies) - requirement_names(requirements)
@@ -93,8 +107,13 @@ def test_binder_requirements_hold_a_cpu_only_torch_and_every_dependency():
 
 def repository_files() -> list[str]:
     """The files a clone would have: tracked ones and new ones git does not ignore."""
-    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-                            cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return [name for name in listed.split("\0") if name and (ROOT / name).is_file()]
 
 
@@ -103,8 +122,14 @@ def scratch_environment(prefix: Path) -> Path:
     the requirements) through a .pth line: what postBuild installs lands in the scratch venv only."""
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(prefix)], check=True)
     python = prefix / "bin" / "python"
-    site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                               capture_output=True, text=True, check=True).stdout.strip())
+    site = Path(
+        subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
     (site / "_dlcourse_test_base.pth").write_text(sysconfig.get_path("purelib") + "\n")
     return python
 
@@ -118,15 +143,34 @@ def test_postbuild_succeeds_in_a_scratch_home(tmp_path):
     own_site = Path(sysconfig.get_path("purelib"))
     before = sorted(p.name for p in own_site.iterdir())
     env = {key: value for key, value in os.environ.items() if not key.startswith(("VIRTUAL_ENV", "PYTHON", "PIP_"))}
-    env.update(HOME=str(home), PATH=f"{python.parent}{os.pathsep}{env.get('PATH', '')}",
-               PIP_DISABLE_PIP_VERSION_CHECK="1", JUPYTER_CONFIG_DIR=str(home / ".jupyter"),
-               JUPYTER_DATA_DIR=str(home / ".local" / "share" / "jupyter"))
-    result = subprocess.run(["bash", str(home / "binder" / "postBuild")], cwd=home, env=env,
-                            capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
-    assert result.returncode == 0, f"binder/postBuild failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    env.update(
+        HOME=str(home),
+        PATH=f"{python.parent}{os.pathsep}{env.get('PATH', '')}",
+        PIP_DISABLE_PIP_VERSION_CHECK="1",
+        JUPYTER_CONFIG_DIR=str(home / ".jupyter"),
+        JUPYTER_DATA_DIR=str(home / ".local" / "share" / "jupyter"),
+    )
+    result = subprocess.run(
+        ["bash", str(home / "binder" / "postBuild")],
+        cwd=home,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 0, (
+        f"binder/postBuild failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    )
 
-    imported = subprocess.run([str(python), "-c", "import dlcourse; print(dlcourse.__file__)"], cwd=tmp_path,
-                              env=env, capture_output=True, text=True, check=True).stdout.strip()
+    imported = subprocess.run(
+        [str(python), "-c", "import dlcourse; print(dlcourse.__file__)"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     assert Path(imported).is_relative_to(home / "src"), f"the scratch environment imports dlcourse from {imported}"
     assert (python.parent / "dlcourse").exists(), "postBuild did not install the `dlcourse` command"
     overrides = json.loads((tmp_path / "env" / "share" / "jupyter" / "lab" / "settings" / "overrides.json").read_text())
@@ -146,8 +190,10 @@ def test_landing_page_links_every_student_notebook():
     assert all(cell.cell_type == "markdown" for cell in nb.cells), "the landing page is text only"
     links = landing_links()
     expected = {f"course/{assignment}/{notebook}.ipynb" for assignment, notebook in notebooks()}
-    assert set(links) == expected, (f"{LANDING} should link every student notebook: missing {sorted(expected - set(links))}, "
-                                    f"extra {sorted(set(links) - expected)}")
+    assert set(links) == expected, (
+        f"{LANDING} should link every student notebook: missing {sorted(expected - set(links))}, "
+        f"extra {sorted(set(links) - expected)}"
+    )
     first = links[0]
     assert first == min(expected), f"{LANDING}'s first link should be chapter 1, not {first}"
     # course/ is generated from solutions/ (tests/test_notebooks.py checks that), so a link to a
@@ -177,4 +223,6 @@ def test_jupyterhub_link_pulls_the_repository_and_opens_the_landing_page():
         repository = query["repo"][0].rstrip("/").removesuffix(".git")
         folder = repository.rsplit("/", 1)[-1]
         assert query.get("branch") == ["main"], url
-        assert query.get("urlpath") == [f"lab/tree/{folder}/{LANDING}"], f"{url} should open lab/tree/{folder}/{LANDING}"
+        assert query.get("urlpath") == [f"lab/tree/{folder}/{LANDING}"], (
+            f"{url} should open lab/tree/{folder}/{LANDING}"
+        )

@@ -66,6 +66,7 @@ def test_non_finite_results_are_reported():
 def test_a_stub_is_reported_as_not_implemented():
     def stub(x):
         raise NotImplementedError()
+
     assert "stub is not implemented yet" in fails(stub, ref.relu, [randn(2)])
 
 
@@ -78,6 +79,7 @@ def test_none_and_lists_and_tensors_are_explained():
     assert "did you forget a `return`" in fails(lambda x: None, ref.relu, [randn(2)])
     assert "should be a NumPy array, got a list" in fails(lambda x: list(x), ref.relu, [randn(2)])
     import torch
+
     assert "is a torch.Tensor" in fails(lambda x: torch.tensor(x), ref.relu, [randn(2)])
 
 
@@ -85,6 +87,7 @@ def test_changing_an_input_in_place_fails():
     def relu_in_place(x):
         x[x < 0] = 0
         return x
+
     assert "changed its input `x` in place" in fails(relu_in_place, ref.relu, [np.array([-1.0, 2.0])])
 
 
@@ -108,10 +111,12 @@ def test_tolerance_is_tight_in_float64():
 def test_tuple_and_dict_results_are_compared_by_name():
     def reference(x):
         return x * 2, {"W1": x + 1}
+
     message = fails(lambda x: (x * 2, {"W1": x}), reference, [np.array([1.0])], output_names=("out", "grads"))
     assert "grads['W1']" in message
-    assert "should have 2 items (out, grads), got 1" in fails(lambda x: (x * 2,), reference, [np.array([1.0])],
-                                                              output_names=("out", "grads"))
+    assert "should have 2 items (out, grads), got 1" in fails(
+        lambda x: (x * 2,), reference, [np.array([1.0])], output_names=("out", "grads")
+    )
     assert "missing ['W1'], unexpected ['W2']" in fails(lambda x: (x * 2, {"W2": x + 1}), reference, [np.array([1.0])])
 
 
@@ -159,19 +164,34 @@ def test_input_builders_are_seeded_and_typed():
 
 def test_hints_see_structured_keys_into_the_result():
     """A mistake is matched at the failing part of a nested result (a dict inside a tuple), not on a display string."""
+
     def reference(x):
         return x * 2, {"W1": x + 1, "b1": x - 1}
 
-    wrong = mistake(lambda x: (x * 2, {"W1": x + 1, "b1": x + 1}), "b1 has the wrong sign of its shift.", output="grads")
-    message = fails(lambda x: (x * 2, {"W1": x + 1, "b1": x + 1}), reference, [randn(3, seed=4)],
-                    output_names=("out", "grads"), hints=[wrong])
+    wrong = mistake(
+        lambda x: (x * 2, {"W1": x + 1, "b1": x + 1}), "b1 has the wrong sign of its shift.", output="grads"
+    )
+    message = fails(
+        lambda x: (x * 2, {"W1": x + 1, "b1": x + 1}),
+        reference,
+        [randn(3, seed=4)],
+        output_names=("out", "grads"),
+        hints=[wrong],
+    )
     assert "grads['b1']" in message and "hint: b1 has the wrong sign of its shift." in message
     other_output = mistake(lambda x: (x * 2, {"W1": x + 1, "b1": x + 1}), "never shown", output="out")
-    assert "never shown" not in fails(lambda x: (x * 2, {"W1": x + 1, "b1": x + 1}), reference, [randn(3, seed=4)],
-                                      output_names=("out", "grads"), hints=[other_output])
+    assert "never shown" not in fails(
+        lambda x: (x * 2, {"W1": x + 1, "b1": x + 1}),
+        reference,
+        [randn(3, seed=4)],
+        output_names=("out", "grads"),
+        hints=[other_output],
+    )
 
 
 def test_a_hint_stays_silent_when_only_the_dtype_differs():
     said = mistake(lambda x: x.astype(np.float64) * 1.0, "a wrong formula")
-    message = fails(lambda x: x.astype(np.float64), lambda x: x.copy(), [randn(4, seed=5).astype(np.float32)], hints=[said])
+    message = fails(
+        lambda x: x.astype(np.float64), lambda x: x.copy(), [randn(4, seed=5).astype(np.float32)], hints=[said]
+    )
     assert "expected float32" in message and "a wrong formula" not in message

@@ -46,8 +46,13 @@ CONV_CASES = [
 
 
 def conv_inputs(x_shape, w_shape, stride, padding, seed=0, dtype=np.float64):
-    return (randn(*x_shape, seed=seed).astype(dtype), randn(*w_shape, seed=seed + 1).astype(dtype),
-            randn(w_shape[0], seed=seed + 2).astype(dtype), stride, padding)
+    return (
+        randn(*x_shape, seed=seed).astype(dtype),
+        randn(*w_shape, seed=seed + 1).astype(dtype),
+        randn(w_shape[0], seed=seed + 2).astype(dtype),
+        stride,
+        padding,
+    )
 
 
 def backward_inputs(x_shape, w_shape, stride, padding, seed=0, dtype=np.float64):
@@ -58,18 +63,29 @@ def backward_inputs(x_shape, w_shape, stride, padding, seed=0, dtype=np.float64)
 
 # --- solved layers against the PyTorch references -------------------------------------------
 
+
 @pytest.mark.parametrize("x_shape, w_shape, stride, padding", CONV_CASES)
 def test_solved_convolutions_match_f_conv2d(x_shape, w_shape, stride, padding):
-    cases = [conv_inputs(x_shape, w_shape, stride, padding), conv_inputs(x_shape, w_shape, stride, padding, 5, np.float32)]
+    cases = [
+        conv_inputs(x_shape, w_shape, stride, padding),
+        conv_inputs(x_shape, w_shape, stride, padding, 5, np.float32),
+    ]
     check(solved.conv2d_forward, ref.conv2d_forward, cases, quiet=True)
     check(solved.conv2d_forward_loops, ref.conv2d_forward, cases, quiet=True)
 
 
 @pytest.mark.parametrize("x_shape, w_shape, stride, padding", CONV_CASES)
 def test_solved_conv_backward_matches_autograd(x_shape, w_shape, stride, padding):
-    check(solved.conv2d_backward, ref.conv2d_backward,
-          [backward_inputs(x_shape, w_shape, stride, padding), backward_inputs(x_shape, w_shape, stride, padding, 7, np.float32)],
-          output_names=("dx", "dw", "db"), quiet=True)
+    check(
+        solved.conv2d_backward,
+        ref.conv2d_backward,
+        [
+            backward_inputs(x_shape, w_shape, stride, padding),
+            backward_inputs(x_shape, w_shape, stride, padding, 7, np.float32),
+        ],
+        output_names=("dx", "dw", "db"),
+        quiet=True,
+    )
 
 
 def test_im2col_lays_out_each_window_like_the_flattened_filter():
@@ -77,20 +93,31 @@ def test_im2col_lays_out_each_window_like_the_flattened_filter():
     cols = solved.im2col(x, 2, 3, stride=2, padding=1)
     assert cols.shape == (2, 3 * 2 * 3, 3 * 2)
     padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
-    assert np.array_equal(cols[1, :, 4], padded[1, :, 4:6, 0:3].ravel())   # output pixel 4 = (row 2, column 0)
-    assert np.array_equal(cols[0, :, 3], padded[0, :, 2:4, 2:5].ravel())   # output pixel 3 = (row 1, column 1)
+    assert np.array_equal(cols[1, :, 4], padded[1, :, 4:6, 0:3].ravel())  # output pixel 4 = (row 2, column 0)
+    assert np.array_equal(cols[0, :, 3], padded[0, :, 2:4, 2:5].ravel())  # output pixel 3 = (row 1, column 1)
     assert solved.conv_output_size(5, 2, 2, 1) == 3 and solved.conv_output_size(4, 3, 2, 1) == 2
 
 
-@pytest.mark.parametrize("shape, size, stride", [((2, 3, 6, 6), 2, None), ((2, 2, 7, 7), 3, 2), ((2, 3, 5, 6), 3, 1),
-                                                  ((1, 1, 7, 4), 2, None), ((2, 2, 8, 6), 2, 1)])
+@pytest.mark.parametrize(
+    "shape, size, stride",
+    [
+        ((2, 3, 6, 6), 2, None),
+        ((2, 2, 7, 7), 3, 2),
+        ((2, 3, 5, 6), 3, 1),
+        ((1, 1, 7, 4), 2, None),
+        ((2, 2, 8, 6), 2, 1),
+    ],
+)
 def test_solved_maxpool_matches_torch_with_ties_and_overlaps(shape, size, stride):
     for x in (randn(*shape, seed=1), np.round(randn(*shape, seed=2)), np.zeros(shape), -np.abs(randn(*shape, seed=3))):
         check(solved.maxpool_forward, ref.maxpool_forward, [Inputs(x, size, stride)], quiet=True)
         dout = randn(*ref.maxpool_forward(x, size, stride).shape, seed=4)
-        check(solved.maxpool_backward, ref.maxpool_backward, [Inputs(dout, x, size, stride),
-                                                              Inputs(dout.astype(np.float32), x.astype(np.float32), size, stride)],
-              quiet=True)
+        check(
+            solved.maxpool_backward,
+            ref.maxpool_backward,
+            [Inputs(dout, x, size, stride), Inputs(dout.astype(np.float32), x.astype(np.float32), size, stride)],
+            quiet=True,
+        )
 
 
 def test_torch_sends_a_tied_window_gradient_to_its_first_maximum_in_row_major_order():
@@ -99,12 +126,17 @@ def test_torch_sends_a_tied_window_gradient_to_its_first_maximum_in_row_major_or
     expected = np.array([[1.0, 0, 0, 1], [0, 0, 0, 0], [1, 0, 0, 1], [0, 0, 0, 0]])
     assert np.array_equal(ref.maxpool_backward(np.ones((1, 1, 2, 2)), x, 2)[0, 0], expected)
     assert np.array_equal(solved.maxpool_backward(np.ones((1, 1, 2, 2)), x, 2)[0, 0], expected)
-    overlapping = ref.maxpool_backward(np.ones((1, 1, 2, 2)), x, 3, 1)[0, 0]   # two windows share the 3 at (2, 0)
+    overlapping = ref.maxpool_backward(np.ones((1, 1, 2, 2)), x, 3, 1)[0, 0]  # two windows share the 3 at (2, 0)
     assert overlapping[2, 0] == 2 and overlapping.sum() == 4
 
 
 def test_solved_flatten_matches_nn_flatten():
-    check(solved.flatten, ref.flatten, [randn(2, 3, 4, 5, seed=1), randn(1, 16, 2, 2, seed=2).astype(np.float32)], quiet=True)
+    check(
+        solved.flatten,
+        ref.flatten,
+        [randn(2, 3, 4, 5, seed=1), randn(1, 16, 2, 2, seed=2).astype(np.float32)],
+        quiet=True,
+    )
     check(solved.flatten_backward, ref.flatten_backward, [(randn(2, 60, seed=3), (2, 3, 4, 5))], quiet=True)
 
 
@@ -116,12 +148,18 @@ def test_cnn_params_fit_the_torch_model_and_give_the_same_logits():
     x = randn(3, 1, 8, 8, seed=2)
     a = x
     for layer in (1, 2):
-        a = solved.maxpool_forward(np.maximum(solved.conv2d_forward(a, params[f"Wc{layer}"], params[f"bc{layer}"], 1, 1), 0))
+        a = solved.maxpool_forward(
+            np.maximum(solved.conv2d_forward(a, params[f"Wc{layer}"], params[f"bc{layer}"], 1, 1), 0)
+        )
     hidden = np.maximum(solved.flatten(a) @ params["Wd1"].T + params["bd1"], 0)
     logits = hidden @ params["Wd2"].T + params["bd2"]
     with torch.no_grad():
-        np.testing.assert_allclose(model(torch.as_tensor(x, device=next(model.parameters()).device)).cpu().numpy(),
-                                   logits, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(
+            model(torch.as_tensor(x, device=next(model.parameters()).device)).cpu().numpy(),
+            logits,
+            rtol=1e-10,
+            atol=1e-12,
+        )
 
 
 def test_vectorised_conv_is_within_a_small_factor_of_torch_on_the_cpu():
@@ -140,17 +178,26 @@ def test_vectorised_conv_is_within_a_small_factor_of_torch_on_the_cpu():
 
     numpy_ms = min(timeit.repeat(numpy_step, number=1, repeat=5))
     torch_ms = min(timeit.repeat(torch_step, number=1, repeat=5))
-    assert numpy_ms < 20 * torch_ms, f"NumPy conv2d forward+backward {numpy_ms * 1e3:.1f} ms vs torch {torch_ms * 1e3:.1f} ms"
+    assert numpy_ms < 20 * torch_ms, (
+        f"NumPy conv2d forward+backward {numpy_ms * 1e3:.1f} ms vs torch {torch_ms * 1e3:.1f} ms"
+    )
 
 
 # --- augmentation -------------------------------------------------------------------------------
 
+
 def test_solved_augmentation_matches_the_torch_reference():
     x = randn(4, 3, 5, 7, seed=1)
     check(solved_aug.flip_horizontal, ref.flip_horizontal, [x, x.astype(np.float32)], quiet=True)
-    check(solved_aug.shift_images, ref.shift_images, [(x, np.array([1, -2, 0, 9]), np.array([0, 3, -7, 1])), (x, 2, -1),
-                                                      (x.astype(np.float32), -1, 1)], quiet=True)
-    check(solved_aug.random_augment, ref.random_augment, [Inputs(x, seed=3), Inputs(x, seed=4, max_shift=3)], quiet=True)
+    check(
+        solved_aug.shift_images,
+        ref.shift_images,
+        [(x, np.array([1, -2, 0, 9]), np.array([0, 3, -7, 1])), (x, 2, -1), (x.astype(np.float32), -1, 1)],
+        quiet=True,
+    )
+    check(
+        solved_aug.random_augment, ref.random_augment, [Inputs(x, seed=3), Inputs(x, seed=4, max_shift=3)], quiet=True
+    )
 
 
 def test_shift_moves_down_and_right_with_zero_fill():
@@ -164,8 +211,10 @@ def test_random_augment_is_seeded_and_keeps_dtype():
     x = randn(8, 3, 6, 6, seed=2).astype(np.float32)
     a, b, c = (solved_aug.random_augment(x, seed=s) for s in (0, 0, 1))
     assert np.array_equal(a, b) and not np.array_equal(a, c) and a.dtype == np.float32
-    assert np.array_equal(solved_aug.random_augment(x, seed=5, max_shift=0),
-                          np.where(ref.random_augment_draws(8, 5, 0)[0][:, None, None, None], x[..., ::-1], x))
+    assert np.array_equal(
+        solved_aug.random_augment(x, seed=5, max_shift=0),
+        np.where(ref.random_augment_draws(8, 5, 0)[0][:, None, None, None], x[..., ::-1], x),
+    )
 
 
 def test_rotation_by_quarter_turns_is_exact_and_fills_corners_with_zeros():
@@ -181,6 +230,7 @@ def test_rotation_by_quarter_turns_is_exact_and_fills_corners_with_zeros():
 
 # --- the offline image set ----------------------------------------------------------------------
 
+
 def test_shapes_are_seeded_in_range_and_cover_every_class():
     X, y = image_data.make_shapes(300, size=16, seed=4)
     assert X.shape == (300, 3, 16, 16) and X.dtype == np.float64 and 0 <= X.min() and X.max() <= 1
@@ -192,7 +242,7 @@ def test_shapes_are_seeded_in_range_and_cover_every_class():
 
 
 def test_shapes_are_mirror_symmetric_so_a_flip_keeps_the_label():
-    grid = (np.arange(32) + 0.5 - 16) / 8          # coordinates centred on the image, radius 8 pixels
+    grid = (np.arange(32) + 0.5 - 16) / 8  # coordinates centred on the image, radius 8 pixels
     u, v = np.meshgrid(grid, grid, indexing="xy")
     for shape in image_data._SHAPES:
         mask = shape(u, v)
@@ -200,6 +250,7 @@ def test_shapes_are_mirror_symmetric_so_a_flip_keeps_the_label():
 
 
 # --- bad input is refused clearly ----------------------------------------------------------------
+
 
 def test_references_and_helpers_refuse_bad_shapes():
     x = randn(2, 3, 5, 5)
@@ -229,8 +280,13 @@ def test_augmentation_data_and_plots_refuse_bad_input():
     with pytest.raises(ValueError, match="size"):
         image_data.make_shapes(5, size=4)
     with pytest.raises(ValueError, match="different numbers"):
-        demos.fit_torch_classifier(demos.build_cnn(solved.init_cnn_params(1, [2], [3], 4)), np.zeros((4, 1, 4, 4)),
-                                 np.zeros(3, dtype=int), epochs=1, batch_size=2)
+        demos.fit_torch_classifier(
+            demos.build_cnn(solved.init_cnn_params(1, [2], [3], 4)),
+            np.zeros((4, 1, 4, 4)),
+            np.zeros(3, dtype=int),
+            epochs=1,
+            batch_size=2,
+        )
     with pytest.raises(ValueError, match="filters"):
         cnn_plots.plot_filters(np.zeros((4, 2, 3, 3)))
     with pytest.raises(ValueError, match="positive"):
@@ -255,8 +311,9 @@ def test_fit_torch_classifier_feeds_augmented_batches_in_minibatch_order():
         steps.append((step, batch.shape[0]))
         return batch
 
-    history = demos.fit_torch_classifier(demos.build_cnn(params), X, y, epochs=2, batch_size=4, augment=augment,
-                                       validation=(X, y))
+    history = demos.fit_torch_classifier(
+        demos.build_cnn(params), X, y, epochs=2, batch_size=4, augment=augment, validation=(X, y)
+    )
     assert steps == [(0, 4), (1, 4), (2, 2), (3, 4), (4, 4), (5, 2)]
     assert len(history["loss"]) == len(history["val_accuracy"]) == 2
 
@@ -264,10 +321,26 @@ def test_fit_torch_classifier_feeds_augmented_batches_in_minibatch_order():
 # --- the notebook's test cells: the solutions pass, each hint fires on the mistake it describes --
 
 CELLS = cells_by_id("ch05_cnn_rnn", "cnn")
-EXERCISES = {name: getattr(module, name) for module, names in [
-    (solved, ["conv2d_forward_loops", "conv2d_forward", "conv2d_backward", "maxpool_forward", "maxpool_backward",
-              "flatten", "flatten_backward", "im2col"]),
-    (solved_aug, ["flip_horizontal", "shift_images", "random_augment"])] for name in names}
+EXERCISES = {
+    name: getattr(module, name)
+    for module, names in [
+        (
+            solved,
+            [
+                "conv2d_forward_loops",
+                "conv2d_forward",
+                "conv2d_backward",
+                "maxpool_forward",
+                "maxpool_backward",
+                "flatten",
+                "flatten_backward",
+                "im2col",
+            ],
+        ),
+        (solved_aug, ["flip_horizontal", "shift_images", "random_augment"]),
+    ]
+    for name in names
+}
 
 
 @pytest.fixture(scope="module")
@@ -295,6 +368,7 @@ def failure_of(namespace: dict, test_id: str, **functions) -> str:
 
 # --- the hints of dlcourse.mistakes.cnn: each fires on its mistake, and only then ----------------
 
+
 def _conv_no_bias(x, w, b, stride=1, padding=0):
     return solved.conv2d_forward(x, w, 0 * b, stride, padding)
 
@@ -320,7 +394,7 @@ def _conv_stride_in_size_only(x, w, b, stride=1, padding=0):
     out = np.zeros((n, f, h_out, w_out), dtype=x.dtype)
     for r in range(h_out):
         for c in range(w_out):
-            out[:, :, r, c] = np.einsum("nkij,fkij->nf", xp[:, :, r:r + kh, c:c + kw], w) + b
+            out[:, :, r, c] = np.einsum("nkij,fkij->nf", xp[:, :, r : r + kh, c : c + kw], w) + b
     return out
 
 
@@ -345,8 +419,10 @@ def _backward_assigning(dout, x, w, stride=1, padding=0):
     h_out, w_out = dout.shape[2:]
     for i in range(kh):
         for j in range(kw):
-            dx_pad[:, :, i:i + stride * h_out:stride, j:j + stride * w_out:stride] = np.einsum("nfrc,fk->nkrc", dout, w[:, :, i, j])
-    return dx_pad[:, :, padding:padding + h, padding:padding + wd], dw, db
+            dx_pad[:, :, i : i + stride * h_out : stride, j : j + stride * w_out : stride] = np.einsum(
+                "nfrc,fk->nkrc", dout, w[:, :, i, j]
+            )
+    return dx_pad[:, :, padding : padding + h, padding : padding + wd], dw, db
 
 
 def _pool_back_last_max(dout, x, size=2, stride=None):
@@ -367,7 +443,7 @@ def _pool_back_assigning(dout, x, size=2, stride=None):
     dx = np.zeros(x.shape, dtype=dout.dtype)
     for i in range(size):
         for j in range(size):
-            dx[:, :, i:i + stride * h_out:stride, j:j + stride * w_out:stride] = dout * (first == i * size + j)
+            dx[:, :, i : i + stride * h_out : stride, j : j + stride * w_out : stride] = dout * (first == i * size + j)
     return dx
 
 
@@ -384,7 +460,11 @@ def _augment(images, seed=0, max_shift=2, *, dx_first=False, shift_first=False):
     first, second = (rng.integers(-max_shift, max_shift + 1, size=n) for _ in range(2))
     dy, dx = (second, first) if dx_first else (first, second)
     mirror = lambda a: np.where(flip[:, None, None, None], a[..., ::-1], a)
-    return mirror(solved_aug.shift_images(images, dy, dx)) if shift_first else solved_aug.shift_images(mirror(images), dy, dx)
+    return (
+        mirror(solved_aug.shift_images(images, dy, dx))
+        if shift_first
+        else solved_aug.shift_images(mirror(images), dy, dx)
+    )
 
 
 CONV = Inputs(randn(2, 2, 7, 6, seed=1), randn(3, 2, 3, 2, seed=2), randn(3, seed=3), stride=2, padding=1)
@@ -406,10 +486,18 @@ MISTAKES = [
     ("conv2d_backward", _backward_db_over_batch, BACKWARD, "sum dout over the batch AND both spatial axes"),
     ("conv2d_backward", _backward_uncropped, BACKWARD, "dx still has the padding"),
     ("conv2d_backward", _backward_assigning, BACKWARD, "never overwrite"),
-    ("maxpool_forward", lambda x, size=2, stride=None: np.maximum(solved.maxpool_forward(x, size, stride), 0),
-     Inputs(-np.abs(randn(2, 2, 4, 4, seed=15)) - 1, 2), "negative maxima became 0"),
-    ("maxpool_forward", lambda x, size=2, stride=None: solved.maxpool_forward(x, size, stride)[:, :, 1:], POOL,
-     "H_out = (H - size) // stride + 1"),
+    (
+        "maxpool_forward",
+        lambda x, size=2, stride=None: np.maximum(solved.maxpool_forward(x, size, stride), 0),
+        Inputs(-np.abs(randn(2, 2, 4, 4, seed=15)) - 1, 2),
+        "negative maxima became 0",
+    ),
+    (
+        "maxpool_forward",
+        lambda x, size=2, stride=None: solved.maxpool_forward(x, size, stride)[:, :, 1:],
+        POOL,
+        "H_out = (H - size) // stride + 1",
+    ),
     ("maxpool_forward", lambda x, size=2, stride=None: solved.maxpool_forward(x, size), POOL, "the stride was ignored"),
     ("maxpool_backward", _pool_back_last_max, POOL_TIES, "LAST maximum"),
     ("maxpool_backward", _pool_back_every_max, POOL_TIES, "EVERY maximum"),
@@ -420,26 +508,51 @@ MISTAKES = [
     ("flip_horizontal", lambda images: images[:, ::-1].copy(), randn(2, 3, 4, 5, seed=17), "colour channels"),
     ("flip_horizontal", lambda images: images[::-1].copy(), randn(2, 3, 4, 5, seed=17), "order of the images"),
     ("shift_images", _rolled, SHIFT, "came back on the other"),
-    ("shift_images", lambda images, dy, dx: solved_aug.shift_images(images, -np.asarray(dy), -np.asarray(dx)), SHIFT,
-     "the direction is reversed"),
+    (
+        "shift_images",
+        lambda images, dy, dx: solved_aug.shift_images(images, -np.asarray(dy), -np.asarray(dx)),
+        SHIFT,
+        "the direction is reversed",
+    ),
     ("shift_images", lambda images, dy, dx: solved_aug.shift_images(images, dx, dy), SHIFT, "swapped"),
-    ("random_augment", lambda images, seed=0, max_shift=2: _augment(images, seed, max_shift, dx_first=True), AUGMENT,
-     "flip first, then dy, then dx"),
-    ("random_augment", lambda images, seed=0, max_shift=2: _augment(images, seed, max_shift, shift_first=True), AUGMENT,
-     "mirror first, then shift"),
+    (
+        "random_augment",
+        lambda images, seed=0, max_shift=2: _augment(images, seed, max_shift, dx_first=True),
+        AUGMENT,
+        "flip first, then dy, then dx",
+    ),
+    (
+        "random_augment",
+        lambda images, seed=0, max_shift=2: _augment(images, seed, max_shift, shift_first=True),
+        AUGMENT,
+        "mirror first, then shift",
+    ),
 ]
 OUTPUTS = {"conv2d_backward": ("dx", "dw", "db")}
-REFERENCES = {"conv2d_forward": ref.conv2d_forward, "conv2d_backward": ref.conv2d_backward,
-              "maxpool_forward": ref.maxpool_forward, "maxpool_backward": ref.maxpool_backward,
-              "flatten": ref.flatten, "flip_horizontal": ref.flip_horizontal, "shift_images": ref.shift_images,
-              "random_augment": ref.random_augment}
+REFERENCES = {
+    "conv2d_forward": ref.conv2d_forward,
+    "conv2d_backward": ref.conv2d_backward,
+    "maxpool_forward": ref.maxpool_forward,
+    "maxpool_backward": ref.maxpool_backward,
+    "flatten": ref.flatten,
+    "flip_horizontal": ref.flip_horizontal,
+    "shift_images": ref.shift_images,
+    "random_augment": ref.random_augment,
+}
 SOLVED = {name: getattr(solved, name, None) or getattr(solved_aug, name) for name in REFERENCES}
 
 
 def _message(fn, name: str, case) -> str:
     with pytest.raises(AssertionError) as failure:
-        check(fn, REFERENCES[name], [case], name=name, output_names=OUTPUTS.get(name), hints=getattr(mistakes, name),
-              quiet=True)
+        check(
+            fn,
+            REFERENCES[name],
+            [case],
+            name=name,
+            output_names=OUTPUTS.get(name),
+            hints=getattr(mistakes, name),
+            quiet=True,
+        )
     return str(failure.value)
 
 
@@ -463,7 +576,7 @@ def test_no_hint_on_a_correct_answer_or_a_dtype_only_difference(name):
     cases_of = [m[2] for m in MISTAKES if m[0] == name]
     check(SOLVED[name], REFERENCES[name], cases_of, output_names=OUTPUTS.get(name), quiet=True)
 
-    def as_float32(*args, **kwargs):            # right values, wrong dtype (float64 in, float32 out)
+    def as_float32(*args, **kwargs):  # right values, wrong dtype (float64 in, float32 out)
         result = SOLVED[name](*args, **kwargs)
         return tuple(r.astype(np.float32) for r in result) if isinstance(result, tuple) else result.astype(np.float32)
 
@@ -473,6 +586,7 @@ def test_no_hint_on_a_correct_answer_or_a_dtype_only_difference(name):
 
 
 # --- the notebook's test cells: the solutions pass, the hints reach the learner -------------------
+
 
 def _learners_copy(module) -> SimpleNamespace:
     """The module's functions compiled again from its source under another file name: to the watch they are a
@@ -486,22 +600,48 @@ MINE = _learners_copy(solved)
 MINE_AUG = _learners_copy(solved_aug)
 
 HINT_CASES = [
-    ("ch05_conv2d_loops_test", "conv2d_forward_loops",
-     lambda x, w, b, stride=1, padding=0: MINE.conv2d_forward(x, w[:, :, ::-1, ::-1], b, stride, padding),
-     "you flipped the kernel"),
-    ("ch05_conv2d_loops_test", "conv2d_forward_loops",
-     lambda x, w, b, stride=1, padding=0: MINE.conv2d_forward(x, w, b, stride, padding)[:, :, :-1, :], "off by one"),
-    ("ch05_conv2d_forward_test", "conv2d_forward",
-     lambda x, w, b, stride=1, padding=0: MINE.conv2d_forward(x, w, 0 * b, stride, padding), "the bias is missing"),
-    ("ch05_conv2d_backward_test", "conv2d_backward",
-     lambda dout, x, w, stride=1, padding=0: (MINE.conv2d_backward(dout, x, w, stride, padding)[0],
-                                              MINE.conv2d_backward(dout, x, w, stride, padding)[1], dout.sum(axis=0)),
-     "sum dout over the batch"),
-    ("ch05_maxpool_backward_test", "maxpool_backward",
-     lambda dout, x, size=2, stride=None: MINE.maxpool_backward(dout[:, :, ::-1, ::-1], x[:, :, ::-1, ::-1], size,
-                                                                stride)[:, :, ::-1, ::-1], "LAST maximum"),
-    ("ch05_augment_shift_test", "shift_images",
-     lambda images, dy, dx: MINE_AUG.shift_images(images, dx, dy), "swapped"),
+    (
+        "ch05_conv2d_loops_test",
+        "conv2d_forward_loops",
+        lambda x, w, b, stride=1, padding=0: MINE.conv2d_forward(x, w[:, :, ::-1, ::-1], b, stride, padding),
+        "you flipped the kernel",
+    ),
+    (
+        "ch05_conv2d_loops_test",
+        "conv2d_forward_loops",
+        lambda x, w, b, stride=1, padding=0: MINE.conv2d_forward(x, w, b, stride, padding)[:, :, :-1, :],
+        "off by one",
+    ),
+    (
+        "ch05_conv2d_forward_test",
+        "conv2d_forward",
+        lambda x, w, b, stride=1, padding=0: MINE.conv2d_forward(x, w, 0 * b, stride, padding),
+        "the bias is missing",
+    ),
+    (
+        "ch05_conv2d_backward_test",
+        "conv2d_backward",
+        lambda dout, x, w, stride=1, padding=0: (
+            MINE.conv2d_backward(dout, x, w, stride, padding)[0],
+            MINE.conv2d_backward(dout, x, w, stride, padding)[1],
+            dout.sum(axis=0),
+        ),
+        "sum dout over the batch",
+    ),
+    (
+        "ch05_maxpool_backward_test",
+        "maxpool_backward",
+        lambda dout, x, size=2, stride=None: MINE.maxpool_backward(
+            dout[:, :, ::-1, ::-1], x[:, :, ::-1, ::-1], size, stride
+        )[:, :, ::-1, ::-1],
+        "LAST maximum",
+    ),
+    (
+        "ch05_augment_shift_test",
+        "shift_images",
+        lambda images, dy, dx: MINE_AUG.shift_images(images, dx, dy),
+        "swapped",
+    ),
 ]
 
 
@@ -514,13 +654,18 @@ def test_the_notebook_explains_the_mistake(notebook_namespace, test_id, name, wr
 def test_a_float64_result_for_float32_inputs_fails_in_the_visible_tests(notebook_namespace):
     def conv_in_float64(x, w, b, stride=1, padding=0):
         return MINE.conv2d_forward(x.astype(np.float64), w.astype(np.float64), b.astype(np.float64), stride, padding)
+
     conv_in_float64.__name__ = "conv2d_forward"
-    assert "expected float32" in failure_of(notebook_namespace, "ch05_conv2d_forward_test", conv2d_forward=conv_in_float64)
+    assert "expected float32" in failure_of(
+        notebook_namespace, "ch05_conv2d_forward_test", conv2d_forward=conv_in_float64
+    )
 
 
 def test_a_stub_is_reported_as_not_implemented(notebook_namespace):
     def stub(*args, **kwargs):
         raise NotImplementedError()
+
     stub.__name__ = "conv2d_backward"
-    assert "conv2d_backward is not implemented yet" in failure_of(notebook_namespace, "ch05_conv2d_backward_test",
-                                                                   conv2d_backward=stub)
+    assert "conv2d_backward is not implemented yet" in failure_of(
+        notebook_namespace, "ch05_conv2d_backward_test", conv2d_backward=stub
+    )

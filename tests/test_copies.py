@@ -43,14 +43,14 @@ EXERCISES = {  # grade id -> (function, its signature)
 STUB = '{}\n    """{} (see the text above)."""\n    # YOUR CODE HERE\n    raise NotImplementedError()'
 
 # --- independent, correct solutions ---------------------------------------------------------
-SIGMOID_MASK = '''def sigmoid(x):
+SIGMOID_MASK = """def sigmoid(x):
     out = np.empty_like(x, dtype=float)
     pos = x >= 0
     out[pos] = 1.0 / (1.0 + np.exp(-x[pos]))
     ex = np.exp(x[~pos])
     out[~pos] = ex / (1.0 + ex)
-    return out'''
-SIGMOID_LOOP = '''def sigmoid(x):
+    return out"""
+SIGMOID_LOOP = """def sigmoid(x):
     flat = np.asarray(x, dtype=float).ravel()
     result = np.zeros_like(flat)
     for i, value in enumerate(flat):
@@ -59,15 +59,15 @@ SIGMOID_LOOP = '''def sigmoid(x):
         else:
             e = math.exp(value)
             result[i] = e / (1 + e)
-    return result.reshape(np.shape(x))'''
-SIGMOID_PIECEWISE = '''def sigmoid(x):
+    return result.reshape(np.shape(x))"""
+SIGMOID_PIECEWISE = """def sigmoid(x):
     x = np.asarray(x, dtype=float)
     return np.piecewise(x, [x >= 0, x < 0],
-                        [lambda t: 1 / (1 + np.exp(-t)), lambda t: np.exp(t) / (1 + np.exp(t))])'''
-SIGMOID_CLIP = '''def sigmoid(x):
+                        [lambda t: 1 / (1 + np.exp(-t)), lambda t: np.exp(t) / (1 + np.exp(t))])"""
+SIGMOID_CLIP = """def sigmoid(x):
     z = np.clip(x, -500, 500)
-    return 1.0 / (1.0 + np.exp(-z))'''
-MLP_DEPTH = '''def mlp_forward(X, params, activation="relu"):
+    return 1.0 / (1.0 + np.exp(-z))"""
+MLP_DEPTH = """def mlp_forward(X, params, activation="relu"):
     act = ACTIVATIONS[activation]
     depth = max(int(k[1:]) for k in params if k.startswith("W"))
     out, caches = X, []
@@ -76,8 +76,8 @@ MLP_DEPTH = '''def mlp_forward(X, params, activation="relu"):
         pre = out @ W.T + b
         caches.append((out, pre))
         out = pre if i == depth - 1 else act(pre)
-    return out, caches'''
-MLP_SORTED = '''def mlp_forward(X, params, activation="relu"):
+    return out, caches"""
+MLP_SORTED = """def mlp_forward(X, params, activation="relu"):
     layers = sorted({int(name[1:]) for name in params})
     caches = []
     h = X
@@ -86,8 +86,8 @@ MLP_SORTED = '''def mlp_forward(X, params, activation="relu"):
         caches.append((h, z))
         last = i == len(layers) - 1
         h = z if last else ACTIVATIONS[activation](z)
-    return h, caches'''
-MLP_EINSUM = '''def mlp_forward(X, params, activation="relu"):
+    return h, caches"""
+MLP_EINSUM = """def mlp_forward(X, params, activation="relu"):
     caches = []
     A = X
     l = 1
@@ -96,8 +96,8 @@ MLP_EINSUM = '''def mlp_forward(X, params, activation="relu"):
         caches.append((A, Z))
         l += 1
         A = Z if f"W{l}" not in params else ACTIVATIONS[activation](Z)
-    return A, caches'''
-MLP_RECURSIVE = '''def mlp_forward(X, params, activation="relu"):
+    return A, caches"""
+MLP_RECURSIVE = """def mlp_forward(X, params, activation="relu"):
     n = len(params) // 2
     def layer(k, inputs, caches):
         z = dense_forward(inputs, params[f"W{k}"], params[f"b{k}"])
@@ -105,8 +105,8 @@ MLP_RECURSIVE = '''def mlp_forward(X, params, activation="relu"):
         if k == n:
             return z, caches
         return layer(k + 1, ACTIVATIONS[activation](z), caches)
-    return layer(1, X, [])'''
-ADAM_DICT = '''def adam_step(p, g, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+    return layer(1, X, [])"""
+ADAM_DICT = """def adam_step(p, g, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
     if weight_decay:
         g = g + weight_decay * p
     step = state.get("step", 0) + 1
@@ -115,30 +115,30 @@ ADAM_DICT = '''def adam_step(p, g, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
     new["v"] = betas[1] * state.get("v", np.zeros_like(p)) + (1 - betas[1]) * np.square(g)
     corrected_m = new["m"] / (1 - betas[0] ** step)
     corrected_v = new["v"] / (1 - betas[1] ** step)
-    return p - lr * corrected_m / (np.sqrt(corrected_v) + eps), new'''
-ADAM_STEPSIZE = '''def adam_step(p, g, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+    return p - lr * corrected_m / (np.sqrt(corrected_v) + eps), new"""
+ADAM_STEPSIZE = """def adam_step(p, g, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
     b1, b2 = betas
     grad = g + weight_decay * p if weight_decay != 0 else g
     t = 1 + state.get("step", 0)
     m = state["m"] * b1 + grad * (1 - b1) if "m" in state else (1 - b1) * grad
     v = state["v"] * b2 + grad ** 2 * (1 - b2) if "v" in state else (1 - b2) * grad ** 2
     denom = np.sqrt(v / (1 - b2 ** t)) + eps
-    return p - (lr / (1 - b1 ** t)) * m / denom, dict(step=t, m=m, v=v)'''
-CE_LOGSUMEXP = '''def cross_entropy(logits, labels):
+    return p - (lr / (1 - b1 ** t)) * m / denom, dict(step=t, m=m, v=v)"""
+CE_LOGSUMEXP = """def cross_entropy(logits, labels):
     m = logits.max(axis=1, keepdims=True)
     lse = m[:, 0] + np.log(np.exp(logits - m).sum(axis=1))
-    return float(np.mean(lse - logits[np.arange(len(labels)), labels]))'''
-CE_ONEHOT = '''def cross_entropy(logits, labels):
+    return float(np.mean(lse - logits[np.arange(len(labels)), labels]))"""
+CE_ONEHOT = """def cross_entropy(logits, labels):
     z = logits - np.max(logits, axis=-1, keepdims=True)
     log_probs = z - np.log(np.sum(np.exp(z), axis=-1, keepdims=True))
     onehot = np.eye(logits.shape[1])[labels]
-    return float(-(onehot * log_probs).sum() / logits.shape[0])'''
-CE_LOOP = '''def cross_entropy(logits, labels):
+    return float(-(onehot * log_probs).sum() / logits.shape[0])"""
+CE_LOOP = """def cross_entropy(logits, labels):
     total = 0.0
     for row, label in zip(logits, labels):
         top = row.max()
         total += top + math.log(np.exp(row - top).sum()) - row[label]
-    return total / len(labels)'''
+    return total / len(labels)"""
 
 # --- copies -----------------------------------------------------------------------------------
 COPY_OF_SOLVED_SIGMOID = '''def sigmoid(x):
@@ -148,7 +148,7 @@ COPY_OF_SOLVED_SIGMOID = '''def sigmoid(x):
     return np.where(x >= 0,
                     1 / (1 + t),     # positive side
                     t / (1 + t))     # negative side'''
-COPY_OF_SOLVED_ADAM = '''def adam_step(p, g, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+COPY_OF_SOLVED_ADAM = """def adam_step(p, g, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
     b1, b2 = betas
     n = state.get("step", 0) + 1        # step counter first
     g = g + weight_decay * p
@@ -156,8 +156,8 @@ COPY_OF_SOLVED_ADAM = '''def adam_step(p, g, state, lr=1e-3, betas=(0.9, 0.999),
     first = b1 * state.get("m", 0.0) + (1 - b1) * g
     second_hat = second / (1 - b2 ** n)
     first_hat = first / (1 - b1 ** n)
-    return p - lr * first_hat / (np.sqrt(second_hat) + eps), {"step": n, "m": first, "v": second}'''
-COPY_OF_SOLVED_MLP = '''def mlp_forward(X, params, activation="relu"):
+    return p - lr * first_hat / (np.sqrt(second_hat) + eps), {"step": n, "m": first, "v": second}"""
+COPY_OF_SOLVED_MLP = """def mlp_forward(X, params, activation="relu"):
     L = len(params) // 2
     cache_list = []
     h = X
@@ -168,8 +168,8 @@ COPY_OF_SOLVED_MLP = '''def mlp_forward(X, params, activation="relu"):
             h = ACTIVATIONS[activation](z)
         else:
             h = z
-    return h, cache_list'''
-COPY_OF_ALICES_MLP = '''def mlp_forward(X, params, activation="relu"):
+    return h, cache_list"""
+COPY_OF_ALICES_MLP = """def mlp_forward(X, params, activation="relu"):
     # activation function
     f = ACTIVATIONS[activation]
     n_layers = max(int(key[1:]) for key in params if key.startswith("W"))
@@ -182,21 +182,41 @@ COPY_OF_ALICES_MLP = '''def mlp_forward(X, params, activation="relu"):
             a = z
         else:
             a = f(z)
-    return a, cache'''
-COPY_OF_ALICES_ADAM = ADAM_DICT.replace("new", "result").replace("corrected_", "unbiased_").replace(
-    "    step = state", "    # count the step\n    step = state")
+    return a, cache"""
+COPY_OF_ALICES_ADAM = (
+    ADAM_DICT.replace("new", "result")
+    .replace("corrected_", "unbiased_")
+    .replace("    step = state", "    # count the step\n    step = state")
+)
 
-ONE_LINERS = {"alice": "def relu(x):\n    return np.maximum(x, 0)", "bob": "def relu(x):\n    return np.maximum(0, x)",
-              "carol": "def relu(x):\n    return np.maximum(x, 0.0)", "dave": "def relu(x):\n    return x * (x > 0)",
-              "copier": "def relu(x):\n    return np.maximum(x, 0)"}
+ONE_LINERS = {
+    "alice": "def relu(x):\n    return np.maximum(x, 0)",
+    "bob": "def relu(x):\n    return np.maximum(0, x)",
+    "carol": "def relu(x):\n    return np.maximum(x, 0.0)",
+    "dave": "def relu(x):\n    return x * (x > 0)",
+    "copier": "def relu(x):\n    return np.maximum(x, 0)",
+}
 SUBMISSIONS = {  # student -> grade id -> answer
     "alice": {"ch99_sigmoid": SIGMOID_MASK, "ch99_mlp": MLP_DEPTH, "ch99_adam": ADAM_DICT, "ch99_ce": CE_LOGSUMEXP},
-    "bob": {"ch99_sigmoid": SIGMOID_LOOP, "ch99_mlp": COPY_OF_ALICES_MLP, "ch99_adam": COPY_OF_ALICES_ADAM,
-            "ch99_ce": CE_ONEHOT},
-    "carol": {"ch99_sigmoid": SIGMOID_PIECEWISE, "ch99_mlp": MLP_SORTED, "ch99_adam": ADAM_STEPSIZE, "ch99_ce": CE_LOOP},
+    "bob": {
+        "ch99_sigmoid": SIGMOID_LOOP,
+        "ch99_mlp": COPY_OF_ALICES_MLP,
+        "ch99_adam": COPY_OF_ALICES_ADAM,
+        "ch99_ce": CE_ONEHOT,
+    },
+    "carol": {
+        "ch99_sigmoid": SIGMOID_PIECEWISE,
+        "ch99_mlp": MLP_SORTED,
+        "ch99_adam": ADAM_STEPSIZE,
+        "ch99_ce": CE_LOOP,
+    },
     "dave": {"ch99_sigmoid": SIGMOID_CLIP, "ch99_mlp": MLP_EINSUM},
     "erin": {"ch99_mlp": MLP_RECURSIVE},
-    "copier": {"ch99_sigmoid": COPY_OF_SOLVED_SIGMOID, "ch99_mlp": COPY_OF_SOLVED_MLP, "ch99_adam": COPY_OF_SOLVED_ADAM},
+    "copier": {
+        "ch99_sigmoid": COPY_OF_SOLVED_SIGMOID,
+        "ch99_mlp": COPY_OF_SOLVED_MLP,
+        "ch99_adam": COPY_OF_SOLVED_ADAM,
+    },
 }
 EXPECTED = {  # (submission, exercise, near-copy of)
     ("copier", "ch99_sigmoid", "dlcourse.solved.networks.sigmoid"),
@@ -205,17 +225,25 @@ EXPECTED = {  # (submission, exercise, near-copy of)
     ("alice", "ch99_mlp", "student bob"),
     ("alice", "ch99_adam", "student bob"),
 }
-INDEPENDENT = {"sigmoid": [SIGMOID_MASK, SIGMOID_LOOP, SIGMOID_PIECEWISE, SIGMOID_CLIP],
-               "mlp_forward": [MLP_DEPTH, MLP_SORTED, MLP_EINSUM, MLP_RECURSIVE],
-               "adam_step": [ADAM_DICT, ADAM_STEPSIZE], "cross_entropy": [CE_LOGSUMEXP, CE_ONEHOT, CE_LOOP]}
+INDEPENDENT = {
+    "sigmoid": [SIGMOID_MASK, SIGMOID_LOOP, SIGMOID_PIECEWISE, SIGMOID_CLIP],
+    "mlp_forward": [MLP_DEPTH, MLP_SORTED, MLP_EINSUM, MLP_RECURSIVE],
+    "adam_step": [ADAM_DICT, ADAM_STEPSIZE],
+    "cross_entropy": [CE_LOGSUMEXP, CE_ONEHOT, CE_LOOP],
+}
 
 
 def notebook(answers: dict[str, str]) -> nbformat.NotebookNode:
     cells = [nbformat.v4.new_code_cell("import math\nimport numpy as np", id="setup")]
     for grade_id, (function, signature) in EXERCISES.items():
         cell = nbformat.v4.new_code_cell(answers.get(grade_id, STUB.format(signature, function)), id=grade_id)
-        cell.metadata["nbgrader"] = {"solution": True, "grade": False, "locked": False, "grade_id": grade_id,
-                                     "schema_version": 3}
+        cell.metadata["nbgrader"] = {
+            "solution": True,
+            "grade": False,
+            "locked": False,
+            "grade_id": grade_id,
+            "schema_version": 3,
+        }
         cells.append(cell)
     return nbformat.v4.new_notebook(cells=cells)
 
@@ -305,19 +333,19 @@ def test_one_liners_are_not_compared_so_they_never_flag_everyone(course):
 
 def test_a_copy_of_the_instructors_solution_cell_is_flagged(course):
     """The instructor's solution cells count as the course's code too (they may differ from dlcourse.solved)."""
-    key = '''def cross_entropy(logits, labels):
+    key = """def cross_entropy(logits, labels):
     n = len(labels)
     probs = np.exp(logits - logits.max(axis=1, keepdims=True))
     probs /= probs.sum(axis=1, keepdims=True)
     picked = np.clip(probs[np.arange(n), labels], 1e-300, None)
-    return float(-np.log(picked).sum() / n)'''
-    mine = '''def cross_entropy(logits, labels):
+    return float(-np.log(picked).sum() / n)"""
+    mine = """def cross_entropy(logits, labels):
     count = len(labels)
     # softmax, shifted by the row maximum so that exp cannot overflow
     p = np.exp(logits - logits.max(axis=1, keepdims=True))
     p /= p.sum(axis=1, keepdims=True)
     chosen = np.clip(p[np.arange(count), labels], 1e-300, None)
-    return float(-np.log(chosen).sum() / count)'''
+    return float(-np.log(chosen).sum() / count)"""
     (course / "solutions" / A).mkdir(parents=True)
     nbformat.write(notebook({"ch99_ce": key}), str(course / "solutions" / A / f"{NB}.ipynb"))
     nbformat.write(notebook({"ch99_ce": mine}), str(course / "submitted" / "erin" / A / f"{NB}.ipynb"))

@@ -40,9 +40,15 @@ def idx_bytes(array: np.ndarray) -> bytes:
 
 
 def cifar_batch(images: np.ndarray, labels: np.ndarray) -> bytes:
-    return pickle.dumps({"batch_label": "test", "labels": [int(l) for l in labels],
-                         "data": images.reshape(len(images), -1), "filenames": [f"{i}.png" for i in range(len(images))]},
-                        protocol=2)
+    return pickle.dumps(
+        {
+            "batch_label": "test",
+            "labels": [int(label) for label in labels],
+            "data": images.reshape(len(images), -1),
+            "filenames": [f"{i}.png" for i in range(len(images))],
+        },
+        protocol=2,
+    )
 
 
 def cifar_tarball(batches: dict[str, bytes]) -> bytes:
@@ -76,10 +82,12 @@ def offline_downloader(url, output_file, pooch_instance, check_only=False):
 @pytest.fixture
 def small_mnist(monkeypatch):
     rng = np.random.default_rng(0)
-    arrays = {"train-images-idx3-ubyte.gz": rng.integers(0, 256, (7, 28, 28)),
-              "train-labels-idx1-ubyte.gz": rng.integers(0, 10, 7),
-              "t10k-images-idx3-ubyte.gz": rng.integers(0, 256, (3, 28, 28)),
-              "t10k-labels-idx1-ubyte.gz": rng.integers(0, 10, 3)}
+    arrays = {
+        "train-images-idx3-ubyte.gz": rng.integers(0, 256, (7, 28, 28)),
+        "train-labels-idx1-ubyte.gz": rng.integers(0, 10, 7),
+        "t10k-images-idx3-ubyte.gz": rng.integers(0, 256, (3, 28, 28)),
+        "t10k-labels-idx1-ubyte.gz": rng.integers(0, 10, 3),
+    }
     files = {name: idx_bytes(a) for name, a in arrays.items()}
     monkeypatch.setattr(downloads, "MNIST_FILES", {name: sha256(data) for name, data in files.items()})
     return arrays, files
@@ -88,22 +96,35 @@ def small_mnist(monkeypatch):
 @pytest.fixture
 def small_cifar(monkeypatch):
     rng = np.random.default_rng(1)
-    parts = {name: (rng.integers(0, 256, (n, 3, 32, 32), dtype=np.uint8), rng.integers(0, 10, n))
-             for name, n in [("data_batch_1", 2), ("data_batch_2", 3), ("data_batch_3", 1), ("data_batch_4", 2),
-                             ("data_batch_5", 2), ("test_batch", 4)]}
-    data = cifar_tarball({"batches.meta": pickle.dumps({"label_names": downloads.CIFAR10_CLASSES}, protocol=2),
-                          **{name: cifar_batch(*p) for name, p in parts.items()}})
+    parts = {
+        name: (rng.integers(0, 256, (n, 3, 32, 32), dtype=np.uint8), rng.integers(0, 10, n))
+        for name, n in [
+            ("data_batch_1", 2),
+            ("data_batch_2", 3),
+            ("data_batch_3", 1),
+            ("data_batch_4", 2),
+            ("data_batch_5", 2),
+            ("test_batch", 4),
+        ]
+    }
+    data = cifar_tarball(
+        {
+            "batches.meta": pickle.dumps({"label_names": downloads.CIFAR10_CLASSES}, protocol=2),
+            **{name: cifar_batch(*p) for name, p in parts.items()},
+        }
+    )
     monkeypatch.setattr(downloads, "CIFAR10_FILE", ("cifar-10-python.tar.gz", sha256(data)))
     return parts, data
 
 
 # --- parsers -----------------------------------------------------------------------------
 
+
 def test_read_idx_reads_images_and_labels(tmp_path):
     images = np.arange(2 * 3 * 4).reshape(2, 3, 4)
     (tmp_path / "images.gz").write_bytes(idx_bytes(images))
     labels = np.array([3, 1, 4, 1, 5])
-    (tmp_path / "labels").write_bytes(gzip.decompress(idx_bytes(labels)))   # uncompressed works too
+    (tmp_path / "labels").write_bytes(gzip.decompress(idx_bytes(labels)))  # uncompressed works too
     got = downloads.read_idx(tmp_path / "images.gz")
     assert got.dtype == np.uint8 and np.array_equal(got, images)
     assert np.array_equal(downloads.read_idx(tmp_path / "labels"), labels)
@@ -117,10 +138,13 @@ def test_read_idx_big_endian_types(tmp_path):
     assert got.dtype == np.int32 and np.array_equal(got, [[1, -2, 70000]])
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"PK\x03\x04 not idx", "not an IDX file"),
-    (bytes([0, 0, 0x08, 1]) + np.array([5], dtype=">u4").tobytes() + b"\x01\x02", "truncated"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"PK\x03\x04 not idx", "not an IDX file"),
+        (bytes([0, 0, 0x08, 1]) + np.array([5], dtype=">u4").tobytes() + b"\x01\x02", "truncated"),
+    ],
+)
 def test_read_idx_rejects_bad_files(tmp_path, content, message):
     (tmp_path / "bad").write_bytes(content)
     with pytest.raises(ValueError, match=message):
@@ -163,8 +187,10 @@ def test_cifar_unpickler_refuses_code(tmp_path):
         def __reduce__(self):
             return (print, ("this must never run",))
 
-    data = cifar_tarball({f"data_batch_{i}": pickle.dumps({"data": Evil(), "labels": []}, protocol=2) for i in range(1, 6)}
-                         | {"test_batch": b""})
+    data = cifar_tarball(
+        {f"data_batch_{i}": pickle.dumps({"data": Evil(), "labels": []}, protocol=2) for i in range(1, 6)}
+        | {"test_batch": b""}
+    )
     (tmp_path / "evil.tar.gz").write_bytes(data)
     with pytest.raises(pickle.UnpicklingError, match=r"refusing to unpickle (builtins|__builtin__)\.print"):
         downloads.read_cifar10_archive(tmp_path / "evil.tar.gz")
@@ -172,12 +198,15 @@ def test_cifar_unpickler_refuses_code(tmp_path):
 
 def test_cifar_archive_missing_batches(tmp_path):
     rng = np.random.default_rng(2)
-    (tmp_path / "part.tar.gz").write_bytes(cifar_tarball({"data_batch_1": cifar_batch(rng.integers(0, 256, (1, 3, 32, 32)), [0])}))
+    (tmp_path / "part.tar.gz").write_bytes(
+        cifar_tarball({"data_batch_1": cifar_batch(rng.integers(0, 256, (1, 3, 32, 32)), [0])})
+    )
     with pytest.raises(ValueError, match="lacks the CIFAR-10 batches"):
         downloads.read_cifar10_archive(tmp_path / "part.tar.gz")
 
 
 # --- loaders: download once, checksum, offline ------------------------------------------------
+
 
 def test_load_mnist_downloads_once_then_uses_the_cache(monkeypatch, tmp_path, small_mnist):
     arrays, files = small_mnist
@@ -190,7 +219,7 @@ def test_load_mnist_downloads_once_then_uses_the_cache(monkeypatch, tmp_path, sm
     assert y_train.dtype == np.int64 and np.array_equal(y_test, arrays["t10k-labels-idx1-ubyte.gz"])
     assert len(calls) == 4 and all(url.startswith(downloads.MNIST_MIRRORS[0]) for url in calls)
     assert (tmp_path / "cache" / "mnist" / "t10k-labels-idx1-ubyte.gz").is_file()
-    downloads.load_mnist()                      # second call: from the cache
+    downloads.load_mnist()  # second call: from the cache
     downloads.load_mnist(download=False)
     assert len(calls) == 4
 
@@ -225,7 +254,7 @@ def test_corrupted_cache_file_is_downloaded_again(monkeypatch, tmp_path, small_c
     parts, data = small_cifar
     folder = tmp_path / "cache" / "cifar10"
     folder.mkdir(parents=True)
-    (folder / "cifar-10-python.tar.gz").write_bytes(data[:-100])        # a broken earlier download
+    (folder / "cifar-10-python.tar.gz").write_bytes(data[:-100])  # a broken earlier download
     with pytest.raises(DatasetUnavailable, match="wrong checksum and download=False"):
         downloads.load_cifar10(download=False)
     calls = []
@@ -251,8 +280,9 @@ def test_not_in_cache_without_download():
 
 def test_offline_fallback_says_so(monkeypatch, capsys):
     monkeypatch.setattr(downloads, "_downloader", offline_downloader)
-    name, (images, labels) = downloads.load_or_fallback(downloads.load_mnist, lambda: ("digits", "labels"),
-                                                        name="MNIST", fallback_name="digits")
+    name, (images, labels) = downloads.load_or_fallback(
+        downloads.load_mnist, lambda: ("digits", "labels"), name="MNIST", fallback_name="digits"
+    )
     assert (name, images, labels) == ("digits", "digits", "labels")
     printed = capsys.readouterr().out
     assert "MNIST is not available, so this notebook uses the offline digits set instead" in printed

@@ -34,22 +34,36 @@ carol,Carol,Chen,,
 """
 # assignment -> [(grade id, kind, points, source)]; the solution is the first line of each answer
 ASSIGNMENTS = {
-    "hw1": [("hw1_square", "answer", 0, "def square(x):\n    ### BEGIN SOLUTION\n    return x * x\n    ### END SOLUTION"),
-            ("hw1_square_test", "test", 1, "assert square(3) == 9"),
-            ("hw1_cube", "answer", 0, "def cube(x):\n    ### BEGIN SOLUTION\n    return x ** 3\n    ### END SOLUTION"),
-            ("hw1_cube_test", "test", 2, "assert cube(2) == 8\nassert cube(-1) == -1")],
-    "hw2": [("hw2_double", "answer", 0, "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION"),
-            ("hw2_double_test", "test", 3, "assert double(4) == 8"),
-            ("hw2_explain", "manual", 2, "Why?\n\n=== BEGIN MARK SCHEME ===\nBecause.\n=== END MARK SCHEME ===")],
+    "hw1": [
+        ("hw1_square", "answer", 0, "def square(x):\n    ### BEGIN SOLUTION\n    return x * x\n    ### END SOLUTION"),
+        ("hw1_square_test", "test", 1, "assert square(3) == 9"),
+        ("hw1_cube", "answer", 0, "def cube(x):\n    ### BEGIN SOLUTION\n    return x ** 3\n    ### END SOLUTION"),
+        ("hw1_cube_test", "test", 2, "assert cube(2) == 8\nassert cube(-1) == -1"),
+    ],
+    "hw2": [
+        ("hw2_double", "answer", 0, "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION"),
+        ("hw2_double_test", "test", 3, "assert double(4) == 8"),
+        ("hw2_explain", "manual", 2, "Why?\n\n=== BEGIN MARK SCHEME ===\nBecause.\n=== END MARK SCHEME ==="),
+    ],
 }
 # student -> assignment -> (answers by grade id, submission time); hw1 is due 2026-01-10 12:00 UTC
 SUBMITTED = {
-    "alice": {"hw1": ({"hw1_square": "def square(x):\n    return x * x", "hw1_cube": "def cube(x):\n    return x * x * x"},
-                      "2026-01-09 08:00:00 UTC"),
-              "hw2": ({"hw2_double": "def double(x):\n    return x + x", "hw2_explain": "Because it doubles."},
-                      "2026-01-09 08:00:00 UTC")},
-    "bob": {"hw1": ({"hw1_square": "def square(x):\n    return x ** 2", "hw1_cube": "def cube(x):\n    return 3 * x"},
-                    "2026-01-11 09:00:00 UTC")},  # late: the "zero" penalty takes the 1 point he earned
+    "alice": {
+        "hw1": (
+            {"hw1_square": "def square(x):\n    return x * x", "hw1_cube": "def cube(x):\n    return x * x * x"},
+            "2026-01-09 08:00:00 UTC",
+        ),
+        "hw2": (
+            {"hw2_double": "def double(x):\n    return x + x", "hw2_explain": "Because it doubles."},
+            "2026-01-09 08:00:00 UTC",
+        ),
+    },
+    "bob": {
+        "hw1": (
+            {"hw1_square": "def square(x):\n    return x ** 2", "hw1_cube": "def cube(x):\n    return 3 * x"},
+            "2026-01-11 09:00:00 UTC",
+        )
+    },  # late: the "zero" penalty takes the 1 point he earned
 }
 ALICE_MANUAL = 1.5  # the instructor's manual grade of alice's hw2_explain, out of 2
 CANVAS_IDS = {"hw1": 501}  # hw1 exists in Canvas as assignment 501; hw2 is new there
@@ -60,9 +74,14 @@ def cell(grade_id: str, kind: str, points: int, source: str):
         new = nbformat.v4.new_markdown_cell(source, id=grade_id)
     else:
         new = nbformat.v4.new_code_cell(source, id=grade_id)
-    new.metadata["nbgrader"] = {"grade_id": grade_id, "schema_version": 3, "solution": kind != "test",
-                                "grade": kind != "answer", "locked": kind == "test",
-                                **({"points": points} if kind != "answer" else {})}
+    new.metadata["nbgrader"] = {
+        "grade_id": grade_id,
+        "schema_version": 3,
+        "solution": kind != "test",
+        "grade": kind != "answer",
+        "locked": kind == "test",
+        **({"points": points} if kind != "answer" else {}),
+    }
     return new
 
 
@@ -74,7 +93,8 @@ def course(tmp_path_factory) -> Path:
         f"c.CourseDirectory.root = {str(root)!r}\n"
         "c.CourseDirectory.course_id = 'tiny'\n"
         "c.LateSubmissionPlugin.penalty_method = 'zero'\n"
-        f"c.CanvasExporter.assignment_ids = {CANVAS_IDS!r}\n")
+        f"c.CanvasExporter.assignment_ids = {CANVAS_IDS!r}\n"
+    )
     for assignment, cells in ASSIGNMENTS.items():
         (root / "source" / assignment).mkdir(parents=True)
         nb = nbformat.v4.new_notebook(cells=[cell(*spec) for spec in cells])
@@ -132,8 +152,10 @@ def test_canvas_gradebook_csv(course):
     # Canvas's header check: row[0] includes "Student", row[1] "ID"; then SIS User ID and SIS Login ID,
     # and the last student column includes "Section" (5 student columns)
     assert header[:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
-    titles = [re.fullmatch(r"(.*)\s\((\d+)\)", h).groups() if re.fullmatch(r"(.*)\s\((\d+)\)", h) else (h, None)
-              for h in header[5:]]
+    titles = [
+        re.fullmatch(r"(.*)\s\((\d+)\)", h).groups() if re.fullmatch(r"(.*)\s\((\d+)\)", h) else (h, None)
+        for h in header[5:]
+    ]
     assert titles == [("hw1", "501"), ("hw2", None)]  # hw1 updates Canvas assignment 501; hw2 by title (or new)
     points = next(row for row in rows if "Points Possible" in row[0])
     assert rows.index(points) == 1 and [number_or_blank(v) for v in points[5:]] == [3.0, 5.0]
@@ -146,11 +168,18 @@ def test_canvas_gradebook_csv(course):
 
 
 def test_canvas_options_sis_user_id_and_zero_for_missing(course):
-    rows = export(course, "CanvasExporter", "canvas_sis.csv", "--CanvasExporter.student_column=SIS User ID",
-                  "--CanvasExporter.missing_as_zero=True", "--CanvasExporter.section=Lecture A")
+    rows = export(
+        course,
+        "CanvasExporter",
+        "canvas_sis.csv",
+        "--CanvasExporter.student_column=SIS User ID",
+        "--CanvasExporter.missing_as_zero=True",
+        "--CanvasExporter.section=Lecture A",
+    )
     students = {row[2]: row for row in rows[2:]}
-    assert set(students) == {"alice", "bob", "carol"} and all(row[3] == "" and row[4] == "Lecture A"
-                                                              for row in students.values())
+    assert set(students) == {"alice", "bob", "carol"} and all(
+        row[3] == "" and row[4] == "Lecture A" for row in students.values()
+    )
     assert [number_or_blank(v) for v in students["carol"][5:]] == [0.0, 0.0]
 
 
@@ -171,17 +200,36 @@ def test_moodle_grade_import_csv(course):
 def test_moodle_by_email_refuses_a_student_without_one_and_exports_the_others(course):
     with pytest.raises(AssertionError, match="no email for carol"):
         export(course, "MoodleExporter", "moodle_email.csv", "--MoodleExporter.identifier=email")
-    rows = export(course, "MoodleExporter", "moodle_email.csv", "--MoodleExporter.identifier=email",
-                  "--ExportPlugin.student=alice", "--ExportPlugin.student=bob", "--ExportPlugin.assignment=hw2")
-    assert rows == [["Email address", "First name", "Last name", "hw2"],
-                    ["alice@example.org", "Alice", "O'Neil, Jr", "4.5"],
-                    ["bob@example.org", "Bob", "Brown", ""]]
+    rows = export(
+        course,
+        "MoodleExporter",
+        "moodle_email.csv",
+        "--MoodleExporter.identifier=email",
+        "--ExportPlugin.student=alice",
+        "--ExportPlugin.student=bob",
+        "--ExportPlugin.assignment=hw2",
+    )
+    assert rows == [
+        ["Email address", "First name", "Last name", "hw2"],
+        ["alice@example.org", "Alice", "O'Neil, Jr", "4.5"],
+        ["bob@example.org", "Bob", "Brown", ""],
+    ]
 
 
 def test_per_exercise_csv(course):
     rows = export(course, "PerExerciseExporter", "exercises.csv")
-    assert rows[0] == ["student_id", "first_name", "last_name", "email",
-                       "hw1_square_test", "hw1_cube_test", "hw1 total", "hw2_double_test", "hw2_explain", "hw2 total"]
+    assert rows[0] == [
+        "student_id",
+        "first_name",
+        "last_name",
+        "email",
+        "hw1_square_test",
+        "hw1_cube_test",
+        "hw1 total",
+        "hw2_double_test",
+        "hw2_explain",
+        "hw2 total",
+    ]
     by_student = {row[0]: [number_or_blank(v) for v in row[4:]] for row in rows[1:]}
     assert by_student == {
         "alice": [1.0, 2.0, 3.0, 3.0, ALICE_MANUAL, 3.0 + ALICE_MANUAL],

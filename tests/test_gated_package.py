@@ -30,42 +30,80 @@ SIGMOID = ("dlcourse.solved.networks.sigmoid",)
 
 
 def lstm_args(N=3, D=4, H=5, seed=0, dtype=np.float64):
-    a = (randn(N, D, seed=seed), randn(N, H, seed=seed + 1), randn(N, H, seed=seed + 2),
-         randn(4 * H, D, seed=seed + 3, scale=0.5), randn(4 * H, H, seed=seed + 4, scale=0.5),
-         randn(4 * H, seed=seed + 5), randn(4 * H, seed=seed + 6))
+    a = (
+        randn(N, D, seed=seed),
+        randn(N, H, seed=seed + 1),
+        randn(N, H, seed=seed + 2),
+        randn(4 * H, D, seed=seed + 3, scale=0.5),
+        randn(4 * H, H, seed=seed + 4, scale=0.5),
+        randn(4 * H, seed=seed + 5),
+        randn(4 * H, seed=seed + 6),
+    )
     return tuple(x.astype(dtype) for x in a)
 
 
 def gru_args(N=3, D=4, H=5, seed=0, dtype=np.float64):
-    a = (randn(N, D, seed=seed), randn(N, H, seed=seed + 1), randn(3 * H, D, seed=seed + 2, scale=0.5),
-         randn(3 * H, H, seed=seed + 3, scale=0.5), randn(3 * H, seed=seed + 4), randn(3 * H, seed=seed + 5))
+    a = (
+        randn(N, D, seed=seed),
+        randn(N, H, seed=seed + 1),
+        randn(3 * H, D, seed=seed + 2, scale=0.5),
+        randn(3 * H, H, seed=seed + 3, scale=0.5),
+        randn(3 * H, seed=seed + 4),
+        randn(3 * H, seed=seed + 5),
+    )
     return tuple(x.astype(dtype) for x in a)
 
 
 def tbptt_args(N=2, T=9, D=3, H=4, k=2, seed=0, dtype=np.float64):
-    a = (randn(N, T, H, seed=seed), randn(N, T, D, seed=seed + 1), randn(N, H, seed=seed + 2),
-         randn(H, D, seed=seed + 3, scale=0.7), randn(H, H, seed=seed + 4, scale=0.5), randn(H, seed=seed + 5))
+    a = (
+        randn(N, T, H, seed=seed),
+        randn(N, T, D, seed=seed + 1),
+        randn(N, H, seed=seed + 2),
+        randn(H, D, seed=seed + 3, scale=0.7),
+        randn(H, H, seed=seed + 4, scale=0.5),
+        randn(H, seed=seed + 5),
+    )
     return cases.tbptt_inputs(*(x.astype(dtype) for x in a), k)
 
 
 # --- solved == reference, reference == PyTorch's modules ------------------------------------
 
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("shape", [(3, 4, 5), (1, 1, 1), (2, 7, 3)])
 def test_solved_cells_match_pytorch(shape, dtype):
     args = lstm_args(*shape, dtype=dtype)
-    check(solved.lstm_cell_forward, ref.lstm_cell_forward, [args], output_names=("h_next", "c_next"), allow=SIGMOID, quiet=True)
+    check(
+        solved.lstm_cell_forward,
+        ref.lstm_cell_forward,
+        [args],
+        output_names=("h_next", "c_next"),
+        allow=SIGMOID,
+        quiet=True,
+    )
     N, _, H = shape
     grads_in = (randn(N, H, seed=40).astype(dtype), randn(N, H, seed=41).astype(dtype))
-    check(solved.lstm_cell_backward, ref.lstm_cell_backward, [grads_in + args], output_names=LSTM_GRADS,
-          allow=SIGMOID, quiet=True)
+    check(
+        solved.lstm_cell_backward,
+        ref.lstm_cell_backward,
+        [grads_in + args],
+        output_names=LSTM_GRADS,
+        allow=SIGMOID,
+        quiet=True,
+    )
     check(solved.gru_cell_forward, ref.gru_cell_forward, [gru_args(*shape, dtype=dtype)], allow=SIGMOID, quiet=True)
 
 
 @pytest.mark.parametrize("T,k", [(9, 1), (9, 2), (9, 3), (9, 9), (5, 8), (10, 4)])
 def test_solved_tbptt_matches_detach(T, k):
-    check(solved.tbptt_backward, ref.tbptt_backward, [tbptt_args(T=T, k=k)], output_names=TBPTT_GRADS,
-          allow=("dlcourse.solved.rnn.rnn_backward",), quiet=True)
+    check(
+        solved.tbptt_backward,
+        ref.tbptt_backward,
+        [tbptt_args(T=T, k=k)],
+        output_names=TBPTT_GRADS,
+        allow=("dlcourse.solved.rnn.rnn_backward",),
+        quiet=True,
+    )
 
 
 def test_tbptt_with_k_at_least_T_is_full_bptt_and_k_1_is_per_step():
@@ -77,14 +115,17 @@ def test_tbptt_with_k_at_least_T_is_full_bptt_and_k_1_is_per_step():
     cut = ref.tbptt_backward(dhs, x, h0, Wx, Wh, b, hs, 1)
     assert not np.allclose(cut[3], full[3])  # the cut changes dWh
     # k = 1: each step on its own, dz_t = dhs_t (1 - h_t^2)
-    dz = dhs * (1 - hs ** 2)
+    dz = dhs * (1 - hs**2)
     np.testing.assert_allclose(cut[0], dz @ Wx, rtol=1e-12)
     np.testing.assert_allclose(cut[1], dz[:, 0] @ Wh, rtol=1e-12)
 
 
 def test_reference_cells_equal_pytorch_modules_with_default_weights():
     torch.manual_seed(3)
-    for module, gates in ((torch.nn.LSTMCell(3, 4, dtype=torch.float64), 4), (torch.nn.GRUCell(3, 4, dtype=torch.float64), 3)):
+    for module, gates in (
+        (torch.nn.LSTMCell(3, 4, dtype=torch.float64), 4),
+        (torch.nn.GRUCell(3, 4, dtype=torch.float64), 3),
+    ):
         W = [getattr(module, n).detach().numpy() for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
         assert W[0].shape == (gates * 4, 3)
         x, h = randn(2, 3, seed=1), randn(2, 4, seed=2)
@@ -119,27 +160,40 @@ def test_rnn_states_equal_solved_forward():
 
 # --- the adapter: the learner's pieces chained over a sequence --------------------------------
 
+
 def test_lstm_unrolled_from_solved_cells_matches_nn_lstm():
     _x, h0, c0, W_ih, W_hh, b_ih, b_hh = lstm_args(N=2, D=3, H=4, seed=5)
     xs, dhs = randn(2, 7, 3, seed=6), randn(2, 7, 4, seed=7)
-    check(cases.lstm_unrolled(solved.lstm_cell_forward, solved.lstm_cell_backward), ref.lstm_sequence_backward,
-          [(dhs, xs, h0, c0, W_ih, W_hh, b_ih, b_hh)], output_names=SEQ_GRADS, allow=SIGMOID, quiet=True)
+    check(
+        cases.lstm_unrolled(solved.lstm_cell_forward, solved.lstm_cell_backward),
+        ref.lstm_sequence_backward,
+        [(dhs, xs, h0, c0, W_ih, W_hh, b_ih, b_hh)],
+        output_names=SEQ_GRADS,
+        allow=SIGMOID,
+        quiet=True,
+    )
 
 
 def test_lstm_unrolled_catches_a_backward_that_drops_dc():
     def no_cell_path(*args):
         out = list(solved.lstm_cell_backward(*args))
-        out[2] = np.zeros_like(out[2])     # dc_prev lost: right for one step, wrong over a sequence
+        out[2] = np.zeros_like(out[2])  # dc_prev lost: right for one step, wrong over a sequence
         return tuple(out)
 
     _x, h0, c0, W_ih, W_hh, b_ih, b_hh = lstm_args(N=2, D=3, H=4, seed=5)
     with pytest.raises(CheckFailed):
-        check(cases.lstm_unrolled(solved.lstm_cell_forward, no_cell_path), ref.lstm_sequence_backward,
-              [(randn(2, 5, 4, seed=8), randn(2, 5, 3, seed=9), h0, c0, W_ih, W_hh, b_ih, b_hh)],
-              output_names=SEQ_GRADS, allow=SIGMOID, quiet=True)
+        check(
+            cases.lstm_unrolled(solved.lstm_cell_forward, no_cell_path),
+            ref.lstm_sequence_backward,
+            [(randn(2, 5, 4, seed=8), randn(2, 5, 3, seed=9), h0, c0, W_ih, W_hh, b_ih, b_hh)],
+            output_names=SEQ_GRADS,
+            allow=SIGMOID,
+            quiet=True,
+        )
 
 
 # --- hints --------------------------------------------------------------------------------------
+
 
 def _mismatch(name, args, got, expected, output_names=None, keys=None):
     keys = keys or ((output_names[0],) if output_names else ())
@@ -148,8 +202,11 @@ def _mismatch(name, args, got, expected, output_names=None, keys=None):
 
 HINT_CASES = {
     "lstm_cell_forward": (lambda: lstm_args(), ("h_next", "c_next"), solved.lstm_cell_forward),
-    "lstm_cell_backward": (lambda: (randn(3, 5, seed=50), randn(3, 5, seed=51)) + lstm_args(), LSTM_GRADS,
-                           solved.lstm_cell_backward),
+    "lstm_cell_backward": (
+        lambda: (randn(3, 5, seed=50), randn(3, 5, seed=51)) + lstm_args(),
+        LSTM_GRADS,
+        solved.lstm_cell_backward,
+    ),
     "gru_cell_forward": (lambda: gru_args(), None, solved.gru_cell_forward),
     "tbptt_backward": (lambda: tbptt_args(T=9, k=2).args, TBPTT_GRADS, solved.tbptt_backward),
 }
@@ -180,12 +237,18 @@ def test_each_hint_fires_on_its_mistake_only(name, index):
         if np.allclose(np.asarray(bad, np.float64), np.asarray(exp, np.float64), rtol=1e-6, atol=1e-9):
             continue  # this mistake does not change this output
         fired_somewhere = True
-        assert hint.matches(_mismatch(name, args, bad, exp, output_names, keys)), f"{name} hint {index} silent on {keys}"
+        assert hint.matches(_mismatch(name, args, bad, exp, output_names, keys)), (
+            f"{name} hint {index} silent on {keys}"
+        )
         # silent on the right answer, and on the right answer in float32
         assert not hint.matches(_mismatch(name, args, exp, exp, output_names, keys))
         assert not hint.matches(_mismatch(name, args, np.asarray(exp, np.float32), exp, output_names, keys))
         # the other hints of the list do not claim this mistake
-        others = [i for i, h in enumerate(hints) if i != index and h.matches(_mismatch(name, args, bad, exp, output_names, keys))]
+        others = [
+            i
+            for i, h in enumerate(hints)
+            if i != index and h.matches(_mismatch(name, args, bad, exp, output_names, keys))
+        ]
         assert not others, f"{name}: hints {others} also fire on mistake {index} at {keys}"
     assert fired_somewhere, f"{name} hint {index}: its mistake changes nothing on these inputs"
 
@@ -205,12 +268,13 @@ def test_gru_hint_names_the_reset_gate_in_a_failed_check():
 
 # --- the demo and the plots ----------------------------------------------------------------------
 
+
 def test_recall_batch_layout():
     x, y = demo.recall_batch(5, 3, np.random.default_rng(0))
     assert x.shape == (5, 4, demo.N_TOKENS + 1) and x.dtype == np.float32 and y.shape == (5,)
-    np.testing.assert_array_equal(x[:, 0, :demo.N_TOKENS].argmax(1), y)
+    np.testing.assert_array_equal(x[:, 0, : demo.N_TOKENS].argmax(1), y)
     assert (x[:, 0, -1] == 1).all() and (x[:, 1:, -1] == 0).all()
-    np.testing.assert_array_equal(x[..., :demo.N_TOKENS].sum(-1), 1)
+    np.testing.assert_array_equal(x[..., : demo.N_TOKENS].sum(-1), 1)
 
 
 def test_lstm_learns_a_short_recall_and_numpy_gates_match_torch():
@@ -230,7 +294,9 @@ def test_gradient_norms_agree_with_autograd():
     model = demo.RecallModel("lstm", hidden=6)
     params = demo.params_of(model)
     x, y = demo.recall_batch(3, 5, np.random.default_rng(1))
-    norms = demo.lstm_gradient_norms(solved.lstm_cell_forward, solved.lstm_cell_backward, params, x.astype(np.float64), y)
+    norms = demo.lstm_gradient_norms(
+        solved.lstm_cell_forward, solved.lstm_cell_backward, params, x.astype(np.float64), y
+    )
     model = model.double()
     h, c, cs = torch.zeros(3, 6, dtype=torch.float64), torch.zeros(3, 6, dtype=torch.float64), []
     cell = torch.nn.LSTMCell(5, 6, dtype=torch.float64)

@@ -18,8 +18,18 @@ import pytest
 from filelock import FileLock
 from nbgrader.api import Gradebook
 
-from tests.course import (COURSE, SOLUTIONS, assignments, copy_course, filled_in, graded_cells, nbgrader,
-                          notebooks, read, solution_sources, without_demo_cells)
+from tests.course import (
+    COURSE,
+    SOLUTIONS,
+    copy_course,
+    filled_in,
+    graded_cells,
+    nbgrader,
+    notebooks,
+    read,
+    solution_sources,
+    without_demo_cells,
+)
 from tests.planted_bugs import PlantedBug, all_bugs
 
 BUGS = all_bugs()
@@ -34,7 +44,9 @@ def grouped(assignment: str, *values):
 def plant(bug: PlantedBug) -> dict[str, str]:
     sources = solution_sources(bug.assignment, bug.notebook)
     original = sources[bug.cell]
-    assert original.count(bug.old) == 1, f"planted bug {bug.student_id}: {bug.old!r} must occur exactly once in {bug.cell}"
+    assert original.count(bug.old) == 1, (
+        f"planted bug {bug.student_id}: {bug.old!r} must occur exactly once in {bug.cell}"
+    )
     return {**sources, bug.cell: original.replace(bug.old, bug.new)}
 
 
@@ -61,7 +73,7 @@ class GradedAssignment:
         self.scores = self._read_gradebook()
 
     @classmethod
-    def load(cls, assignment: str, root) -> "GradedAssignment":
+    def load(cls, assignment: str, root) -> GradedAssignment:
         """An assignment another worker graded already."""
         graded = cls.__new__(cls)
         graded.assignment, graded.root = assignment, root
@@ -80,8 +92,12 @@ class GradedAssignment:
             submissions = gradebook.find_assignment(self.assignment).submissions
             for submission in submissions:
                 for nb in submission.notebooks:
-                    if (self.root / "submitted" / submission.student.id / self.assignment / f"{nb.name}.ipynb").exists():
-                        scores.setdefault(submission.student.id, {})[nb.name] = {g.name: g.score for g in nb.grades if g.max_score}
+                    if (
+                        self.root / "submitted" / submission.student.id / self.assignment / f"{nb.name}.ipynb"
+                    ).exists():
+                        scores.setdefault(submission.student.id, {})[nb.name] = {
+                            g.name: g.score for g in nb.grades if g.max_score
+                        }
         return scores
 
     def feedback(self, student: str, notebook: str) -> str:
@@ -106,6 +122,7 @@ def graded(tmp_path_factory):
                     cache[assignment] = GradedAssignment(assignment, root)
                     (root / "scores.json").write_text(json.dumps(cache[assignment].scores))
         return cache[assignment]
+
     return get
 
 
@@ -138,8 +155,11 @@ def test_a_planted_bug_loses_exactly_its_exercise_points(graded, assignment, bug
 
 
 @pytest.mark.grading
-@pytest.mark.parametrize("assignment, bug", [grouped(b.assignment, b) for b in BUGS if b.hidden_only],
-                         ids=[b.student_id for b in BUGS if b.hidden_only])
+@pytest.mark.parametrize(
+    "assignment, bug",
+    [grouped(b.assignment, b) for b in BUGS if b.hidden_only],
+    ids=[b.student_id for b in BUGS if b.hidden_only],
+)
 def test_a_hidden_only_bug_passes_the_visible_tests(assignment, bug, tmp_path):
     """The bug that only hidden tests catch really does pass the tests a student sees."""
     from tests.test_notebooks import errors, execute
@@ -154,7 +174,9 @@ def test_every_graded_exercise_has_a_planted_bug():
     for assignment, notebook in notebooks():
         exercises = {cell[: -len("_test")] for cell in points(assignment, notebook)}
         planted = {b.cell for b in BUGS if b.assignment == assignment and b.notebook == notebook}
-        assert exercises <= planted, f"{assignment}/{notebook}: exercises without a planted bug: {sorted(exercises - planted)}"
+        assert exercises <= planted, (
+            f"{assignment}/{notebook}: exercises without a planted bug: {sorted(exercises - planted)}"
+        )
 
 
 @pytest.mark.grading
@@ -164,15 +186,20 @@ def test_feedback_shows_scores_and_failures_but_not_hidden_tests(graded, assignm
     visible = read(COURSE / assignment / f"{notebook}.ipynb")
     visible_lines = {line.strip() for cell in visible.cells for line in cell.source.splitlines()}
     solution = read(SOLUTIONS / assignment / f"{notebook}.ipynb")
-    hidden_only = [line.strip() for cell in solution.cells for line in _hidden_block(cell.source)
-                   if len(line.strip()) > 20 and line.strip() not in visible_lines]
+    hidden_only = [
+        line.strip()
+        for cell in solution.cells
+        for line in _hidden_block(cell.source)
+        if len(line.strip()) > 20 and line.strip() not in visible_lines
+    ]
     assert hidden_only, "the notebook has no hidden test code to look for"
     students = [s for s, notebooks_ in result.scores.items() if notebook in notebooks_]
     for student in students:  # the failing ones matter most: tracebacks quote the test cell
         text = html.unescape(re.sub(r"<[^>]+>", "", result.feedback(student, notebook)))
         # whole lines, also as a traceback quotes them ("----> 12 check(...)", "     13 check(...)")
-        shown = {re.sub(r"^(-+>)?\s*\d+\s", "", line.strip()).strip() for line in text.splitlines()} | \
-                {line.strip() for line in text.splitlines()}
+        shown = {re.sub(r"^(-+>)?\s*\d+\s", "", line.strip()).strip() for line in text.splitlines()} | {
+            line.strip() for line in text.splitlines()
+        }
         leaked = [line for line in hidden_only if line in shown]
         assert not leaked, f"hidden test code appears in {student}'s feedback: {leaked[:3]}"
         assert "HIDDEN TESTS" not in text

@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tests.course import COURSE, copy_course, nbgrader, filled_in, graded_cells, read, solution_sources
+from tests.course import COURSE, copy_course, filled_in, graded_cells, nbgrader, read, solution_sources
 from tests.planted_bugs import all_bugs
 
 ASSIGNMENT, NOTEBOOK = "ch01_networks", "networks"

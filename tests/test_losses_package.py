@@ -28,30 +28,49 @@ EXTREME_LABELS = np.array([2, 1, 0])
 
 # --- solved losses against the PyTorch references -----------------------------------------
 
+
 def test_mse_and_gradient_match_pytorch():
-    cases = [(randn(5, seed=1), randn(5, seed=2)), (randn(4, 3, seed=3), randn(4, 3, seed=4)),
-             (randn(2, 3, 2, seed=5).astype(np.float32), randn(2, 3, 2, seed=6).astype(np.float32))]
+    cases = [
+        (randn(5, seed=1), randn(5, seed=2)),
+        (randn(4, 3, seed=3), randn(4, 3, seed=4)),
+        (randn(2, 3, 2, seed=5).astype(np.float32), randn(2, 3, 2, seed=6).astype(np.float32)),
+    ]
     check(solved.mse, ref.mse, cases, quiet=True)
     check(solved.mse_grad, ref.mse_grad, cases, quiet=True)
 
 
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
 def test_softmax_and_log_softmax_match_pytorch_also_at_extreme_logits(name):
-    cases = [EXTREME, np.array([3.0, -1.0]), randn(2, 3, 4, seed=7, scale=500.0), randn(4, 1, seed=8),
-             randn(5, 6, seed=9).astype(np.float32)]
+    cases = [
+        EXTREME,
+        np.array([3.0, -1.0]),
+        randn(2, 3, 4, seed=7, scale=500.0),
+        randn(4, 1, seed=8),
+        randn(5, 6, seed=9).astype(np.float32),
+    ]
     check(getattr(solved, name), getattr(ref, name), cases, quiet=True)
 
 
 def test_softmax_backward_matches_autograd():
-    check(solved.softmax_backward, ref.softmax_backward,
-          [(randn(3, 3, seed=10), EXTREME), (randn(4, seed=11), randn(4, seed=12)), (randn(2, 3, 5, seed=13), randn(2, 3, 5, seed=14))],
-          quiet=True)
+    check(
+        solved.softmax_backward,
+        ref.softmax_backward,
+        [
+            (randn(3, 3, seed=10), EXTREME),
+            (randn(4, seed=11), randn(4, seed=12)),
+            (randn(2, 3, 5, seed=13), randn(2, 3, 5, seed=14)),
+        ],
+        quiet=True,
+    )
 
 
 def test_cross_entropy_and_gradient_match_pytorch_at_logits_of_plus_minus_1000():
-    cases = [(EXTREME, EXTREME_LABELS), (randn(1, 10, seed=15), np.array([3])),
-             (randn(16, 5, seed=16, scale=1e3), randint(0, 5, 16, seed=17)),
-             (randn(4, 3, seed=18).astype(np.float32), np.array([0, 1, 2, 0]))]
+    cases = [
+        (EXTREME, EXTREME_LABELS),
+        (randn(1, 10, seed=15), np.array([3])),
+        (randn(16, 5, seed=16, scale=1e3), randint(0, 5, 16, seed=17)),
+        (randn(4, 3, seed=18).astype(np.float32), np.array([0, 1, 2, 0])),
+    ]
     check(solved.cross_entropy, ref.cross_entropy, cases, quiet=True)
     check(solved.cross_entropy_grad, ref.cross_entropy_grad, cases, quiet=True)
     assert np.isfinite(solved.cross_entropy(EXTREME, EXTREME_LABELS))
@@ -65,9 +84,11 @@ def test_cross_entropy_gradient_is_p_minus_y_over_n():
 
 
 def test_binary_cross_entropy_and_gradient_match_pytorch_at_logits_of_plus_minus_1000():
-    cases = [(np.array([1000.0, -1000.0, 1000.0, -1000.0]), np.array([1.0, 0.0, 0.0, 1.0])),
-             (randn(6, 4, seed=21, scale=3.0), uniform(6, 4, low=0.0, high=1.0, seed=22)),
-             (randn(5, seed=23).astype(np.float32), randint(0, 2, 5, seed=24).astype(np.float32))]
+    cases = [
+        (np.array([1000.0, -1000.0, 1000.0, -1000.0]), np.array([1.0, 0.0, 0.0, 1.0])),
+        (randn(6, 4, seed=21, scale=3.0), uniform(6, 4, low=0.0, high=1.0, seed=22)),
+        (randn(5, seed=23).astype(np.float32), randint(0, 2, 5, seed=24).astype(np.float32)),
+    ]
     check(solved.bce_with_logits, ref.bce_with_logits, cases, quiet=True)
     check(solved.bce_with_logits_grad, ref.bce_with_logits_grad, cases, quiet=True)
     assert solved.bce_with_logits(*cases[0]) == pytest.approx(500.0)
@@ -81,14 +102,19 @@ def test_the_in_place_variants_compute_the_same_bit_for_bit(fast, plain):
 
 
 def test_the_fast_cross_entropy_variants_compute_the_same():
-    for logits, labels in [(EXTREME, EXTREME_LABELS), (randn(16, 5, seed=16, scale=1e3), randint(0, 5, 16, seed=17)),
-                           (randn(4, 3, seed=18).astype(np.float32), np.array([0, 1, 2, 0]))]:
+    for logits, labels in [
+        (EXTREME, EXTREME_LABELS),
+        (randn(16, 5, seed=16, scale=1e3), randint(0, 5, 16, seed=17)),
+        (randn(4, 3, seed=18).astype(np.float32), np.array([0, 1, 2, 0])),
+    ]:
         # the same log-sum-exp, read at the labels only: equal up to the order of one sum's rounding
-        assert solved.cross_entropy_fast(logits, labels) == pytest.approx(solved.cross_entropy(logits, labels),
-                                                                          rel=1e-12 if logits.dtype == np.float64 else 1e-6)
+        assert solved.cross_entropy_fast(logits, labels) == pytest.approx(
+            solved.cross_entropy(logits, labels), rel=1e-12 if logits.dtype == np.float64 else 1e-6
+        )
         fast, plain = solved.cross_entropy_grad_inplace(logits, labels), solved.cross_entropy_grad(logits, labels)
-        assert fast.dtype == plain.dtype and np.allclose(fast, plain, rtol=1e-12 if logits.dtype == np.float64 else 1e-6,
-                                                         atol=1e-15)
+        assert fast.dtype == plain.dtype and np.allclose(
+            fast, plain, rtol=1e-12 if logits.dtype == np.float64 else 1e-6, atol=1e-15
+        )
 
 
 def test_the_keras_style_clipped_bce_caps_a_confident_mistake():
@@ -97,16 +123,21 @@ def test_the_keras_style_clipped_bce_caps_a_confident_mistake():
 
 
 def test_one_hot_matches_pytorch():
-    check(solved.one_hot, ref.one_hot, [(np.array([0, 2, 1]), 3), (np.array([1]), 5), (randint(0, 10, 40, seed=25), 10)], quiet=True)
+    check(
+        solved.one_hot,
+        ref.one_hot,
+        [(np.array([0, 2, 1]), 3), (np.array([1]), 5), (randint(0, 10, 40, seed=25), 10)],
+        quiet=True,
+    )
 
 
 # --- metrics: solved against the torch reference, the reference against scikit-learn -------
 
 METRIC_CASES = [
     (np.array([0, 0, 1, 1, 2, 2]), np.array([0, 1, 1, 1, 2, 0]), 3),
-    (np.array([0, 1, 2, 2]), np.array([0, 1, 1, 1]), 3),       # class 2 never predicted
-    (np.array([0, 0, 0, 0]), np.array([0, 1, 0, 1]), 2),       # class 1 never occurs
-    (np.array([0, 1, 0, 1]), np.array([0, 0, 0, 0]), 4),       # classes 2, 3 absent everywhere
+    (np.array([0, 1, 2, 2]), np.array([0, 1, 1, 1]), 3),  # class 2 never predicted
+    (np.array([0, 0, 0, 0]), np.array([0, 1, 0, 1]), 2),  # class 1 never occurs
+    (np.array([0, 1, 0, 1]), np.array([0, 0, 0, 0]), 4),  # classes 2, 3 absent everywhere
     (randint(0, 10, 300, seed=26), randint(0, 10, 300, seed=27), 10),
 ]
 
@@ -122,24 +153,27 @@ def test_solved_metrics_match_the_torch_reference():
 def test_reference_metrics_agree_with_scikit_learn_zero_division_0(y_true, y_pred, n_classes):
     metrics = pytest.importorskip("sklearn.metrics")
     labels = list(range(n_classes))
-    np.testing.assert_array_equal(ref_metrics.confusion_matrix(y_true, y_pred, n_classes),
-                                  metrics.confusion_matrix(y_true, y_pred, labels=labels))
+    np.testing.assert_array_equal(
+        ref_metrics.confusion_matrix(y_true, y_pred, n_classes), metrics.confusion_matrix(y_true, y_pred, labels=labels)
+    )
     precision, recall, f1, _ = metrics.precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
     for ours, theirs in zip(ref_metrics.precision_recall_f1(y_true, y_pred, n_classes), (precision, recall, f1)):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12)
     assert float(ref_metrics.macro_f1(y_true, y_pred, n_classes)) == pytest.approx(
-        metrics.f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0), rel=1e-12)
+        metrics.f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0), rel=1e-12
+    )
     assert float(ref_metrics.accuracy(y_true, y_pred)) == pytest.approx(metrics.accuracy_score(y_true, y_pred))
 
 
 def test_the_zero_division_rule():
     precision, recall, f1 = solved_metrics.precision_recall_f1(np.array([0, 1, 0, 1]), np.array([0, 0, 0, 0]), 4)
-    np.testing.assert_array_equal(precision, [0.5, 0.0, 0.0, 0.0])   # classes 1..3 never predicted
-    np.testing.assert_array_equal(recall, [1.0, 0.0, 0.0, 0.0])      # classes 2, 3 never occur
+    np.testing.assert_array_equal(precision, [0.5, 0.0, 0.0, 0.0])  # classes 1..3 never predicted
+    np.testing.assert_array_equal(recall, [1.0, 0.0, 0.0, 0.0])  # classes 2, 3 never occur
     np.testing.assert_allclose(f1, [2 / 3, 0.0, 0.0, 0.0])
 
 
 # --- bad input gives a clear error ---------------------------------------------------------
+
 
 @pytest.mark.parametrize("module", [ref], ids=["reference"])
 def test_losses_refuse_shapes_that_would_broadcast(module):
@@ -150,13 +184,16 @@ def test_losses_refuse_shapes_that_would_broadcast(module):
 
 
 @pytest.mark.parametrize("module", [ref], ids=["reference"])
-@pytest.mark.parametrize("labels, message", [
-    (np.array([0, 3]), r"in \[0, 3\), found 3"),
-    (np.array([-1, 0]), "found -1"),
-    (np.array([0.0, 1.0]), "integer class indices"),
-    (np.array([[0, 1]]), "1-D"),
-    (np.array([0, 1, 2]), "3 entries but there are 2 examples"),
-])
+@pytest.mark.parametrize(
+    "labels, message",
+    [
+        (np.array([0, 3]), r"in \[0, 3\), found 3"),
+        (np.array([-1, 0]), "found -1"),
+        (np.array([0.0, 1.0]), "integer class indices"),
+        (np.array([[0, 1]]), "1-D"),
+        (np.array([0, 1, 2]), "3 entries but there are 2 examples"),
+    ],
+)
 def test_cross_entropy_refuses_bad_labels(module, labels, message):
     with pytest.raises((ValueError, TypeError), match=message):
         module.cross_entropy(np.zeros((2, 3)), labels)
@@ -189,12 +226,13 @@ def test_confusion_matrix_plot_and_its_errors():
 
 def test_loss_plot_refuses_curves_of_the_wrong_length():
     x = np.linspace(-1, 1, 5)
-    loss_plots.plot_losses_and_gradients(x, {"a": x ** 2}, {"a": 2 * x})
+    loss_plots.plot_losses_and_gradients(x, {"a": x**2}, {"a": 2 * x})
     with pytest.raises(ValueError, match="curve 'b'"):
-        loss_plots.plot_losses_and_gradients(x, {"a": x ** 2}, {"b": x[:3]})
+        loss_plots.plot_losses_and_gradients(x, {"a": x**2}, {"b": x[:3]})
 
 
 # --- a naive exp fails with a message that says why ----------------------------------------
+
 
 def naive_softmax(logits):
     e = np.exp(logits)
@@ -216,10 +254,28 @@ def test_a_naive_softmax_fails_at_logits_of_minus_1000_and_says_why():
 CELLS = cells_by_id("ch04_losses", "losses")
 
 
-SOLVED_EXERCISES = {name: getattr(module, name) for module, names in [
-    (solved, ["mse", "mse_grad", "softmax", "log_softmax", "softmax_backward", "one_hot", "cross_entropy",
-              "cross_entropy_grad", "bce_with_logits", "bce_with_logits_grad"]),
-    (solved_metrics, ["accuracy", "confusion_matrix", "precision_recall_f1", "macro_f1"])] for name in names}
+SOLVED_EXERCISES = {
+    name: getattr(module, name)
+    for module, names in [
+        (
+            solved,
+            [
+                "mse",
+                "mse_grad",
+                "softmax",
+                "log_softmax",
+                "softmax_backward",
+                "one_hot",
+                "cross_entropy",
+                "cross_entropy_grad",
+                "bce_with_logits",
+                "bce_with_logits_grad",
+            ],
+        ),
+        (solved_metrics, ["accuracy", "confusion_matrix", "precision_recall_f1", "macro_f1"]),
+    ]
+    for name in names
+}
 
 
 @pytest.fixture(scope="module")
@@ -243,6 +299,7 @@ def test_the_solution_cells_pass_their_test_cells():
 
 # The wrong answers below stand for a learner's code: NumPy only (the watch fails a learner function that
 # calls the course's solved code, so they must not lean on it).
+
 
 def _np_softmax(z):
     e = np.exp(z - z.max(axis=-1, keepdims=True))
@@ -289,34 +346,81 @@ HINT_CASES = [
     ("ch04_mse_grad_test", "mse_grad", lambda p, t: (p - t) / p.size, "the factor 2 is missing"),
     ("ch04_mse_grad_test", "mse_grad", lambda p, t: 2 * (p - t) / p.shape[0], "number of ENTRIES"),
     ("ch04_softmax_test", "softmax", naive_softmax, "np.exp(x) overflows to inf"),
-    ("ch04_softmax_test", "softmax", lambda z: np.exp(z - z.max()) / np.exp(z - z.max()).sum(axis=-1, keepdims=True),
-     "Subtract each row's own maximum"),
-    ("ch04_softmax_test", "softmax",
-     lambda z: np.exp(z - z.max(axis=0, keepdims=True)) / np.exp(z - z.max(axis=0, keepdims=True)).sum(axis=0, keepdims=True),
-     "each ROW (one example) must sum to 1"),
+    (
+        "ch04_softmax_test",
+        "softmax",
+        lambda z: np.exp(z - z.max()) / np.exp(z - z.max()).sum(axis=-1, keepdims=True),
+        "Subtract each row's own maximum",
+    ),
+    (
+        "ch04_softmax_test",
+        "softmax",
+        lambda z: (
+            np.exp(z - z.max(axis=0, keepdims=True))
+            / np.exp(z - z.max(axis=0, keepdims=True)).sum(axis=0, keepdims=True)
+        ),
+        "each ROW (one example) must sum to 1",
+    ),
     ("ch04_log_softmax_test", "log_softmax", _log_of_softmax, "log(0) = -inf"),
-    ("ch04_softmax_backward_test", "softmax_backward", lambda dP, z: dP * _np_softmax(z) * (1 - _np_softmax(z)),
-     "only the diagonal of the Jacobian"),
+    (
+        "ch04_softmax_backward_test",
+        "softmax_backward",
+        lambda dP, z: dP * _np_softmax(z) * (1 - _np_softmax(z)),
+        "only the diagonal of the Jacobian",
+    ),
     ("ch04_one_hot_test", "one_hot", lambda y, n: np.eye(y.max() + 1)[y], "the number of columns is n_classes"),
     ("ch04_cross_entropy_test", "cross_entropy", lambda z, y: float(-_np_log_softmax(z)[:, y].mean()), "N x N block"),
-    ("ch04_cross_entropy_test", "cross_entropy",
-     lambda z, y: float(-_log_of_softmax(z)[np.arange(len(y)), y].mean()), "use log_softmax"),
-    ("ch04_cross_entropy_grad_test", "cross_entropy_grad",
-     lambda z, y: _np_softmax(z) - _np_one_hot(y, z.shape[1]), "1/N of the mean is missing"),
-    ("ch04_cross_entropy_grad_test", "cross_entropy_grad",
-     lambda z, y: (_np_softmax(z) - _np_one_hot(y, z.shape[1])) / z.size, "not by N * C"),
-    ("ch04_bce_with_logits_test", "bce_with_logits", lambda x, y: _clipped_bce(x, y), "caps the loss of a confident mistake"),
-    ("ch04_bce_with_logits_grad_test", "bce_with_logits_grad",
-     lambda x, y: (1.0 / (1.0 + np.exp(-x)) - y) / x.size, "overflow"),
-    ("ch04_bce_with_logits_grad_test", "bce_with_logits_grad",
-     lambda x, y: (_np_sigmoid(x) - y) / x.shape[0], "not by the first axis only"),
+    (
+        "ch04_cross_entropy_test",
+        "cross_entropy",
+        lambda z, y: float(-_log_of_softmax(z)[np.arange(len(y)), y].mean()),
+        "use log_softmax",
+    ),
+    (
+        "ch04_cross_entropy_grad_test",
+        "cross_entropy_grad",
+        lambda z, y: _np_softmax(z) - _np_one_hot(y, z.shape[1]),
+        "1/N of the mean is missing",
+    ),
+    (
+        "ch04_cross_entropy_grad_test",
+        "cross_entropy_grad",
+        lambda z, y: (_np_softmax(z) - _np_one_hot(y, z.shape[1])) / z.size,
+        "not by N * C",
+    ),
+    (
+        "ch04_bce_with_logits_test",
+        "bce_with_logits",
+        lambda x, y: _clipped_bce(x, y),
+        "caps the loss of a confident mistake",
+    ),
+    (
+        "ch04_bce_with_logits_grad_test",
+        "bce_with_logits_grad",
+        lambda x, y: (1.0 / (1.0 + np.exp(-x)) - y) / x.size,
+        "overflow",
+    ),
+    (
+        "ch04_bce_with_logits_grad_test",
+        "bce_with_logits_grad",
+        lambda x, y: (_np_sigmoid(x) - y) / x.shape[0],
+        "not by the first axis only",
+    ),
     ("ch04_accuracy_test", "accuracy", lambda t, p: float(np.sum(t == p)), "not their count"),
-    ("ch04_confusion_matrix_test", "confusion_matrix",
-     lambda t, p, n: _np_confusion(p, t, n), "yours is transposed"),
+    ("ch04_confusion_matrix_test", "confusion_matrix", lambda t, p, n: _np_confusion(p, t, n), "yours is transposed"),
     ("ch04_confusion_matrix_test", "confusion_matrix", lambda t, p, n: _counted_once(t, p, n), "repeated indices"),
-    ("ch04_precision_recall_f1_test", "precision_recall_f1",
-     lambda t, p, n: _swap(_np_prf(t, p, n)), "yours are swapped"),
-    ("ch04_precision_recall_f1_test", "precision_recall_f1", lambda t, p, n: _unguarded_prf(t, p, n), "zero-division rule"),
+    (
+        "ch04_precision_recall_f1_test",
+        "precision_recall_f1",
+        lambda t, p, n: _swap(_np_prf(t, p, n)),
+        "yours are swapped",
+    ),
+    (
+        "ch04_precision_recall_f1_test",
+        "precision_recall_f1",
+        lambda t, p, n: _unguarded_prf(t, p, n),
+        "zero-division rule",
+    ),
     ("ch04_macro_f1_test", "macro_f1", lambda t, p, n: _f1_of_means(t, p, n), "mean of the per-class F1 scores"),
     ("ch04_macro_f1_test", "macro_f1", lambda t, p, n: _mean_over_seen(t, p, n), "including those that never occur"),
 ]
@@ -401,31 +505,50 @@ def _failure(student, reference, cases, hints, **kwargs) -> str:
 METRIC_CASE = [(np.array([0, 0, 1, 1, 2, 2, 2]), np.array([0, 1, 1, 1, 2, 0, 0]), 3)]
 
 
-@pytest.mark.parametrize("name, wrong, words", [
-    ("mse", lambda p, t: float(np.sum((p - t) ** 2) / p.shape[0]), "EVERY entry"),
-    ("log_softmax", lambda z: solved.softmax(z), "softmax itself"),
-    ("softmax_backward", lambda dP, z: dP * solved.softmax(z), "-p_i p_j"),
-    ("cross_entropy", lambda z, y: float(-solved.log_softmax(z)[np.arange(len(y)), y].sum()), "not the sum"),
-    ("bce_with_logits", lambda x, y: float(np.mean(np.maximum(x, 0) - x * y + np.log1p(np.exp(-x)))), "-|x|"),
-    ("bce_with_logits_grad", lambda x, y: (y - sigmoid(x)) / x.size, "sign is flipped"),
-])
+@pytest.mark.parametrize(
+    "name, wrong, words",
+    [
+        ("mse", lambda p, t: float(np.sum((p - t) ** 2) / p.shape[0]), "EVERY entry"),
+        ("log_softmax", lambda z: solved.softmax(z), "softmax itself"),
+        ("softmax_backward", lambda dP, z: dP * solved.softmax(z), "-p_i p_j"),
+        ("cross_entropy", lambda z, y: float(-solved.log_softmax(z)[np.arange(len(y)), y].sum()), "not the sum"),
+        ("bce_with_logits", lambda x, y: float(np.mean(np.maximum(x, 0) - x * y + np.log1p(np.exp(-x)))), "-|x|"),
+        ("bce_with_logits_grad", lambda x, y: (y - sigmoid(x)) / x.size, "sign is flipped"),
+    ],
+)
 def test_the_hints_the_notebook_cells_do_not_exercise(name, wrong, words):
-    case = FLOAT_CASES.get(name) or {"mse": (randn(4, 3, seed=1), randn(4, 3, seed=2)),
-                                     "cross_entropy": (randn(6, 4, seed=7), randint(0, 4, 6, seed=8)),
-                                     "bce_with_logits": (randn(6, seed=9), randint(0, 2, 6, seed=10).astype(float))}[name]
+    case = (
+        FLOAT_CASES.get(name)
+        or {
+            "mse": (randn(4, 3, seed=1), randn(4, 3, seed=2)),
+            "cross_entropy": (randn(6, 4, seed=7), randint(0, 4, 6, seed=8)),
+            "bce_with_logits": (randn(6, seed=9), randint(0, 2, 6, seed=10).astype(float)),
+        }[name]
+    )
     assert words in _failure(wrong, getattr(ref, name), [case], getattr(mistakes, name))
 
 
 def test_the_metric_hints_fire_and_stay_silent_on_a_right_answer():
-    assert "error rate" in _failure(lambda t, p: float(np.mean(t != p)), ref_metrics.accuracy,
-                                    [c[:2] for c in METRIC_CASE], mistakes.accuracy)
-    assert "HARMONIC" in _failure(lambda t, p, n: _arithmetic(solved_metrics.precision_recall_f1(t, p, n)),
-                                  ref_metrics.precision_recall_f1, METRIC_CASE, mistakes.precision_recall_f1,
-                                  output_names=("precision", "recall", "f1"))
+    assert "error rate" in _failure(
+        lambda t, p: float(np.mean(t != p)), ref_metrics.accuracy, [c[:2] for c in METRIC_CASE], mistakes.accuracy
+    )
+    assert "HARMONIC" in _failure(
+        lambda t, p, n: _arithmetic(solved_metrics.precision_recall_f1(t, p, n)),
+        ref_metrics.precision_recall_f1,
+        METRIC_CASE,
+        mistakes.precision_recall_f1,
+        output_names=("precision", "recall", "f1"),
+    )
     for name in ["confusion_matrix", "precision_recall_f1", "macro_f1"]:
         names = ("precision", "recall", "f1") if name == "precision_recall_f1" else None
-        check(getattr(solved_metrics, name), getattr(ref_metrics, name), METRIC_CASE, hints=getattr(mistakes, name),
-              output_names=names, quiet=True)
+        check(
+            getattr(solved_metrics, name),
+            getattr(ref_metrics, name),
+            METRIC_CASE,
+            hints=getattr(mistakes, name),
+            output_names=names,
+            quiet=True,
+        )
 
 
 def _arithmetic(prf):

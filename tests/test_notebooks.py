@@ -17,8 +17,13 @@ SOLUTION_SECONDS = 60  # the chapter standard: a solution notebook runs in under
 
 def execute(path, allow_errors: bool) -> tuple[nbformat.NotebookNode, float]:
     nb = read(path)
-    client = NotebookClient(nb, timeout=300, kernel_name="python3", allow_errors=allow_errors,
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        nb,
+        timeout=300,
+        kernel_name="python3",
+        allow_errors=allow_errors,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
     start = time.perf_counter()
     client.execute()
     return nb, time.perf_counter() - start
@@ -49,7 +54,9 @@ def test_notebook_follows_the_rules(path):
 def test_solution_notebook_runs_without_error_in_time(assignment, notebook):
     nb, seconds = execute(SOLUTIONS / assignment / f"{notebook}.ipynb", allow_errors=False)
     print(f"{assignment}/{notebook}: {seconds:.1f} s")
-    assert seconds < SOLUTION_SECONDS, f"{assignment}/{notebook} took {seconds:.0f} s, the limit is {SOLUTION_SECONDS} s"
+    assert seconds < SOLUTION_SECONDS, (
+        f"{assignment}/{notebook} took {seconds:.0f} s, the limit is {SOLUTION_SECONDS} s"
+    )
 
 
 @pytest.mark.notebooks
@@ -62,18 +69,30 @@ def test_student_notebook_fails_exactly_in_its_graded_cells(assignment, notebook
     ungraded_failures = {cell: error for cell, error in failed.items() if cell not in graded}
     assert not ungraded_failures, f"cells that are not graded tests failed in the student version: {ungraded_failures}"
     passing_stubs = graded - set(failed)
-    assert not passing_stubs, f"graded test cells pass on the untouched stubs (a test that cannot fail): {passing_stubs}"
+    assert not passing_stubs, (
+        f"graded test cells pass on the untouched stubs (a test that cannot fail): {passing_stubs}"
+    )
     for cell, error in failed.items():
         assert "not implemented yet" in error, f"{cell} failed for another reason than the stub: {error}"
 
 
 @pytest.mark.parametrize("assignment", assignments())
 def test_course_is_what_nbgrader_generates_from_solutions(assignment, tmp_path):
-    nbgrader("generate_assignment", assignment, "--no-db", "--force",
-             f"--CourseDirectory.release_directory={tmp_path}", cwd=ROOT)
+    nbgrader(
+        "generate_assignment",
+        assignment,
+        "--no-db",
+        "--force",
+        f"--CourseDirectory.release_directory={tmp_path}",
+        cwd=ROOT,
+    )
     generated, committed = tmp_path / assignment, COURSE / assignment
     names = sorted(p.name for p in generated.iterdir())
-    assert names == sorted(p.name for p in committed.iterdir()), f"course/{assignment} holds other files than nbgrader makes"
+    assert names == sorted(p.name for p in committed.iterdir()), (
+        f"course/{assignment} holds other files than nbgrader makes"
+    )
     different = [n for n in names if not filecmp.cmp(generated / n, committed / n, shallow=False)]
-    assert not different, (f"course/{assignment}/{different} differ from what nbgrader generates: run "
-                           f"`nbgrader generate_assignment {assignment} --no-db --force` and commit")
+    assert not different, (
+        f"course/{assignment}/{different} differ from what nbgrader generates: run "
+        f"`nbgrader generate_assignment {assignment} --no-db --force` and commit"
+    )

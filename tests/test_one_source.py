@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import dlcourse.solved
-from tests.course import notebooks, read, SOLUTIONS
+from tests.course import SOLUTIONS, notebooks, read
 
 SOLVED_DIR = Path(dlcourse.solved.__file__).parent
 
@@ -25,9 +25,13 @@ def _without_docstrings(node: ast.AST) -> str:
     node = ast.parse(ast.unparse(node)).body[0]  # a copy
     for n in ast.walk(node):
         body = getattr(n, "body", None)
-        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and body and \
-                isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
-                and isinstance(body[0].value.value, str):
+        if (
+            isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(getattr(body[0], "value", None), ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
             n.body = body[1:] or [ast.Pass()]
         if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
             n.returns = None
@@ -42,8 +46,10 @@ def _definitions(source: str) -> dict[str, ast.AST]:
 
 
 def _solved_definitions() -> dict[str, dict[str, ast.AST]]:
-    return {info.name: _definitions((SOLVED_DIR / f"{info.name}.py").read_text())
-            for info in pkgutil.iter_modules([str(SOLVED_DIR)])}
+    return {
+        info.name: _definitions((SOLVED_DIR / f"{info.name}.py").read_text())
+        for info in pkgutil.iter_modules([str(SOLVED_DIR)])
+    }
 
 
 def _solution_cell_definitions(assignment: str, notebook: str) -> dict[str, ast.AST]:
@@ -66,13 +72,15 @@ def test_solution_cells_and_solved_code_are_the_same_code(assignment, notebook):
         compared += 1
         if all(_without_docstrings(node) != _without_docstrings(c) for c in candidates):
             differ.append(name)
-    assert not differ, (f"{assignment}/{notebook}: {differ} differ from their dlcourse.solved versions; make them the "
-                        f"same code (a faster variant gets a name of its own)")
+    assert not differ, (
+        f"{assignment}/{notebook}: {differ} differ from their dlcourse.solved versions; make them the "
+        f"same code (a faster variant gets a name of its own)"
+    )
 
 
 def test_the_comparison_sees_a_change_of_code_but_not_of_docstring():
     a = _definitions('def f(x):\n    """One."""\n    return x + 1\n')["f"]
     b = _definitions('def f(x):\n    """Two."""\n    return x + 1\n')["f"]
-    c = _definitions('def f(x):\n    return x - 1\n')["f"]
-    d = _definitions('def f(x: float) -> float:\n    return x + 1\n')["f"]
+    c = _definitions("def f(x):\n    return x - 1\n")["f"]
+    d = _definitions("def f(x: float) -> float:\n    return x + 1\n")["f"]
     assert _without_docstrings(a) == _without_docstrings(b) == _without_docstrings(d) != _without_docstrings(c)

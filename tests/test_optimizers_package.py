@@ -65,14 +65,21 @@ def largest(a, b):
 
 # --- solved vs reference ------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", list(SETTINGS))
 def test_step_function_matches_torch_optim_for_100_steps(name):
     reference = getattr(ref, name)
-    check(cases.as_trajectory(solved.STEP_FUNCTIONS[name]), reference, [
-        Inputs(*problem(seed=1), **SETTINGS[name]),
-        Inputs(*cases.random_problem({"w": (2, 3, 4)}, seed=2, scale=1e-3), **SETTINGS[name]),
-        Inputs(*cases.random_problem({"w": (5,)}, steps=30, seed=3, dtype=np.float32), **SETTINGS[name]),
-    ], rtol=1e-10, atol=1e-12)
+    check(
+        cases.as_trajectory(solved.STEP_FUNCTIONS[name]),
+        reference,
+        [
+            Inputs(*problem(seed=1), **SETTINGS[name]),
+            Inputs(*cases.random_problem({"w": (2, 3, 4)}, seed=2, scale=1e-3), **SETTINGS[name]),
+            Inputs(*cases.random_problem({"w": (5,)}, steps=30, seed=3, dtype=np.float32), **SETTINGS[name]),
+        ],
+        rtol=1e-10,
+        atol=1e-12,
+    )
 
 
 @pytest.mark.parametrize("name", list(CLASSES))
@@ -112,16 +119,30 @@ def test_momentum_worked_example_numbers():
     assert path(ref.momentum(zero, ones, lr=1.0, momentum=0.9)) == [-1.0, -2.9, -5.61]
     assert path(solved.trajectory(solved.momentum_ema_step, zero, ones, lr=1.0, beta=0.9)) == [-0.1, -0.29, -0.561]
     assert path(ref.momentum(zero, ones, lr=0.1, momentum=0.9)) == [-0.1, -0.29, -0.561]
-    assert path(solved.trajectory(solved.momentum_step, zero, ones, lr=1.0, momentum=0.9, dampening=0.9)) == [-1.0, -2.0, -3.0]
+    assert path(solved.trajectory(solved.momentum_step, zero, ones, lr=1.0, momentum=0.9, dampening=0.9)) == [
+        -1.0,
+        -2.0,
+        -3.0,
+    ]
 
 
 def test_default_hyper_parameters_are_torch_defaults():
     params, grads = problem(seed=7)
     for name in ("adagrad", "rmsprop", "adam", "adamw"):
-        assert largest(solved.trajectory(solved.STEP_FUNCTIONS[name], params, grads), ref.torch_trajectory(name, params, grads)) < 1e-12
+        assert (
+            largest(
+                solved.trajectory(solved.STEP_FUNCTIONS[name], params, grads), ref.torch_trajectory(name, params, grads)
+            )
+            < 1e-12
+        )
     for name in ("momentum", "nesterov"):  # the exercises' default momentum is 0.9
-        assert largest(solved.trajectory(solved.STEP_FUNCTIONS[name], params, grads, lr=0.01),
-                       ref.torch_trajectory(name, params, grads, lr=0.01, momentum=0.9)) < 1e-12
+        assert (
+            largest(
+                solved.trajectory(solved.STEP_FUNCTIONS[name], params, grads, lr=0.01),
+                ref.torch_trajectory(name, params, grads, lr=0.01, momentum=0.9),
+            )
+            < 1e-12
+        )
 
 
 def test_zero_gradient_is_a_step_but_a_missing_gradient_is_none():
@@ -173,7 +194,9 @@ def test_fit_mlp_with_solved_adam_matches_pytorch_training():
     images, labels = load_digits()
     X, y = images.reshape(len(images), -1)[:300], labels[:300]
     params = init_params([64, 16, 10], seed=0)
-    _, torch_losses = fit_torch_mlp(params, X, y, optimizer="adam", lr=1e-2, epochs=2, batch_size=32, dtype=torch.float64)
+    _, torch_losses = fit_torch_mlp(
+        params, X, y, optimizer="adam", lr=1e-2, epochs=2, batch_size=32, dtype=torch.float64
+    )
     history = fit_mlp({k: v.copy() for k, v in params.items()}, X, y, solved.Adam(lr=1e-2), epochs=2, batch_size=32)
     assert np.allclose(history["loss"], torch_losses, rtol=1e-10)
 
@@ -234,16 +257,21 @@ def test_each_mistake_fails_the_check_and_its_hint_names_it(name, wrong, hyper):
     hint = mistakes.step_mistake(wrong, f"HINT for {wrong.__name__}")
     other = mistakes.step_mistake(solved.sgd_step, "HINT that must not show")
     with pytest.raises(AssertionError) as failure:
-        check(cases.as_trajectory(wrong), getattr(ref, name), [Inputs(*problem(seed=9, scale=1e-2), **hyper)],
-              hints=[hint, other])
+        check(
+            cases.as_trajectory(wrong),
+            getattr(ref, name),
+            [Inputs(*problem(seed=9, scale=1e-2), **hyper)],
+            hints=[hint, other],
+        )
     message = str(failure.value)
     assert f"HINT for {wrong.__name__}" in message
     assert "must not show" not in message
     assert "output['step " in message and "differs from the PyTorch reference" in message
 
 
-@pytest.mark.parametrize("wrong", [mistakes.adam_m_uncorrected, mistakes.adam_v_uncorrected,
-                                   mistakes.adam_without_bias_correction])
+@pytest.mark.parametrize(
+    "wrong", [mistakes.adam_m_uncorrected, mistakes.adam_v_uncorrected, mistakes.adam_without_bias_correction]
+)
 def test_the_adam_list_names_a_missing_bias_correction_once(wrong):
     with pytest.raises(CheckFailed) as failure:
         check(cases.as_trajectory(wrong), ref.adam, [Inputs(*problem(seed=10))], hints=mistakes.adam)
@@ -252,8 +280,11 @@ def test_the_adam_list_names_a_missing_bias_correction_once(wrong):
 
 def test_checker_reports_the_first_step_that_differs():
     with pytest.raises(AssertionError, match=r"output\['step 1'\]\['W'\]"):
-        check(cases.as_trajectory(mistakes.momentum_buffer_from_zero), ref.momentum,
-              [Inputs(*problem(seed=11), lr=0.1, momentum=0.9, dampening=0.9)])
+        check(
+            cases.as_trajectory(mistakes.momentum_buffer_from_zero),
+            ref.momentum,
+            [Inputs(*problem(seed=11), lr=0.1, momentum=0.9, dampening=0.9)],
+        )
 
 
 def test_a_step_function_that_forgets_the_state_gets_a_clear_message():
@@ -265,6 +296,7 @@ def test_a_step_function_that_forgets_the_state_gets_a_clear_message():
 
 
 # --- bad input -------------------------------------------------------------------------------
+
 
 def test_bad_problems_are_rejected_clearly():
     params, grads = problem(seed=13)
@@ -307,11 +339,20 @@ def test_bad_optimizer_settings_are_rejected_clearly():
 
 # --- plots ------------------------------------------------------------------------------------
 
+
 def test_path_plots_draw_and_reject_bad_paths():
     f = lambda x: x[0] ** 2 + x[1] ** 2
     path = solved.minimize_path(solved.sgd_step, lambda x: 2 * x, (1.0, 1.0), 10, lr=0.1)
-    axes = opt_plots.plot_path_grid(f, {"SGD and a copy": {"SGD": path, "copy": path}, "alone": {"alone": path}},
-                                    (-1, 1), (-1, 1), reference_paths={"SGD": path}, n_cols=3, minimum=(0, 0), title="test")
+    axes = opt_plots.plot_path_grid(
+        f,
+        {"SGD and a copy": {"SGD": path, "copy": path}, "alone": {"alone": path}},
+        (-1, 1),
+        (-1, 1),
+        reference_paths={"SGD": path},
+        n_cols=3,
+        minimum=(0, 0),
+        title="test",
+    )
     assert axes.shape == (1, 3) and len(axes[0, 0].lines) >= 5 and not axes[0, 2].axison
     with pytest.raises(ValueError, match="shape \\(n_points, 2\\)"):
         opt_plots.plot_paths(f, {"bad": np.zeros((5, 3))}, (-1, 1), (-1, 1))
@@ -324,15 +365,22 @@ def test_path_plots_draw_and_reject_bad_paths():
 
 # --- the hint lists: silent on a right answer and on a dtype-only difference ------------------------------
 
+
 @pytest.mark.parametrize("name", sorted(SETTINGS))
 def test_hints_are_silent_on_a_right_answer(name):
-    check(cases.as_trajectory(solved.STEP_FUNCTIONS[name]), getattr(ref, name),
-          [Inputs(*problem(seed=20, scale=1e-3), **SETTINGS[name])], hints=getattr(mistakes, name), quiet=True)
+    check(
+        cases.as_trajectory(solved.STEP_FUNCTIONS[name]),
+        getattr(ref, name),
+        [Inputs(*problem(seed=20, scale=1e-3), **SETTINGS[name])],
+        hints=getattr(mistakes, name),
+        quiet=True,
+    )
 
 
 def _float64_results(step):
     def step64(p, g, state, **hyper):
         return step(p.astype(np.float64), g.astype(np.float64), state, **hyper)
+
     step64.__name__ = step.__name__
     return step64
 
@@ -345,18 +393,27 @@ def adam_folded_step_size(p, g, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, we
     t = state.get("step", 0) + 1
     m = beta1 * state.get("m", 0.0) + (1 - beta1) * g
     v = beta2 * state.get("v", 0.0) + (1 - beta2) * g * g
-    step_size = lr * np.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)
-    return p - step_size * m / (np.sqrt(v) + eps * np.sqrt(1 - beta2 ** t)), {"step": t, "m": m, "v": v}
+    step_size = lr * np.sqrt(1 - beta2**t) / (1 - beta1**t)
+    return p - step_size * m / (np.sqrt(v) + eps * np.sqrt(1 - beta2**t)), {"step": t, "m": m, "v": v}
 
 
-@pytest.mark.parametrize("name, step", [(name, _float64_results(solved.STEP_FUNCTIONS[name])) for name in sorted(SETTINGS)]
-                         + [("adam", adam_folded_step_size)], ids=lambda v: getattr(v, "__name__", v))
+@pytest.mark.parametrize(
+    "name, step",
+    [(name, _float64_results(solved.STEP_FUNCTIONS[name])) for name in sorted(SETTINGS)]
+    + [("adam", adam_folded_step_size)],
+    ids=lambda v: getattr(v, "__name__", v),
+)
 @pytest.mark.parametrize("scale", [1.0, 1e-6], ids=["gradients ~1", "gradients ~1e-6 (eps matters)"])
 def test_hints_are_silent_on_a_dtype_only_difference(name, step, scale):
     params, grads = cases.random_problem({"W": (3, 4), "b": (4,)}, steps=30, seed=21, scale=scale, dtype=np.float32)
     with pytest.raises(CheckFailed) as failure:
-        check(cases.as_trajectory(step), getattr(ref, name), [Inputs(params, grads, **SETTINGS[name])],
-              hints=getattr(mistakes, name), quiet=True)
+        check(
+            cases.as_trajectory(step),
+            getattr(ref, name),
+            [Inputs(params, grads, **SETTINGS[name])],
+            hints=getattr(mistakes, name),
+            quiet=True,
+        )
     message = str(failure.value)
     assert "dtype float64" in message
     assert "hint:" not in message, message
@@ -365,12 +422,20 @@ def test_hints_are_silent_on_a_dtype_only_difference(name, step, scale):
 def test_the_eps_hints_need_data_where_eps_matters():
     """The visible eps tests use gradients ~1e-6 with eps 1e-6..1e-8: eps inside the root changes the result there
     (with gradients ~1 it changes nothing a float64 comparison could see, and no test of it could fail)."""
-    for name, wrong in [("adagrad", mistakes.adagrad_eps_inside_sqrt), ("rmsprop", mistakes.rmsprop_eps_inside_sqrt),
-                        ("adam", mistakes.adam_eps_inside_sqrt)]:
+    for name, wrong in [
+        ("adagrad", mistakes.adagrad_eps_inside_sqrt),
+        ("rmsprop", mistakes.rmsprop_eps_inside_sqrt),
+        ("adam", mistakes.adam_eps_inside_sqrt),
+    ]:
         tiny = cases.random_problem({"W": (4, 3), "b": (3,)}, seed=22, scale=1e-6)
         with pytest.raises(CheckFailed, match="eps goes outside the square root"):
-            check(cases.as_trajectory(wrong), getattr(ref, name), [Inputs(*tiny, lr=0.01, eps=1e-6)],
-                  hints=getattr(mistakes, name), quiet=True)
+            check(
+                cases.as_trajectory(wrong),
+                getattr(ref, name),
+                [Inputs(*tiny, lr=0.01, eps=1e-6)],
+                hints=getattr(mistakes, name),
+                quiet=True,
+            )
 
 
 def test_the_demo_measures_the_distance_to_torch_optim():
@@ -396,27 +461,54 @@ def test_solved_schedules_match_torch_lr_scheduler_over_whole_runs_and_their_hin
 def test_the_schedulers_really_drive_a_run():
     lrs = ref.cosine_schedule(0.1, 20, 20, 0.01)
     ours = demos.scheduled_path(solved.momentum_step, lambda x: x, (1.0, -2.0), lrs, momentum=0.5)
-    theirs = ref.torch_scheduled_path("momentum", lambda x: 0.5 * (x ** 2).sum(), (1.0, -2.0), "cosine", 0.1, 20,
-                                      {"T_max": 20, "eta_min": 0.01}, momentum=0.5)
+    theirs = ref.torch_scheduled_path(
+        "momentum",
+        lambda x: 0.5 * (x**2).sum(),
+        (1.0, -2.0),
+        "cosine",
+        0.1,
+        20,
+        {"T_max": 20, "eta_min": 0.01},
+        momentum=0.5,
+    )
     assert np.abs(ours - theirs).max() < 1e-14
     constant = demos.scheduled_path(solved.momentum_step, lambda x: x, (1.0, -2.0), np.full(20, 0.1), momentum=0.5)
     assert np.abs(constant - theirs).max() > 1e-3
 
 
-@pytest.mark.parametrize("name, wrong, words", [
-    ("step_schedule", lambda b, n, s, g=0.1: b * g ** (np.arange(n) / s), "in jumps"),
-    ("step_schedule", lambda b, n, s, g=0.1: b * g ** ((np.arange(n) + 1) // s), "off by one"),
-    ("cosine_schedule", lambda b, n, T, e=0.0: b * (1 + np.cos(np.pi * np.arange(n) / T)) / 2, "eta_min is ignored"),
-    ("cosine_schedule", lambda b, n, T, e=0.0: e + (b - e) * (1 + np.cos(np.pi * np.arange(n) / n)) / 2,
-     "the period is T_max"),
-    ("cosine_schedule", lambda b, n, T, e=0.0: e + (b - e) * (1 + np.cos(np.pi * np.arange(n) / T)), "halve it"),
-    ("warmup_cosine_schedule", lambda b, n, w, f=0.1, e=0.0: mistakes._warmup_cosine(b, n, w, f, e, ramp_end=w - 1),
-     "one step early"),
-    ("warmup_cosine_schedule", lambda b, n, w, f=0.1, e=0.0: mistakes._warmup_cosine(b, n, w, f, e, restart=False),
-     "starts at its beginning"),
-    ("warmup_cosine_schedule", lambda b, n, w, f=0.1, e=0.0: mistakes._warmup_cosine(b, n, w, f, e, start=0.0),
-     "not at 0"),
-])
+@pytest.mark.parametrize(
+    "name, wrong, words",
+    [
+        ("step_schedule", lambda b, n, s, g=0.1: b * g ** (np.arange(n) / s), "in jumps"),
+        ("step_schedule", lambda b, n, s, g=0.1: b * g ** ((np.arange(n) + 1) // s), "off by one"),
+        (
+            "cosine_schedule",
+            lambda b, n, T, e=0.0: b * (1 + np.cos(np.pi * np.arange(n) / T)) / 2,
+            "eta_min is ignored",
+        ),
+        (
+            "cosine_schedule",
+            lambda b, n, T, e=0.0: e + (b - e) * (1 + np.cos(np.pi * np.arange(n) / n)) / 2,
+            "the period is T_max",
+        ),
+        ("cosine_schedule", lambda b, n, T, e=0.0: e + (b - e) * (1 + np.cos(np.pi * np.arange(n) / T)), "halve it"),
+        (
+            "warmup_cosine_schedule",
+            lambda b, n, w, f=0.1, e=0.0: mistakes._warmup_cosine(b, n, w, f, e, ramp_end=w - 1),
+            "one step early",
+        ),
+        (
+            "warmup_cosine_schedule",
+            lambda b, n, w, f=0.1, e=0.0: mistakes._warmup_cosine(b, n, w, f, e, restart=False),
+            "starts at its beginning",
+        ),
+        (
+            "warmup_cosine_schedule",
+            lambda b, n, w, f=0.1, e=0.0: mistakes._warmup_cosine(b, n, w, f, e, start=0.0),
+            "not at 0",
+        ),
+    ],
+)
 def test_schedule_hints(name, wrong, words):
     with pytest.raises(CheckFailed) as failure:
         check(wrong, getattr(ref, name), SCHEDULE_CASES[name][1:2], hints=getattr(mistakes, name), quiet=True)
@@ -428,8 +520,9 @@ def test_the_range_test_stops_when_the_loss_blows_up():
 
     rng = np.random.default_rng(0)
     X, y = rng.standard_normal((64, 5)), rng.integers(0, 3, 64)
-    lrs, losses = demos.lr_range_test(solved.sgd_step, init_params([5, 8, 3], seed=0), X, y, lr_min=1e-3,
-                                      lr_max=1e3, steps=60, batch_size=16)
-    assert len(lrs) == len(losses) < 60                      # stopped early: the loss exploded at large rates
+    lrs, losses = demos.lr_range_test(
+        solved.sgd_step, init_params([5, 8, 3], seed=0), X, y, lr_min=1e-3, lr_max=1e3, steps=60, batch_size=16
+    )
+    assert len(lrs) == len(losses) < 60  # stopped early: the loss exploded at large rates
     assert losses[-1] > 4 * losses.min() or not np.isfinite(losses[-1])
-    assert np.allclose(lrs, np.geomspace(1e-3, 1e3, 60)[:len(lrs)])
+    assert np.allclose(lrs, np.geomspace(1e-3, 1e3, 60)[: len(lrs)])

@@ -4,7 +4,6 @@ references, no module imports the solved answers under a plain name in a student
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
 import pytest
 
@@ -26,7 +25,8 @@ def test_a_module_is_small_or_says_why(module):
     lines = module.read_text().splitlines()
     docstring = ast.get_docstring(ast.parse(module.read_text())) or ""
     assert len(lines) <= MAX_LINES or " lines" in docstring.lower(), (
-        f"{module.relative_to(ROOT)} has {len(lines)} lines: split it, or say at its top why it is longer than {MAX_LINES}")
+        f"{module.relative_to(ROOT)} has {len(lines)} lines: split it, or say at its top why it is longer than {MAX_LINES}"
+    )
 
 
 @pytest.mark.parametrize("module", sorted((PACKAGE / "reference").glob("*.py")), ids=lambda p: p.stem)
@@ -38,8 +38,11 @@ def test_reference_modules_hold_pytorch_references_only(module):
     tree = ast.parse(module.read_text())
     imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
     imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
-    forbidden = {m for m in imported if m and any(part in m.split(".") for part in ("checking", "hints", "mistakes",
-                                                                                    "cases", "demos"))}
+    forbidden = {
+        m
+        for m in imported
+        if m and any(part in m.split(".") for part in ("checking", "hints", "mistakes", "cases", "demos"))
+    }
     assert not forbidden, f"{module.name} imports {sorted(forbidden)}"
 
 
@@ -47,6 +50,8 @@ def test_reference_modules_hold_pytorch_references_only(module):
 def test_student_notebooks_do_not_import_the_answer_key_under_a_plain_name(notebook):
     text = notebook.read_text()
     assert "import networks as solved" not in text and not any(
-        f"from dlcourse.solved import {m} as solved" in text for m in ("networks", "backprop", "losses", "cnn", "rnn"))
+        f"from dlcourse.solved import {m} as solved" in text for m in ("networks", "backprop", "losses", "cnn", "rnn")
+    )
     assert "dlcourse.solved import" not in text.replace("from dlcourse.solved.", ""), (
-        f"{notebook.name} imports a dlcourse.solved module under a name")
+        f"{notebook.name} imports a dlcourse.solved module under a name"
+    )

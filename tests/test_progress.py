@@ -7,7 +7,7 @@ from nbclient import NotebookClient
 
 from dlcourse.authoring import notebook_from_text
 
-NOTEBOOK = '''# %% id="setup"
+NOTEBOOK = """# %% id="setup"
 import numpy as np
 from dlcourse.checking import check
 from dlcourse.progress import progress_table
@@ -36,7 +36,7 @@ check(np.tanh, ref.tanh, [np.array([0.5])])
 
 # %% id="table"
 progress_table()
-'''
+"""
 
 
 def test_the_last_cell_shows_passed_failed_and_not_run_with_points(tmp_path):
@@ -44,8 +44,9 @@ def test_the_last_cell_shows_passed_failed_and_not_run_with_points(tmp_path):
     nb.cells[-2].source = "raise RuntimeError('skipped')\n" + nb.cells[-2].source  # this test never gets to check
     path = tmp_path / "exercise.ipynb"
     nbformat.write(nb, str(path))
-    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(
+        nb, timeout=120, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
     table = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
     assert "relu      passed       2/2" in table, table
     assert "sigmoid   failed       0/3" in table, table

@@ -31,17 +31,29 @@ CLIP_OUTPUTS, LSTM_OUTPUTS = ("clipped", "total_norm"), ("h_next", "c_next")
 
 def rnn_problem(N=3, T=5, D=4, H=6, seed=0, dtype=np.float64):
     """x, h0, Wx, Wh, b of a random RNN."""
-    arrays = (randn(N, T, D, seed=seed), randn(N, H, seed=seed + 1), randn(H, D, seed=seed + 2, scale=0.5),
-              randn(H, H, seed=seed + 3, scale=0.4), randn(H, seed=seed + 4))
+    arrays = (
+        randn(N, T, D, seed=seed),
+        randn(N, H, seed=seed + 1),
+        randn(H, D, seed=seed + 2, scale=0.5),
+        randn(H, H, seed=seed + 3, scale=0.4),
+        randn(H, seed=seed + 4),
+    )
     return tuple(a.astype(dtype) for a in arrays)
 
 
 def lstm_problem(N=3, D=4, H=5, seed=0):
-    return (randn(N, D, seed=seed), randn(N, H, seed=seed + 1), randn(N, H, seed=seed + 2),
-            randn(4 * H, D, seed=seed + 3, scale=0.5), randn(4 * H, H, seed=seed + 4, scale=0.4), randn(4 * H, seed=seed + 5))
+    return (
+        randn(N, D, seed=seed),
+        randn(N, H, seed=seed + 1),
+        randn(N, H, seed=seed + 2),
+        randn(4 * H, D, seed=seed + 3, scale=0.5),
+        randn(4 * H, H, seed=seed + 4, scale=0.4),
+        randn(4 * H, seed=seed + 5),
+    )
 
 
 # --- solved == reference ------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("shape", [(3, 5, 4, 6), (1, 1, 1, 1), (2, 30, 7, 3)])
 def test_solved_forward_matches_nn_rnn(shape):
@@ -55,10 +67,20 @@ def test_solved_forward_matches_nn_rnn(shape):
 def test_solved_backward_matches_autograd(shape):
     x, h0, Wx, Wh, b = rnn_problem(*shape)
     N, T, D, H = shape
-    check(solved.rnn_cell_backward, ref.rnn_cell_backward,
-          [cases.cell_backward_inputs(randn(N, H, seed=9), x[:, 0], h0, Wx, Wh, b)], output_names=CELL_GRADS, quiet=True)
-    check(solved.rnn_backward, ref.rnn_backward,
-          [cases.backward_inputs(randn(N, T, H, seed=10), x, h0, Wx, Wh, b)], output_names=BPTT_GRADS, quiet=True)
+    check(
+        solved.rnn_cell_backward,
+        ref.rnn_cell_backward,
+        [cases.cell_backward_inputs(randn(N, H, seed=9), x[:, 0], h0, Wx, Wh, b)],
+        output_names=CELL_GRADS,
+        quiet=True,
+    )
+    check(
+        solved.rnn_backward,
+        ref.rnn_backward,
+        [cases.backward_inputs(randn(N, T, H, seed=10), x, h0, Wx, Wh, b)],
+        output_names=BPTT_GRADS,
+        quiet=True,
+    )
 
 
 def test_bptt_is_the_cell_backward_stepped_back_through_time():
@@ -79,10 +101,20 @@ def test_bptt_is_the_cell_backward_stepped_back_through_time():
 
 def test_solved_clip_and_lstm_match_pytorch():
     grads = {"Wx": randn(4, 3, seed=1), "Wh": randn(4, 4, seed=2), "b": randn(4, seed=3)}
-    check(solved.clip_grad_norm, ref.clip_grad_norm, [(grads, 1.0), (grads, 100.0), ({"w": np.array([3.0, 4.0])}, 5.0)],
-          output_names=CLIP_OUTPUTS, quiet=True)
-    check(solved.lstm_cell_forward, ref.lstm_cell_forward, [lstm_problem(), lstm_problem(1, 1, 1, seed=7)],
-          output_names=LSTM_OUTPUTS, quiet=True)
+    check(
+        solved.clip_grad_norm,
+        ref.clip_grad_norm,
+        [(grads, 1.0), (grads, 100.0), ({"w": np.array([3.0, 4.0])}, 5.0)],
+        output_names=CLIP_OUTPUTS,
+        quiet=True,
+    )
+    check(
+        solved.lstm_cell_forward,
+        ref.lstm_cell_forward,
+        [lstm_problem(), lstm_problem(1, 1, 1, seed=7)],
+        output_names=LSTM_OUTPUTS,
+        quiet=True,
+    )
 
 
 def test_solved_forward_keeps_float32():
@@ -93,6 +125,7 @@ def test_solved_forward_keeps_float32():
 
 
 # --- the bias mapping -----------------------------------------------------------------------
+
 
 def test_any_bias_split_with_the_same_sum_is_the_same_rnn():
     x, h0, Wx, Wh, b = rnn_problem()
@@ -161,9 +194,10 @@ def test_params_from_torch_rejects_what_does_not_map():
 
 # --- clipping details -------------------------------------------------------------------------
 
+
 def test_clipping_uses_pytorchs_eps_and_never_scales_up():
     g = {"w": np.array([3.0, 4.0])}
-    clipped, norm = ref.clip_grad_norm(g, 5.0)   # norm == max_norm: PyTorch still scales by 5 / (5 + 1e-6)
+    clipped, norm = ref.clip_grad_norm(g, 5.0)  # norm == max_norm: PyTorch still scales by 5 / (5 + 1e-6)
     assert norm == pytest.approx(5.0)
     np.testing.assert_allclose(clipped["w"], g["w"] * 5.0 / (5.0 + 1e-6), rtol=1e-15)
     clipped, _ = ref.clip_grad_norm(g, 50.0)
@@ -176,10 +210,10 @@ def test_clipping_scales_all_gradients_by_one_factor_and_returns_the_norm_before
     grads = {"a": randn(3, 2, seed=1, scale=10.0), "b": randn(4, seed=2, scale=10.0)}
     before = {k: v.copy() for k, v in grads.items()}
     clipped, norm = solved.clip_grad_norm(grads, 1.0)
-    assert norm == pytest.approx(np.sqrt(sum((v ** 2).sum() for v in before.values())))
+    assert norm == pytest.approx(np.sqrt(sum((v**2).sum() for v in before.values())))
     ratios = {float(np.mean(clipped[k] / before[k])) for k in grads}
     assert max(ratios) == pytest.approx(min(ratios), rel=1e-12)
-    assert np.sqrt(sum((v ** 2).sum() for v in clipped.values())) == pytest.approx(1.0, abs=1e-6)
+    assert np.sqrt(sum((v**2).sum() for v in clipped.values())) == pytest.approx(1.0, abs=1e-6)
     for k in grads:
         np.testing.assert_array_equal(grads[k], before[k])  # inputs unchanged
 
@@ -192,6 +226,7 @@ def test_reference_clip_rejects_bad_input():
 
 
 # --- references: gradients through time, bad input ----------------------------------------------
+
 
 def test_hidden_state_gradients_match_stepping_back_with_the_cell_backward():
     x, h0, Wx, Wh, b = rnn_problem(2, 8, 3, 4)
@@ -236,6 +271,7 @@ def test_backward_input_helpers_add_the_forward_output():
 
 # --- hints fire on the mistakes they describe ---------------------------------------------------
 
+
 def _fails_with(student, reference, cases, hint_text, **kwargs):
     with pytest.raises(AssertionError) as error:
         check(student, reference, cases, quiet=True, **kwargs)
@@ -251,12 +287,14 @@ def _no_hint(student, reference, cases, **kwargs):
 
 def _in_float32(fn):
     """fn with its float results cast to float32: right values, wrong dtype for float64 inputs."""
+
     def cast(value):
         if isinstance(value, dict):
             return {k: cast(v) for k, v in value.items()}
         if isinstance(value, tuple):
             return tuple(cast(v) for v in value)
         return np.asarray(value).astype(np.float32)
+
     return lambda *args, **kwargs: cast(fn(*args, **kwargs))
 
 
@@ -264,24 +302,57 @@ def test_forward_hints():
     x, h0, Wx, Wh, b = rnn_problem()
     cell_case = [(x[:, 0], h0, Wx, Wh, b)]
     hints = mistakes.rnn_cell_forward
-    _fails_with(lambda x, h, Wx, Wh, b: np.tanh(x @ Wx.T + h @ Wh.T + 2 * b), ref.rnn_cell_forward, cell_case,
-                "b is added twice", hints=hints)
-    _fails_with(lambda x, h, Wx, Wh, b: np.tanh(x @ Wx.T + h @ Wh + b), ref.rnn_cell_forward, cell_case,
-                "h_prev Wh^T", hints=hints)
-    _fails_with(lambda x, h, Wx, Wh, b: x @ Wx.T + h @ Wh.T + b, ref.rnn_cell_forward, cell_case, "tanh is missing",
-                hints=hints)
+    _fails_with(
+        lambda x, h, Wx, Wh, b: np.tanh(x @ Wx.T + h @ Wh.T + 2 * b),
+        ref.rnn_cell_forward,
+        cell_case,
+        "b is added twice",
+        hints=hints,
+    )
+    _fails_with(
+        lambda x, h, Wx, Wh, b: np.tanh(x @ Wx.T + h @ Wh + b),
+        ref.rnn_cell_forward,
+        cell_case,
+        "h_prev Wh^T",
+        hints=hints,
+    )
+    _fails_with(
+        lambda x, h, Wx, Wh, b: x @ Wx.T + h @ Wh.T + b, ref.rnn_cell_forward, cell_case, "tanh is missing", hints=hints
+    )
     check(solved.rnn_cell_forward, ref.rnn_cell_forward, cell_case, hints=hints, quiet=True)
     _no_hint(_in_float32(solved.rnn_cell_forward), ref.rnn_cell_forward, cell_case, hints=hints)
     hints, case = mistakes.rnn_forward, [(x, h0, Wx, Wh, b)]
-    _fails_with(lambda x, h0, *w: solved.rnn_forward(x, np.zeros_like(h0), *w), ref.rnn_forward, case, "given h0", hints=hints)
-    _fails_with(lambda x, h0, *w: np.concatenate([h0[:, None], solved.rnn_forward(x, h0, *w)[:, :-1]], axis=1),
-                ref.rnn_forward, case, "off by one step", hints=hints)
-    _fails_with(lambda x, h0, *w: solved.rnn_forward(x, h0, *w)[:, -1], ref.rnn_forward, case, "not only the last one",
-                hints=hints)
-    _fails_with(lambda x, h0, *w: solved.rnn_forward(x, h0, *w).transpose(1, 0, 2), ref.rnn_forward, case, "time-major",
-                hints=hints)
-    _fails_with(lambda x, h0, Wx, Wh, b: np.tanh(x @ Wx.T + b + (h0 @ Wh.T)[:, None]), ref.rnn_forward, case,
-                "every step used h0", hints=hints)
+    _fails_with(
+        lambda x, h0, *w: solved.rnn_forward(x, np.zeros_like(h0), *w), ref.rnn_forward, case, "given h0", hints=hints
+    )
+    _fails_with(
+        lambda x, h0, *w: np.concatenate([h0[:, None], solved.rnn_forward(x, h0, *w)[:, :-1]], axis=1),
+        ref.rnn_forward,
+        case,
+        "off by one step",
+        hints=hints,
+    )
+    _fails_with(
+        lambda x, h0, *w: solved.rnn_forward(x, h0, *w)[:, -1],
+        ref.rnn_forward,
+        case,
+        "not only the last one",
+        hints=hints,
+    )
+    _fails_with(
+        lambda x, h0, *w: solved.rnn_forward(x, h0, *w).transpose(1, 0, 2),
+        ref.rnn_forward,
+        case,
+        "time-major",
+        hints=hints,
+    )
+    _fails_with(
+        lambda x, h0, Wx, Wh, b: np.tanh(x @ Wx.T + b + (h0 @ Wh.T)[:, None]),
+        ref.rnn_forward,
+        case,
+        "every step used h0",
+        hints=hints,
+    )
     check(solved.rnn_forward, ref.rnn_forward, case, hints=hints, quiet=True)
     _no_hint(_in_float32(solved.rnn_forward), ref.rnn_forward, case, hints=hints)
 
@@ -295,24 +366,48 @@ def test_backward_hints():
         def wrong(dh, x, hp, Wx, Wh, b, hn):
             dz = dz_fn(dh, hn)
             return dz @ Wx, dz @ (Wh.T if Wh_T else Wh), dz.T @ x, dz.T @ (hp if h_for_dWh == "prev" else hn), dz.sum(0)
+
         return wrong
 
     kwargs = dict(output_names=CELL_GRADS, hints=hints)
-    _fails_with(cell_with(lambda dh, hn: dh * (1 - np.tanh(hn) ** 2)), ref.rnn_cell_backward, case, "tanh applied twice", **kwargs)
+    _fails_with(
+        cell_with(lambda dh, hn: dh * (1 - np.tanh(hn) ** 2)),
+        ref.rnn_cell_backward,
+        case,
+        "tanh applied twice",
+        **kwargs,
+    )
     _fails_with(cell_with(lambda dh, hn: dh), ref.rnn_cell_backward, case, "tanh derivative is missing", **kwargs)
-    _fails_with(cell_with(lambda dh, hn: dh * (1 - hn ** 2), Wh_T=True), ref.rnn_cell_backward, case, "dz Wh", **kwargs)
-    _fails_with(cell_with(lambda dh, hn: dh * (1 - hn ** 2), h_for_dWh="next"), ref.rnn_cell_backward, case,
-                "dz^T h_prev", **kwargs)
+    _fails_with(cell_with(lambda dh, hn: dh * (1 - hn**2), Wh_T=True), ref.rnn_cell_backward, case, "dz Wh", **kwargs)
+    _fails_with(
+        cell_with(lambda dh, hn: dh * (1 - hn**2), h_for_dWh="next"),
+        ref.rnn_cell_backward,
+        case,
+        "dz^T h_prev",
+        **kwargs,
+    )
     check(solved.rnn_cell_backward, ref.rnn_cell_backward, case, quiet=True, **kwargs)
     _no_hint(_in_float32(solved.rnn_cell_backward), ref.rnn_cell_backward, case, **kwargs)
 
     kwargs = dict(output_names=BPTT_GRADS, hints=mistakes.rnn_backward)
     case = [cases.backward_inputs(randn(3, 5, 6, seed=41), x, h0, Wx, Wh, b)]
-    _fails_with(lambda *a: mistakes._bptt(*a[:5], a[6], carry=False), ref.rnn_backward, case, "gradient from the future",
-                **kwargs)
-    _fails_with(lambda *a: mistakes._bptt(*a[:5], a[6], dWh_with_h_t=True), ref.rnn_backward, case,
-                "pair dz_t with the previous", **kwargs)
-    _fails_with(lambda *a: mistakes._bptt(*a[:5], a[6], dh0_before_Wh=True), ref.rnn_backward, case, "dz_1 Wh", **kwargs)
+    _fails_with(
+        lambda *a: mistakes._bptt(*a[:5], a[6], carry=False),
+        ref.rnn_backward,
+        case,
+        "gradient from the future",
+        **kwargs,
+    )
+    _fails_with(
+        lambda *a: mistakes._bptt(*a[:5], a[6], dWh_with_h_t=True),
+        ref.rnn_backward,
+        case,
+        "pair dz_t with the previous",
+        **kwargs,
+    )
+    _fails_with(
+        lambda *a: mistakes._bptt(*a[:5], a[6], dh0_before_Wh=True), ref.rnn_backward, case, "dz_1 Wh", **kwargs
+    )
     check(solved.rnn_backward, ref.rnn_backward, case, quiet=True, **kwargs)
     _no_hint(_in_float32(solved.rnn_backward), ref.rnn_backward, case, **kwargs)
 
@@ -320,15 +415,29 @@ def test_backward_hints():
 def test_clip_and_lstm_hints():
     grads = {"W": np.array([[3.0, 0.0], [0.0, 0.0]]), "b": np.array([4.0, 0.0])}
     kwargs = dict(output_names=CLIP_OUTPUTS, hints=mistakes.clip_grad_norm)
-    _fails_with(lambda g, m: mistakes._clip(g, m, per_parameter=True), ref.clip_grad_norm, [(grads, 1.0)], "GLOBAL norm",
-                **kwargs)
-    _fails_with(lambda g, m: mistakes._clip(g, m, eps=0.0), ref.clip_grad_norm, [(grads, 1.0)], "total_norm + 1e-6",
-                **kwargs)
-    _fails_with(lambda g, m: mistakes._clip(g, m, always=True), ref.clip_grad_norm, [(grads, 10.0)], "scaled UP", **kwargs)
-    _fails_with(lambda g, m: mistakes._clip(g, m, strictly_above=True), ref.clip_grad_norm,
-                [({"w": np.array([3.0, 4.0])}, 5.0)], "rather than testing total_norm > max_norm", **kwargs)
-    _fails_with(lambda g, m: mistakes._clip(g, m, squared=True), ref.clip_grad_norm, [(grads, 100.0)], "square root",
-                **kwargs)
+    _fails_with(
+        lambda g, m: mistakes._clip(g, m, per_parameter=True),
+        ref.clip_grad_norm,
+        [(grads, 1.0)],
+        "GLOBAL norm",
+        **kwargs,
+    )
+    _fails_with(
+        lambda g, m: mistakes._clip(g, m, eps=0.0), ref.clip_grad_norm, [(grads, 1.0)], "total_norm + 1e-6", **kwargs
+    )
+    _fails_with(
+        lambda g, m: mistakes._clip(g, m, always=True), ref.clip_grad_norm, [(grads, 10.0)], "scaled UP", **kwargs
+    )
+    _fails_with(
+        lambda g, m: mistakes._clip(g, m, strictly_above=True),
+        ref.clip_grad_norm,
+        [({"w": np.array([3.0, 4.0])}, 5.0)],
+        "rather than testing total_norm > max_norm",
+        **kwargs,
+    )
+    _fails_with(
+        lambda g, m: mistakes._clip(g, m, squared=True), ref.clip_grad_norm, [(grads, 100.0)], "square root", **kwargs
+    )
     for max_norm in (1.0, 5.0, 10.0):
         check(solved.clip_grad_norm, ref.clip_grad_norm, [(grads, max_norm)], quiet=True, **kwargs)
         _no_hint(_in_float32(solved.clip_grad_norm), ref.clip_grad_norm, [(grads, max_norm)], **kwargs)
@@ -336,7 +445,9 @@ def test_clip_and_lstm_hints():
     kwargs = dict(output_names=LSTM_OUTPUTS, hints=mistakes.lstm_cell_forward)
     _fails_with(mistakes._lstm_wrong("ifog"), ref.lstm_cell_forward, [lstm_problem()], "i, f, g, o", **kwargs)
     _fails_with(mistakes._lstm_wrong("fiog"), ref.lstm_cell_forward, [lstm_problem()], "input gate first", **kwargs)
-    _fails_with(mistakes._lstm_wrong(h_from_c=True), ref.lstm_cell_forward, [lstm_problem()], "o * tanh(c_next)", **kwargs)
+    _fails_with(
+        mistakes._lstm_wrong(h_from_c=True), ref.lstm_cell_forward, [lstm_problem()], "o * tanh(c_next)", **kwargs
+    )
     check(solved.lstm_cell_forward, ref.lstm_cell_forward, [lstm_problem()], quiet=True, **kwargs)
     _no_hint(_in_float32(solved.lstm_cell_forward), ref.lstm_cell_forward, [lstm_problem()], **kwargs)
 
@@ -344,10 +455,12 @@ def test_clip_and_lstm_hints():
 def test_a_stub_gets_the_not_implemented_message():
     def rnn_forward(x, h0, Wx, Wh, b):
         raise NotImplementedError()
+
     _fails_with(rnn_forward, ref.rnn_forward, [rnn_problem()], "not implemented yet")
 
 
 # --- data ---------------------------------------------------------------------------------------
+
 
 def test_noisy_sines_are_seeded_and_shaped():
     noisy, clean = make_noisy_sines(10, 40, noise=0.1, seed=3)
@@ -369,10 +482,17 @@ def test_next_step_pairs_shift_by_one():
     np.testing.assert_array_equal(targets[..., 0], series[:, 1:])
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(n_sequences=0), "n_sequences"), (dict(n_sequences=2.5), "n_sequences"), (dict(length=1), "length"),
-    (dict(noise=-0.1), "noise"), (dict(periods=(10.0, 5.0)), "periods"), (dict(periods=(0.0, 5.0)), "periods"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(n_sequences=0), "n_sequences"),
+        (dict(n_sequences=2.5), "n_sequences"),
+        (dict(length=1), "length"),
+        (dict(noise=-0.1), "noise"),
+        (dict(periods=(10.0, 5.0)), "periods"),
+        (dict(periods=(0.0, 5.0)), "periods"),
+    ],
+)
 def test_noisy_sines_reject_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         make_noisy_sines(**kwargs)
@@ -386,6 +506,7 @@ def test_next_step_pairs_rejects_bad_shapes():
 
 
 # --- init, plots, threads, speed ------------------------------------------------------------------
+
 
 def test_init_rnn_params_shapes_and_range():
     p = solved.init_rnn_params(3, 16, 2, seed=1)
@@ -418,6 +539,7 @@ def test_use_one_thread_sets_pytorch_to_one_thread():
         torch.set_num_threads(threads)
         try:
             from threadpoolctl import threadpool_limits
+
             threadpool_limits(limits=None)
         except ImportError:
             pass

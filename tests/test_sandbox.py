@@ -41,7 +41,7 @@ FULL = graded_cells(read(COURSE / A / f"{NB}.ipynb"))
 needs_bwrap = pytest.mark.skipif(sandbox.problem() is not None, reason=f"no sandbox here: {sandbox.problem()}")
 
 # Reads and writes what a grading process can reach, tries the network; prints what happened, as JSON.
-INTRUDER = r'''import json, os, socket, sqlite3
+INTRUDER = r"""import json, os, socket, sqlite3
 from pathlib import Path
 seen = {}
 def attempt(name, action):
@@ -64,7 +64,7 @@ attempt("connect", lambda: socket.create_connection(("127.0.0.1", {port}), timeo
 attempt("home", lambda: os.listdir(os.path.expanduser("~root")))
 attempt("uid", lambda: os.getuid())
 print("SANDBOX-PROBE " + json.dumps(seen))
-'''
+"""
 FORK_BOMB = "import os\nwhile True:\n    os.fork()"
 DISK_FILLER = "with open('/tmp/filler', 'wb') as f:\n    while True:\n        f.write(b'x' * 2**20)"
 
@@ -76,8 +76,12 @@ def honest(student_nb) -> nbformat.NotebookNode:
 def with_cell(nb, source: str, after_grade_id: str | None = None) -> nbformat.NotebookNode:
     """``nb`` with a code cell added by the learner: after the cell ``after_grade_id``, or at the end."""
     nb = nbformat.from_dict(nb)
-    index = len(nb.cells) if after_grade_id is None else 1 + next(
-        i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == after_grade_id)
+    index = (
+        len(nb.cells)
+        if after_grade_id is None
+        else 1
+        + next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == after_grade_id)
+    )
     nb.cells.insert(index, nbformat.v4.new_code_cell(source))
     return nb
 
@@ -106,8 +110,9 @@ def make_course(root: Path, port: int) -> Path:
     student_nb = read(root / "course" / A / f"{NB}.ipynb")
     submissions = {
         "honest": honest(student_nb),
-        "intruder": with_cell(honest(student_nb), INTRUDER.replace("{root}", str(root)).replace("{port}", str(port))
-                              .replace("{{}}", "{}")),
+        "intruder": with_cell(
+            honest(student_nb), INTRUDER.replace("{root}", str(root)).replace("{port}", str(port)).replace("{{}}", "{}")
+        ),
         "filler": with_cell(honest(student_nb), DISK_FILLER, after_grade_id="ch01_sigmoid_test"),
         "bomber": with_cell(honest(student_nb), FORK_BOMB),
     }
@@ -121,21 +126,30 @@ def make_course(root: Path, port: int) -> Path:
 
 def fingerprint(root: Path) -> dict[str, str]:
     """What grading must not let a submission change: solutions, submissions, feedback."""
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for folder in ("solutions", "submitted", "feedback") for p in sorted((root / folder).rglob("*"))
-            if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for folder in ("solutions", "submitted", "feedback")
+        for p in sorted((root / folder).rglob("*"))
+        if p.is_file()
+    }
 
 
 def scores(root: Path) -> dict[str, dict[str, float]]:
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
-        return {s.student.id: {g.name: g.score for nb in s.notebooks for g in nb.grades}
-                for s in gb.find_assignment(A).submissions}
+        return {
+            s.student.id: {g.name: g.score for nb in s.notebooks for g in nb.grades}
+            for s in gb.find_assignment(A).submissions
+        }
 
 
 def outputs(root: Path, student: str) -> str:
     nb = read(root / "autograded" / student / A / f"{NB}.ipynb")
-    return "\n".join(o.get("text", "") + " ".join(o.get("traceback", [])) for c in nb.cells if c.cell_type == "code"
-                     for o in c.outputs)
+    return "\n".join(
+        o.get("text", "") + " ".join(o.get("traceback", []))
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+    )
 
 
 def still_running(marker: str) -> list[str]:
@@ -189,8 +203,15 @@ def test_attacks_fail_in_the_sandbox_under_nbgrader_autograde(tmp_path):
     root = make_course(tmp_path / "course", server.port)
     before = fingerprint(root)
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    result = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", A], cwd=root, env=env, capture_output=True,
-                            text=True, timeout=1800, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "nbgrader", "autograde", A],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
     log = result.stdout + result.stderr
     failed = set(re.findall(r"error processing assignment '\w+' for student '(\w+)'", log))
     assert result.returncode != 0 and failed == {"bomber"}, "nbgrader names the submission it could not grade"
@@ -205,8 +226,14 @@ def test_attacks_fail_in_the_sandbox_under_dlcourse_grade(tmp_path):
     root = make_course(tmp_path / "course", server.port)
     before = fingerprint(root)
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    result = subprocess.run([sys.executable, "-m", "dlcourse.cli", "grade", A, "--workers", "1", "--require-sandbox"],
-                            cwd=root, env=env, capture_output=True, text=True, timeout=1800)
+    result = subprocess.run(
+        [sys.executable, "-m", "dlcourse.cli", "grade", A, "--workers", "1", "--require-sandbox"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "NOT sandboxed" not in result.stdout + result.stderr
     assert "problem: bomber:" in result.stdout and result.stdout.count("problem: ") == 1
@@ -216,15 +243,19 @@ def test_attacks_fail_in_the_sandbox_under_dlcourse_grade(tmp_path):
 
 # --- the bwrap command line, and bwrap itself, without nbgrader -----------------------------------------------
 
+
 def test_the_command_line_binds_the_work_folder_and_the_environment_read_only_and_nothing_of_the_course(tmp_path):
     work, sockets = tmp_path / "autograded" / "alice" / A, tmp_path / "sockets"
     work.mkdir(parents=True)
     sockets.mkdir()
     command = sandbox.bwrap_command(["python", "-m", "ipykernel_launcher"], work, sockets)
     assert command[-4:] == ["--", "python", "-m", "ipykernel_launcher"]
-    options = command[:command.index("--")]
-    binds = {(options[i], options[i + 1], options[i + 2]) for i in range(len(options) - 2)
-             if options[i] in ("--bind", "--ro-bind", "--ro-bind-try")}
+    options = command[: command.index("--")]
+    binds = {
+        (options[i], options[i + 1], options[i + 2])
+        for i in range(len(options) - 2)
+        if options[i] in ("--bind", "--ro-bind", "--ro-bind-try")
+    }
     sources = {source for _, source, _ in binds}
     assert ("--ro-bind", str(work), str(work)) in binds and ("--bind", str(sockets), str(sockets)) in binds
     assert [b for b in binds if b[0] == "--bind"] == [("--bind", str(sockets), str(sockets))], "one writable bind"
@@ -238,7 +269,7 @@ def test_the_command_line_binds_the_work_folder_and_the_environment_read_only_an
     assert options[options.index("--uid") + 1] == options[options.index("--gid") + 1] == "65534"
     assert options[options.index("--unsetenv") + 1] == "JPY_PARENT_PID"
     assert options.index("/tmp") < options.index(str(work)), "--tmpfs /tmp must come before binds under /tmp"
-    assert options[options.index("--remount-ro") + 1:].count("/") >= 1
+    assert options[options.index("--remount-ro") + 1 :].count("/") >= 1
 
 
 def test_a_course_root_is_never_a_sandbox_work_folder(tmp_path):
@@ -291,8 +322,9 @@ print(json.dumps({{
 }}))
 '''
     command = sandbox.bwrap_command([sys.executable, "-c", probe], work, sockets, disk_mb=1)
-    result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False,
-                            env={"SECRET_TOKEN": "x", "PATH": "/usr/bin"})
+    result = subprocess.run(
+        command, capture_output=True, text=True, timeout=120, check=False, env={"SECRET_TOKEN": "x", "PATH": "/usr/bin"}
+    )
     assert result.returncode == 0, result.stderr
     seen = json.loads(result.stdout)
     assert seen["uid"] == 65534 and seen["cwd"] == str(work)
@@ -323,8 +355,14 @@ def test_without_bubblewrap_a_kernel_is_refused_when_required_and_runs_after_one
 
 def test_dlcourse_grade_require_sandbox_refuses_without_bubblewrap(tmp_path):
     env = {**os.environ, "PATH": str(Path(sys.executable).parent)}  # no bwrap on this PATH
-    result = subprocess.run([sys.executable, "-m", "dlcourse.cli", "grade", A, "--require-sandbox"], cwd=tmp_path,
-                            env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "dlcourse.cli", "grade", A, "--require-sandbox"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2 and "--require-sandbox" in result.stderr and "grading nobody" in result.stderr
 
 
@@ -342,8 +380,9 @@ def test_a_sandbox_leaves_nothing_behind(cell, tmp_path):
             made.append((Path(self._sockets_dir), self._cgroup))
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)])
-    client = NotebookClient(nb, kernel_manager_class=Recording, kernel_name="python3",
-                            resources={"metadata": {"path": str(tmp_path)}})
+    client = NotebookClient(
+        nb, kernel_manager_class=Recording, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
     try:
         client.execute()
     except DeadKernelError:

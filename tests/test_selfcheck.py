@@ -38,12 +38,16 @@ def notebook(tmp_path):
         path = tmp_path / name
         nbformat.write(notebook_from_text(text), str(path))
         return path
+
     return write
 
 
 def test_points_per_exercise_and_the_first_line_of_each_failure(notebook):
     report = check_notebook(notebook(), progress=lambda line: None)
-    assert [(e.grade_id, e.earned, e.points) for e in report.exercises] == [("ch09_good_test", 2, 2), ("ch09_bad_test", 0, 3)]
+    assert [(e.grade_id, e.earned, e.points) for e in report.exercises] == [
+        ("ch09_good_test", 2, 2),
+        ("ch09_bad_test", 0, 3),
+    ]
     assert report.exercises[1].error == "AssertionError: bad() should return 1"
     table = format_report(report)
     assert "total" in table and "2/5" in table and not report.passed
@@ -58,13 +62,14 @@ def test_the_command_exits_1_on_a_failure_and_0_when_all_pass(notebook, capsys):
 
 
 def test_an_error_outside_the_tests_fails_the_check(notebook):
-    report = check_notebook(notebook(NOTEBOOK.replace("x = 1", "x = 1 / 0").replace("return 2", "return 1")),
-                            progress=lambda line: None)
+    report = check_notebook(
+        notebook(NOTEBOOK.replace("x = 1", "x = 1 / 0").replace("return 2", "return 1")), progress=lambda line: None
+    )
     assert not report.passed and "ZeroDivisionError" in report.other_errors[0]
 
 
 def test_an_endless_loop_is_stopped_and_costs_its_points(notebook):
-    looping = NOTEBOOK.replace("assert bad() == 1, \"bad() should return 1\"", "while True:\n    pass")
+    looping = NOTEBOOK.replace('assert bad() == 1, "bad() should return 1"', "while True:\n    pass")
     report = check_notebook(notebook(looping), timeout=3, progress=lambda line: None)
     assert report.exercises[0].earned == 2 and report.exercises[1].earned == 0 and not report.passed
 

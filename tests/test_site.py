@@ -31,7 +31,9 @@ pytestmark = pytest.mark.xdist_group("site")
 CHAPTERS = ["ch03_gradient_descent", "ch04_losses"]  # executed: formulas, plots, a worked example each
 # a word of each executed chapter's text (not in the syllabus), and the page search must lead to
 SEARCHES = {"efron": "ch03_gradient_descent/gradient_descent.html", "harmonic": "ch04_losses/losses.html"}
-BINDER = re.compile(r"^https://mybinder\.org/v2/gh/[\w.-]+/[\w.-]+/[\w.-]+\?urlpath=lab/tree/(course/ch\d\d_\w+/\w+\.ipynb)$")
+BINDER = re.compile(
+    r"^https://mybinder\.org/v2/gh/[\w.-]+/[\w.-]+/[\w.-]+\?urlpath=lab/tree/(course/ch\d\d_\w+/\w+\.ipynb)$"
+)
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 MIN_LINE = 16  # non-blank characters: shorter solution lines ("return out") may be any code's
 
@@ -91,8 +93,10 @@ def squeezed(text: str) -> str:
 @functools.cache
 def public_text() -> str:
     """Every student notebook's cells, whitespace removed: what learners are given anyway."""
-    return "".join(squeezed("".join(cell.source for cell in site.nbformat.read(str(p), as_version=4).cells))
-                   for p in sorted(COURSE.glob("*/*.ipynb")))
+    return "".join(
+        squeezed("".join(cell.source for cell in site.nbformat.read(str(p), as_version=4).cells))
+        for p in sorted(COURSE.glob("*/*.ipynb"))
+    )
 
 
 def secret_lines(chapter: str) -> set[str]:
@@ -130,7 +134,11 @@ def test_the_build_executes_the_chosen_chapters_without_errors_outside_test_cell
 
 @pytest.mark.parametrize("which", ["executed", "all"])
 def test_no_solution_or_hidden_test_is_in_the_site(which, built, built_all):
-    out, chapters = (built[0], CHAPTERS) if which == "executed" else (built_all[0], sorted(p.name for p in COURSE.iterdir() if p.is_dir()))
+    out, chapters = (
+        (built[0], CHAPTERS)
+        if which == "executed"
+        else (built_all[0], sorted(p.name for p in COURSE.iterdir() if p.is_dir()))
+    )
     assert all(secret_lines(c) for c in chapters), "every chapter has solution lines to look for"
     assert leaks(out, chapters) == []
 
@@ -199,8 +207,14 @@ def test_the_site_in_a_browser(built, tmp_path):
     try:
         with chromium(tmp_path / "profile") as browser:
             page = browser.new_page()
-            page.route("**/*", lambda route: route.continue_() if route.request.url.startswith((url, "data:"))
-                       else (outside.append(route.request.url), route.abort()))
+            page.route(
+                "**/*",
+                lambda route: (
+                    route.continue_()
+                    if route.request.url.startswith((url, "data:"))
+                    else (outside.append(route.request.url), route.abort())
+                ),
+            )
             with screenshot_on_failure(page, tmp_path, "site"):
                 assert page.goto(f"{url}/index.html").ok
                 assert "Deep learning from scratch" in page.title() + page.inner_text("h1")

@@ -45,25 +45,35 @@ CHEATS = {
     "torch": "import torch\ndef sigmoid(x):\n    return torch.sigmoid(torch.from_numpy(x)).numpy()",
     "a tensor method": "import torch\ndef sigmoid(x):\n    t = torch.as_tensor(x)\n    return t.sigmoid().numpy()",
     "torch.nn.functional": "import torch.nn.functional as F, torch\ndef sigmoid(x):\n    return F.sigmoid(torch.tensor(x)).numpy()",
-    "the course's device helper": ("from dlcourse.device import to_tensor, to_numpy\n"
-                                   "def sigmoid(x):\n    return to_numpy(to_tensor(x).sigmoid())"),
-    "map over solved": ("import dlcourse.solved.networks as s\n"
-                        "def sigmoid(x):\n    return np.array(list(map(s.sigmoid, x)))"),
-    "np.vectorize of solved": ("import dlcourse.solved.networks as s\n"
-                               "def sigmoid(x):\n    return np.vectorize(s.sigmoid)(x)"),
-    "exec of a string": ("import dlcourse.solved.networks as s\n"
-                         "def sigmoid(x):\n    return eval('s.sigmoid(x)')"),
-    "the demo fallback": ("from dlcourse.exercises import use_yours\n"
-                          "def stub(x):\n    raise NotImplementedError()\n"
-                          "def sigmoid(x):\n    return use_yours(stub, 'networks.sigmoid')(x)"),
-    "the watch turned off": ("import sys, dlcourse.solved.networks as s\n"
-                             "def sigmoid(x):\n    h = sys.getprofile(); sys.setprofile(None)\n"
-                             "    r = s.sigmoid(x)\n    sys.setprofile(h)\n    return r"),
-    "a thread": ("import threading, dlcourse.solved.networks as s\n"
-                 "def sigmoid(x):\n    out = []\n    t = threading.Thread(target=lambda: out.append(s.sigmoid(x)))\n"
-                 "    t.start(); t.join()\n    return out[0]"),
-    "the caller's frames": ("import sys\ndef sigmoid(x):\n    f = sys._getframe(1)\n"
-                            "    return np.zeros_like(x) if f is None else 1 / (1 + np.exp(-x))"),
+    "the course's device helper": (
+        "from dlcourse.device import to_tensor, to_numpy\ndef sigmoid(x):\n    return to_numpy(to_tensor(x).sigmoid())"
+    ),
+    "map over solved": (
+        "import dlcourse.solved.networks as s\ndef sigmoid(x):\n    return np.array(list(map(s.sigmoid, x)))"
+    ),
+    "np.vectorize of solved": (
+        "import dlcourse.solved.networks as s\ndef sigmoid(x):\n    return np.vectorize(s.sigmoid)(x)"
+    ),
+    "exec of a string": ("import dlcourse.solved.networks as s\ndef sigmoid(x):\n    return eval('s.sigmoid(x)')"),
+    "the demo fallback": (
+        "from dlcourse.exercises import use_yours\n"
+        "def stub(x):\n    raise NotImplementedError()\n"
+        "def sigmoid(x):\n    return use_yours(stub, 'networks.sigmoid')(x)"
+    ),
+    "the watch turned off": (
+        "import sys, dlcourse.solved.networks as s\n"
+        "def sigmoid(x):\n    h = sys.getprofile(); sys.setprofile(None)\n"
+        "    r = s.sigmoid(x)\n    sys.setprofile(h)\n    return r"
+    ),
+    "a thread": (
+        "import threading, dlcourse.solved.networks as s\n"
+        "def sigmoid(x):\n    out = []\n    t = threading.Thread(target=lambda: out.append(s.sigmoid(x)))\n"
+        "    t.start(); t.join()\n    return out[0]"
+    ),
+    "the caller's frames": (
+        "import sys\ndef sigmoid(x):\n    f = sys._getframe(1)\n"
+        "    return np.zeros_like(x) if f is None else 1 / (1 + np.exp(-x))"
+    ),
 }
 
 
@@ -80,8 +90,11 @@ def test_the_message_names_the_solved_function():
 
 
 def test_a_helper_from_another_cell_is_the_learners_code_too():
-    helper = learner("import dlcourse.solved.networks as s\ndef helper(x):\n    return s.sigmoid(x)", "helper",
-                     cell="<learner cell 2>")
+    helper = learner(
+        "import dlcourse.solved.networks as s\ndef helper(x):\n    return s.sigmoid(x)",
+        "helper",
+        cell="<learner cell 2>",
+    )
     fn = learner("def sigmoid(x):\n    return helper(x)", "sigmoid", helper=helper)
     assert "dlcourse.solved.networks.sigmoid" in message_of(fn)
 
@@ -100,12 +113,15 @@ def test_an_offered_block_does_not_open_the_others():
 
 
 def test_honest_code_that_warns_or_uses_math_passes():
-    fn = learner("""
+    fn = learner(
+        """
         import math, warnings
         def sigmoid(x):
             warnings.warn("a learner's own warning")
             return np.array([1 / (1 + math.exp(-v)) for v in x.ravel()]).reshape(x.shape)
-        """, "sigmoid")
+        """,
+        "sigmoid",
+    )
     with pytest.warns(UserWarning):
         check(fn, ref.sigmoid, [X], quiet=True)
 
@@ -175,6 +191,7 @@ def test_the_watch_costs_little_on_vectorised_code():
         return min(times)
 
     from dlcourse.watch import Watch
+
     plain = best_of(lambda: [fn(x) for _ in range(20)])
 
     def watched():
@@ -200,8 +217,11 @@ def test_demos_use_the_learners_function_only_once_it_passes_its_test(capsys):
 
 def test_learner_code_that_calls_a_trusted_adapter_which_calls_a_reference_is_caught():
     """dlcourse.cases is the tests' own code, but calling it from the learner's function opens nothing."""
-    fn = learner("from dlcourse.cases import networks as cases\n"
-                 "import dlcourse.checking.running as running\n"
-                 "def sigmoid(x):\n    return running.run_reference(__import__('dlcourse.reference.networks', "
-                 "fromlist=['x']).sigmoid, running.Inputs(x))", "sigmoid")
+    fn = learner(
+        "from dlcourse.cases import networks as cases\n"
+        "import dlcourse.checking.running as running\n"
+        "def sigmoid(x):\n    return running.run_reference(__import__('dlcourse.reference.networks', "
+        "fromlist=['x']).sigmoid, running.Inputs(x))",
+        "sigmoid",
+    )
     assert "dlcourse.reference.networks.sigmoid" in message_of(fn)

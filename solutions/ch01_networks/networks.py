@@ -660,7 +660,6 @@ print("final losses:", {k: round(v[-1], 6) for k, v in losses.items()})
 # | decision region / boundary | 决策区域 / 边界 |
 # | parameter count | 参数量 |
 
-
 # %% [markdown] id="progress-title"
 # ## Your progress
 #

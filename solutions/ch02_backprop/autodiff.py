@@ -714,7 +714,6 @@ plt.show()
 # | gradient descent | 梯度下降 |
 # | decision region / boundary | 决策区域 / 边界 |
 
-
 # %% [markdown] id="progress-title"
 # ## Your progress
 #

@@ -808,7 +808,6 @@ plt.show()
 # | dead ReLU | 死亡 ReLU |
 # | learning rate | 学习率 |
 
-
 # %% [markdown] id="progress-title"
 # ## Your progress
 #

@@ -872,7 +872,6 @@ print(f"E3 test MSE: NumPy {e3_numpy_mse:.1f}, PyTorch {e3_torch_mse:.1f}")
 # | normalisation (standardisation) | 归一化（标准化） |
 # | training set / test set | 训练集 / 测试集 |
 
-
 # %% [markdown] id="progress-title"
 # ## Your progress
 #

@@ -998,7 +998,6 @@ print(f"macro F1 {my_macro_f1(y_test, numpy_predicted, 10):.3f}")
 # | class imbalance | 类别不平衡 |
 # | training set / test set | 训练集 / 测试集 |
 
-
 # %% [markdown] id="progress-title"
 # ## Your progress
 #

@@ -381,7 +381,6 @@ for name, mine, theirs in zip(("dx", "dw", "db"), my_conv2d_backward(delta, x, w
                               (xt.grad, wt.grad, bt.grad)):
     print(f"{name}: shape {mine.shape}, largest difference to autograd {np.abs(mine - to_numpy(theirs)).max():.1e}")
 
-
 # %% [markdown] id="cnn-speed-theory"
 # ## 4. How fast? Loops, im2col and PyTorch
 #
@@ -975,7 +974,6 @@ print(f"this notebook ran in {time.perf_counter() - notebook_start:.0f} s")
 # | batch | 批量 |
 # | logits | 对数几率 / 未归一化的对数概率（logits） |
 # | backpropagation | 反向传播 |
-
 
 # %% [markdown] id="progress-title"
 # ## Your progress

@@ -48,6 +48,7 @@ torch.set_num_threads(1)       # the models here are tiny: one thread beats seve
 threadpool_limits(limits=1, user_api="blas")
 print(describe())
 
+
 # %% [markdown] id="lstm-theory"
 # ## 1. The LSTM cell
 #
@@ -170,6 +171,7 @@ print("after 30 steps, largest difference to nn.LSTMCell: h", np.abs(h - to_nump
 print("largest difference to nn.LSTM's h_n and c_n:      ", np.abs(h - to_numpy(h_n[0])).max(), np.abs(c - to_numpy(c_n[0])).max())
 print("first step with b_ih + b_hh in bias_ih, 0 in bias_hh: largest difference",
       np.abs(to_numpy(moved[0]) - my_lstm_forward(x[:, 0], np.zeros((2, 4)), np.zeros((2, 4)), W_ih, W_hh, b_ih, b_hh)[0]).max())
+
 
 # %% [markdown] id="lstm-backward-theory"
 # ## 2. The LSTM cell's backward pass
@@ -370,6 +372,7 @@ paper = (1 - z) * np.tanh(x_n + (r * h_prev) @ W_hn.T + b_hn) + z * h_prev
 print(gru_cell)
 print("largest difference, your cell vs nn.GRUCell:           ", np.abs(my_gru_forward(x, h_prev, W_ih, W_hh, b_ih, b_hh) - theirs).max())
 print("largest difference, the paper's reset gate vs nn.GRUCell:", np.abs(paper - theirs).max())
+
 
 # %% [markdown] id="tbptt-theory"
 # ## 4. Truncated backpropagation through time
@@ -619,7 +622,6 @@ for name, values in flows.items():
 # | long-range dependency | 长程依赖 |
 # | distractor | 干扰项 |
 # | forget-gate bias initialisation | 遗忘门偏置初始化 |
-
 
 # %% [markdown] id="progress-title"
 # ## Your progress

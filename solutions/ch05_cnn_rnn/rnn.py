@@ -888,7 +888,6 @@ print("after 20 steps, largest difference: h", np.abs(h - to_numpy(ht)).max(), "
 # | input / forget / output gate | 输入门 / 遗忘门 / 输出门 |
 # | gated recurrent unit (GRU) | 门控循环单元 |
 
-
 # %% [markdown] id="progress-title"
 # ## Your progress
 #

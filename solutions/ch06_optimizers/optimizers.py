@@ -1119,7 +1119,6 @@ plt.show()
 # | learning-rate range test | 学习率范围测试 |
 # | step decay / cosine annealing | 阶梯衰减 / 余弦退火 |
 
-
 # %% [markdown] id="progress-title"
 # ## Your progress
 #

@@ -1109,7 +1109,6 @@ print(f"E1 on {dataset_name}: NumPy {numpy_accuracy:.2%} test accuracy in {numpy
       f"PyTorch ({get_device().type}) {torch_test_accuracy:.2%} in {torch_seconds:.1f} s")
 print(f"this notebook ran in {time.perf_counter() - notebook_start:.0f} s")
 
-
 # %% [markdown] id="progress-title"
 # ## Your progress
 #

@@ -906,7 +906,6 @@ print(f"time grows as L^{slopes['attention']:.1f} for attention (quadratic: 2) a
 # | sampling, temperature | 采样，温度 |
 # | quadratic complexity | 二次复杂度 |
 
-
 # %% [markdown] id="progress-title"
 # ## Your progress
 #

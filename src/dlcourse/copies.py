@@ -78,8 +78,11 @@ class _Tokens(ast.NodeVisitor):
 
     def body(self, statements: list[ast.stmt]) -> None:
         for statement in statements:  # docstrings and other bare strings are comments
-            if not (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
-                    and isinstance(statement.value.value, str)):
+            if not (
+                isinstance(statement, ast.Expr)
+                and isinstance(statement.value, ast.Constant)
+                and isinstance(statement.value.value, str)
+            ):
                 self.visit(statement)
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
@@ -142,7 +145,7 @@ def grams(sequence: list[str], k: int = K) -> frozenset[tuple[str, ...]]:
     """The set of k-token runs, every local name written alike (so that reordered statements,
     which number their variables in another order, keep their grams)."""
     sequence = ["$" if token.startswith("$") else token for token in sequence]
-    return frozenset(tuple(sequence[i:i + k]) for i in range(len(sequence) - k + 1))
+    return frozenset(tuple(sequence[i : i + k]) for i in range(len(sequence) - k + 1))
 
 
 def without_given(sequence: list[str], given: list[str]) -> list[str]:
@@ -152,7 +155,7 @@ def without_given(sequence: list[str], given: list[str]) -> list[str]:
     keep = [True] * len(sequence)
     for block in SequenceMatcher(None, given, sequence, autojunk=False).get_matching_blocks():
         if block.size >= K:
-            keep[block.b:block.b + block.size] = [False] * block.size
+            keep[block.b : block.b + block.size] = [False] * block.size
     return [token for token, kept in zip(sequence, keep) if kept]
 
 
@@ -204,9 +207,13 @@ def answer_cells(path: Path) -> dict[str, str]:
         nb = nbformat.read(str(path), as_version=4)
     except Exception:  # noqa: BLE001 (not a notebook: grading reports it by name)
         return {}
-    return {cell.metadata["nbgrader"]["grade_id"]: cell.source for cell in nb.cells
-            if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution")
-            and cell.metadata["nbgrader"].get("grade_id")}
+    return {
+        cell.metadata["nbgrader"]["grade_id"]: cell.source
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        and cell.metadata.get("nbgrader", {}).get("solution")
+        and cell.metadata["nbgrader"].get("grade_id")
+    }
 
 
 def cell_functions(paths: list[Path]) -> Iterator[tuple[Path, str, str, list[str]]]:
@@ -230,21 +237,32 @@ def course_answers(root: Path, assignment: str) -> list[Answer]:
     answers = []
     for module in sorted(Path(dlcourse.solved.__file__).parent.glob("*.py")):
         owner = "dlcourse.solved" + ("" if module.stem == "__init__" else f".{module.stem}")
-        answers += [Answer(owner, "", name, tuple(sequence)) for name, sequence in functions(module.read_text()).items()]
+        answers += [
+            Answer(owner, "", name, tuple(sequence)) for name, sequence in functions(module.read_text()).items()
+        ]
     paths = sorted((root / "solutions" / assignment).glob("*.ipynb"))
-    return answers + [Answer(f"solutions/{assignment}/{path.name}", grade_id, name, tuple(sequence))
-                      for path, grade_id, name, sequence in cell_functions(paths)]
+    return answers + [
+        Answer(f"solutions/{assignment}/{path.name}", grade_id, name, tuple(sequence))
+        for path, grade_id, name, sequence in cell_functions(paths)
+    ]
 
 
 def student_answers(root: Path, assignment: str) -> list[Answer]:
     """Every function in the answer cells of every submission under ``submitted/<student>/<assignment>/``."""
     paths = sorted((root / "submitted").glob(f"*/{assignment}/*.ipynb"))
-    return [Answer(path.parent.parent.name, grade_id, name, tuple(sequence))
-            for path, grade_id, name, sequence in cell_functions(paths)]
+    return [
+        Answer(path.parent.parent.name, grade_id, name, tuple(sequence))
+        for path, grade_id, name, sequence in cell_functions(paths)
+    ]
 
 
-def find_copies(students: list[Answer], course: list[Answer], given: dict[tuple[str, str], list[str]],
-                threshold: float = THRESHOLD, min_tokens: int = MIN_TOKENS) -> list[Match]:
+def find_copies(
+    students: list[Answer],
+    course: list[Answer],
+    given: dict[tuple[str, str], list[str]],
+    threshold: float = THRESHOLD,
+    min_tokens: int = MIN_TOKENS,
+) -> list[Match]:
     """Each student function at or above ``threshold`` with the course's code (the closest function) or
     with the same function of another student (one row per pair).
 
@@ -260,10 +278,15 @@ def find_copies(students: list[Answer], course: list[Answer], given: dict[tuple[
         mine = {a.owner: own for a in answers if len(own := without_given(list(a.tokens), stub)) >= min_tokens}
         keys = [(ref, own) for ref in course if len(own := without_given(list(ref.tokens), stub)) >= min_tokens]
         for student, code in sorted(mine.items()):
-            score, ref = max(((similarity(code, key, threshold), ref) for ref, key in keys),
-                             key=lambda pair: pair[0], default=(0.0, None))
+            score, ref = max(
+                ((similarity(code, key, threshold), ref) for ref, key in keys),
+                key=lambda pair: pair[0],
+                default=(0.0, None),
+            )
             if score >= threshold:
-                where = f"{ref.owner}: {ref.function}" if ref.owner.endswith(".ipynb") else f"{ref.owner}.{ref.function}"
+                where = (
+                    f"{ref.owner}: {ref.function}" if ref.owner.endswith(".ipynb") else f"{ref.owner}.{ref.function}"
+                )
                 matches.append(Match(student, exercise, function, where, score))
         for a, b in itertools.combinations(sorted(mine), 2):
             if (score := similarity(mine[a], mine[b], threshold)) >= threshold:
@@ -291,9 +314,12 @@ def report_copies(root: Path, assignment: str, threshold: float = THRESHOLD) -> 
         matches = find_copies(students, course_answers(root, assignment), given_code(root, assignment), threshold)
     except Exception as error:  # noqa: BLE001 (a report; the grades are already recorded)
         return f"copies: could not compare the answers of {assignment}: {type(error).__name__}: {error}"
-    how = (f"answer functions compared with the course's code and with each other after renaming local names and "
-           f"dropping comments, docstrings and formatting; listed from similarity {threshold:.2f}; functions of "
-           f"fewer than {MIN_TOKENS} tokens of their own (one-liners) not compared. Review them: no score was changed.")
+    how = (
+        f"answer functions compared with the course's code and with each other after renaming local names and "
+        f"dropping comments, docstrings and formatting; listed from similarity {threshold:.2f}; functions of "
+        f"fewer than {MIN_TOKENS} tokens of their own (one-liners) not compared. Review them: no score was changed."
+    )
     found = f"{len(matches)} near-copies" if matches else "no near-copies"
     return f"copies: {found} among {submissions} submission(s) of {assignment}\n({how})" + (
-        f"\n\n{table(matches)}" if matches else "")
+        f"\n\n{table(matches)}" if matches else ""
+    )

@@ -9,13 +9,13 @@ matrix products out of the comparison on GPUs.
 from __future__ import annotations
 
 import os
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import torch
 
 
-@lru_cache(maxsize=None)
+@cache
 def get_device() -> torch.device:
     """The device every PyTorch reference uses: ``$DLCOURSE_DEVICE``, else CUDA if available, else CPU."""
     wanted = os.environ.get("DLCOURSE_DEVICE", "").strip()

@@ -56,8 +56,11 @@ def _number(value: float, digits: int = 2) -> str:
 class GradesExporter(ExportPlugin):
     """What the three exporters share: the selection (--assignment, --student), scores, writing the CSV."""
 
-    missing_as_zero = Bool(False, help="Write 0 for an assignment a student did not submit (default: an empty cell, "
-                                       "which the platforms read as no grade)").tag(config=True)
+    missing_as_zero = Bool(
+        False,
+        help="Write 0 for an assignment a student did not submit (default: an empty cell, "
+        "which the platforms read as no grade)",
+    ).tag(config=True)
     default_file = "grades.csv"
 
     def assignments(self, gradebook: Gradebook) -> list:
@@ -95,11 +98,17 @@ class GradesExporter(ExportPlugin):
 class CanvasExporter(GradesExporter):
     """Canvas's gradebook import: Student, ID, SIS User ID, SIS Login ID, Section, one column per assignment."""
 
-    student_column = Enum(["SIS Login ID", "SIS User ID"], default_value="SIS Login ID",
-                          help="The Canvas column that holds nbgrader's student id").tag(config=True)
-    assignment_ids = Dict(key_trait=Unicode(), value_trait=Int(),
-                          help="Canvas assignment id of each nbgrader assignment (columns 'name (id)' update that "
-                               "assignment; without one, Canvas matches the title or creates it)").tag(config=True)
+    student_column = Enum(
+        ["SIS Login ID", "SIS User ID"],
+        default_value="SIS Login ID",
+        help="The Canvas column that holds nbgrader's student id",
+    ).tag(config=True)
+    assignment_ids = Dict(
+        key_trait=Unicode(),
+        value_trait=Int(),
+        help="Canvas assignment id of each nbgrader assignment (columns 'name (id)' update that "
+        "assignment; without one, Canvas matches the title or creates it)",
+    ).tag(config=True)
     section = Unicode("", help="The Section column (Canvas reads it only as a label)").tag(config=True)
     default_file = "canvas_grades.csv"
     HEADER = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
@@ -110,23 +119,30 @@ class CanvasExporter(GradesExporter):
     def rows(self, gradebook: Gradebook) -> list[list[str]]:
         assignments = self.assignments(gradebook)
         submitted = [self.submissions(a) for a in assignments]
-        rows = [[*self.HEADER] + [self.column(a.name) for a in assignments],
-                ["Points Possible", "", "", "", ""] + [_number(a.max_score) for a in assignments]]
+        rows = [
+            [*self.HEADER] + [self.column(a.name) for a in assignments],
+            ["Points Possible", "", "", "", ""] + [_number(a.max_score) for a in assignments],
+        ]
         for student in self.students(gradebook):
             name = ", ".join(part for part in (student.last_name, student.first_name) if part) or student.id
             sis = [student.id, ""] if self.student_column == "SIS User ID" else ["", student.id]
             scores = [self.total(by_student.get(student.id)) for by_student in submitted]
-            rows.append([name, student.lms_user_id or "", *sis, self.section]
-                        + ["" if score is None else _number(score) for score in scores])
+            rows.append(
+                [name, student.lms_user_id or "", *sis, self.section]
+                + ["" if score is None else _number(score) for score in scores]
+            )
         return rows
 
 
 class MoodleExporter(GradesExporter):
     """Moodle's grade import (CSV): the identifier column first, first and last name, one column per assignment."""
 
-    identifier = Enum(["username", "email", "idnumber"], default_value="username",
-                      help="The Moodle user field that identifies students: username or idnumber (both nbgrader's "
-                           "student id) or email").tag(config=True)
+    identifier = Enum(
+        ["username", "email", "idnumber"],
+        default_value="username",
+        help="The Moodle user field that identifies students: username or idnumber (both nbgrader's "
+        "student id) or email",
+    ).tag(config=True)
     default_file = "moodle_grades.csv"
     LABELS: ClassVar[dict[str, str]] = {"username": "Username", "email": "Email address", "idnumber": "ID number"}
     GRADEPOINTMAX = 100  # Moodle's default highest grade; a higher one stops the import
@@ -136,18 +152,25 @@ class MoodleExporter(GradesExporter):
         identify = (lambda s: s.email or "") if self.identifier == "email" else (lambda s: s.id)
         missing = [s.id for s in students if not identify(s).strip()]
         if missing:
-            raise ValueError(f"Moodle export by {self.LABELS[self.identifier]}: no {self.identifier} for "
-                             f"{', '.join(missing)} (Moodle would stop the import, or credit the row above); "
-                             f"add it (nbgrader db student add ID --email=...) or leave them out (--student)")
+            raise ValueError(
+                f"Moodle export by {self.LABELS[self.identifier]}: no {self.identifier} for "
+                f"{', '.join(missing)} (Moodle would stop the import, or credit the row above); "
+                f"add it (nbgrader db student add ID --email=...) or leave them out (--student)"
+            )
         submitted = [self.submissions(a) for a in assignments]
         rows = [[self.LABELS[self.identifier], "First name", "Last name"] + [a.name for a in assignments]]
         for student in students:
             scores = [self.total(by_student.get(student.id)) for by_student in submitted]
             if any(score is not None and score > self.GRADEPOINTMAX for score in scores):
-                self.log.warning("%s has a score above %d: raise Moodle's gradepointmax before importing",
-                                 student.id, self.GRADEPOINTMAX)
-            rows.append([identify(student), student.first_name or "", student.last_name or ""]
-                        + ["" if score is None else _number(score) for score in scores])
+                self.log.warning(
+                    "%s has a score above %d: raise Moodle's gradepointmax before importing",
+                    student.id,
+                    self.GRADEPOINTMAX,
+                )
+            rows.append(
+                [identify(student), student.first_name or "", student.last_name or ""]
+                + ["" if score is None else _number(score) for score in scores]
+            )
         return rows
 
 
@@ -174,8 +197,11 @@ class PerExerciseExporter(GradesExporter):
             row = [student.id, student.first_name or "", student.last_name or "", student.email or ""]
             for a in assignments:
                 submission = submitted[a.name].get(student.id)
-                grades = {} if submission is None else {(nb.name, g.name): g for nb in submission.notebooks
-                                                        for g in nb.grades}
+                grades = (
+                    {}
+                    if submission is None
+                    else {(nb.name, g.name): g for nb in submission.notebooks for g in nb.grades}
+                )
                 for key in cells[a.name]:
                     grade = grades.get(key)
                     graded = grade is not None and (grade.manual_score is not None or grade.auto_score is not None)

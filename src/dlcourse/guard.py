@@ -28,14 +28,50 @@ import numpy as np
 import torch
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-GUARDED_MODULE_PREFIXES = ("dlcourse.checking", "dlcourse.mistakes", "dlcourse.watch", "dlcourse.cases",
-                           "dlcourse.device", "dlcourse.reference")
+GUARDED_MODULE_PREFIXES = (
+    "dlcourse.checking",
+    "dlcourse.mistakes",
+    "dlcourse.watch",
+    "dlcourse.cases",
+    "dlcourse.device",
+    "dlcourse.reference",
+)
 
 # library functions the checker and the references use (or that a learner might think they use)
-NUMPY_FUNCTIONS = ["allclose", "isclose", "array_equal", "abs", "isfinite", "isnan", "where", "argmax", "argwhere",
-                   "count_nonzero", "unravel_index", "asarray", "maximum", "minimum", "max", "errstate", "ndim"]
-TORCH_FUNCTIONS = ["allclose", "isclose", "equal", "sigmoid", "tanh", "relu", "exp", "log", "matmul", "as_tensor",
-                   "tensor", "conv2d", "max_pool2d"]
+NUMPY_FUNCTIONS = [
+    "allclose",
+    "isclose",
+    "array_equal",
+    "abs",
+    "isfinite",
+    "isnan",
+    "where",
+    "argmax",
+    "argwhere",
+    "count_nonzero",
+    "unravel_index",
+    "asarray",
+    "maximum",
+    "minimum",
+    "max",
+    "errstate",
+    "ndim",
+]
+TORCH_FUNCTIONS = [
+    "allclose",
+    "isclose",
+    "equal",
+    "sigmoid",
+    "tanh",
+    "relu",
+    "exp",
+    "log",
+    "matmul",
+    "as_tensor",
+    "tensor",
+    "conv2d",
+    "max_pool2d",
+]
 
 
 UFUNC_NAMES = {"abs": "absolute"}
@@ -79,8 +115,11 @@ def _watched():
     for name, module in list(sys.modules.items()):
         if name.startswith(GUARDED_MODULE_PREFIXES) and getattr(module, "__file__", None):
             known = {attr for (mod, attr) in _originals if mod == name}
-            current = {attr for attr, value in vars(module).items()
-                       if not attr.startswith("__") and isinstance(value, types.FunctionType)}
+            current = {
+                attr
+                for attr, value in vars(module).items()
+                if not attr.startswith("__") and isinstance(value, types.FunctionType)
+            }
             pairs += [(module, attr) for attr in sorted(known | current)]
     return pairs
 
@@ -116,7 +155,8 @@ def verify_environment() -> None:
         raise AssertionError(
             f"the grading code was changed while the notebook ran: {', '.join(broken[:5])}"
             f"{' ...' if len(broken) > 5 else ''}. Tests cannot pass in a kernel where the checker, a reference "
-            f"or the library functions they use were replaced. Remove that code, restart the kernel and run all cells.")
+            f"or the library functions they use were replaced. Remove that code, restart the kernel and run all cells."
+        )
 
 
 def _is_course_object(value) -> bool:

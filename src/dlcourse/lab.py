@@ -21,11 +21,17 @@ import sys
 import tempfile
 from pathlib import Path
 
-INSTRUCTOR_PLUGINS = ["@jupyter/nbgrader:create-assignment", "@jupyter/nbgrader:formgrader",
-                      "@jupyter/nbgrader:course-list", "@jupyter/nbgrader:menu"]
+INSTRUCTOR_PLUGINS = [
+    "@jupyter/nbgrader:create-assignment",
+    "@jupyter/nbgrader:formgrader",
+    "@jupyter/nbgrader:course-list",
+    "@jupyter/nbgrader:menu",
+]
 INSTRUCTOR_SERVER_EXTENSIONS = ["nbgrader.server_extensions.formgrader", "nbgrader.server_extensions.course_list"]
-QUIET = ["--LabApp.news_url=None",
-         "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate"]
+QUIET = [
+    "--LabApp.news_url=None",
+    "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate",
+]
 
 
 def course_root(start: Path) -> Path:
@@ -33,30 +39,46 @@ def course_root(start: Path) -> Path:
     for folder in [start, *start.parents]:
         if (folder / "index.ipynb").is_file() and (folder / "nbgrader_config.py").is_file():
             return folder
-    raise SystemExit(f"dlcourse lab: no course here ({start} and the folders above it have no index.ipynb "
-                     f"beside nbgrader_config.py); run it in the course's folder")
+    raise SystemExit(
+        f"dlcourse lab: no course here ({start} and the folders above it have no index.ipynb "
+        f"beside nbgrader_config.py); run it in the course's folder"
+    )
 
 
 def learner_config(folder: Path) -> Path:
     """Write the learner's Jupyter config (instructor plugins and server extensions off) into ``folder``."""
     (folder / "labconfig").mkdir(parents=True, exist_ok=True)
     (folder / "labconfig" / "page_config.json").write_text(
-        json.dumps({"disabledExtensions": {plugin: True for plugin in INSTRUCTOR_PLUGINS}}, indent=1))
+        json.dumps({"disabledExtensions": {plugin: True for plugin in INSTRUCTOR_PLUGINS}}, indent=1)
+    )
     (folder / "jupyter_server_config.json").write_text(
-        json.dumps({"ServerApp": {"jpserver_extensions": {ext: False for ext in INSTRUCTOR_SERVER_EXTENSIONS}}}, indent=1))
+        json.dumps(
+            {"ServerApp": {"jpserver_extensions": {ext: False for ext in INSTRUCTOR_SERVER_EXTENSIONS}}}, indent=1
+        )
+    )
     return folder
 
 
-def command(root: Path, *, instructor: bool = False, extra: list[str] | None = None,
-            config_folder: Path | None = None) -> tuple[list[str], dict[str, str]]:
+def command(
+    root: Path, *, instructor: bool = False, extra: list[str] | None = None, config_folder: Path | None = None
+) -> tuple[list[str], dict[str, str]]:
     """The command line and environment that start JupyterLab on the course."""
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     if not instructor:
         folder = learner_config(config_folder or Path(tempfile.mkdtemp(prefix="dlcourse-lab-")))
         env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(filter(None, [str(folder), env.get("JUPYTER_CONFIG_PATH")]))
-    argv = [sys.executable, "-m", "jupyter", "lab", "index.ipynb", f"--ServerApp.root_dir={root}", *QUIET,
-            *terminal_shell(env), *(extra or [])]
+    argv = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        "index.ipynb",
+        f"--ServerApp.root_dir={root}",
+        *QUIET,
+        *terminal_shell(env),
+        *(extra or []),
+    ]
     return argv, env
 
 

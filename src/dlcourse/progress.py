@@ -72,8 +72,12 @@ def progress_table(notebook: str | os.PathLike | None = None) -> str:
         rows.append((name.split("_", 1)[1] if name[:2] == "ch" and name[2:4].isdigit() else name, mark, points))
     width = max([len(r[0]) for r in rows] + [8])
     lines = [f"{'exercise':<{width}}  {'result':<11}  points"]
-    lines += [f"{name:<{width}}  {mark:<11}  {points if mark == 'passed' else 0:g}/{points:g}" for name, mark, points in rows]
-    lines.append(f"{'total':<{width}}  {sum(r[1] == 'passed' for r in rows)}/{len(rows)} passed  {earned:g}/{possible:g}")
+    lines += [
+        f"{name:<{width}}  {mark:<11}  {points if mark == 'passed' else 0:g}/{points:g}" for name, mark, points in rows
+    ]
+    lines.append(
+        f"{'total':<{width}}  {sum(r[1] == 'passed' for r in rows)}/{len(rows)} passed  {earned:g}/{possible:g}"
+    )
     text = "\n".join(lines)
     print(text)
     return text

@@ -47,9 +47,22 @@ from traitlets import Bool, Float, Integer, Unicode, default
 from traitlets.utils.importstring import import_item
 
 NOBODY = 65534
-ENV_KEPT = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-            "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS", "MPLBACKEND", "DLCOURSE_DEVICE", "DLCOURSE_DATASETS",
-            "JPY_SESSION_NAME", "PYDEVD_DISABLE_FILE_VALIDATION")
+ENV_KEPT = (
+    "PATH",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TZ",
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "MPLBACKEND",
+    "DLCOURSE_DEVICE",
+    "DLCOURSE_DATASETS",
+    "JPY_SESSION_NAME",
+    "PYDEVD_DISABLE_FILE_VALIDATION",
+)
 _warned = False
 
 
@@ -69,15 +82,33 @@ def readonly_paths() -> list[Path]:
     return sorted(set(paths))
 
 
-def bwrap_command(kernel_cmd: list[str], work_dir: Path, sockets_dir: Path, *, bwrap: str = "bwrap",
-                  readonly: list[Path] | None = None, disk_mb: int = 512) -> list[str]:
+def bwrap_command(
+    kernel_cmd: list[str],
+    work_dir: Path,
+    sockets_dir: Path,
+    *,
+    bwrap: str = "bwrap",
+    readonly: list[Path] | None = None,
+    disk_mb: int = 512,
+) -> list[str]:
     """The bwrap command line that runs ``kernel_cmd`` in the sandbox described in the module's docstring."""
     work_dir, sockets_dir = Path(work_dir).resolve(), Path(sockets_dir).resolve()
     if (work_dir / "gradebook.db").exists() or (work_dir / "nbgrader_config.py").exists():
         raise SandboxUnavailable(f"{work_dir} is a course root: a grading kernel must not see it")
-    args = [bwrap, "--unshare-all", "--uid", str(NOBODY), "--gid", str(NOBODY), "--die-with-parent",
-            "--unsetenv", "JPY_PARENT_PID",  # ipykernel would see its parent gone (new PID namespace) and exit
-            "--ro-bind", "/usr", "/usr"]
+    args = [
+        bwrap,
+        "--unshare-all",
+        "--uid",
+        str(NOBODY),
+        "--gid",
+        str(NOBODY),
+        "--die-with-parent",
+        "--unsetenv",
+        "JPY_PARENT_PID",  # ipykernel would see its parent gone (new PID namespace) and exit
+        "--ro-bind",
+        "/usr",
+        "/usr",
+    ]
     for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
         path = Path("/") / name
         if path.is_symlink():
@@ -86,13 +117,39 @@ def bwrap_command(kernel_cmd: list[str], work_dir: Path, sockets_dir: Path, *, b
             args += ["--ro-bind", str(path), str(path)]
     for etc in ("/etc/ld.so.cache", "/etc/localtime", "/etc/fonts"):
         args += ["--ro-bind-try", etc, etc]
-    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(64 * 2**20), "--tmpfs", "/dev/shm",
-             # /tmp first: a later mount under /tmp (a work folder, the sockets) must not be hidden by it
-             "--size", str(disk_mb * 2**20), "--tmpfs", "/tmp"]
+    args += [
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--size",
+        str(64 * 2**20),
+        "--tmpfs",
+        "/dev/shm",
+        # /tmp first: a later mount under /tmp (a work folder, the sockets) must not be hidden by it
+        "--size",
+        str(disk_mb * 2**20),
+        "--tmpfs",
+        "/tmp",
+    ]
     for path in readonly if readonly is not None else readonly_paths():
         args += ["--ro-bind", str(path), str(path)]
-    args += ["--ro-bind", str(work_dir), str(work_dir), "--bind", str(sockets_dir), str(sockets_dir),
-             "--remount-ro", "/dev", "--remount-ro", "/", "--chdir", str(work_dir), "--", *kernel_cmd]
+    args += [
+        "--ro-bind",
+        str(work_dir),
+        str(work_dir),
+        "--bind",
+        str(sockets_dir),
+        str(sockets_dir),
+        "--remount-ro",
+        "/dev",
+        "--remount-ro",
+        "/",
+        "--chdir",
+        str(work_dir),
+        "--",
+        *kernel_cmd,
+    ]
     return args
 
 
@@ -168,15 +225,23 @@ class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager that starts each kernel in its own bubblewrap sandbox (see the module's docstring)."""
 
     memory_gb = Float(4.0, help="Address space limit of a grading kernel, in GB (RLIMIT_AS).").tag(config=True)
-    cpu_seconds = Integer(600, help="CPU time limit of a grading kernel, in seconds (RLIMIT_CPU): a notebook's "
-                                    "computation, not one cell's (that is Execute.timeout).").tag(config=True)
-    max_processes = Integer(256, help="Processes and threads a grading kernel may have at once (RLIMIT_NPROC; as "
-                                      "root, a pids cgroup, and the sandbox is killed when it reaches the limit: "
-                                      "a fork bomb's spinning copies would take every kernel's CPU).").tag(config=True)
+    cpu_seconds = Integer(
+        600,
+        help="CPU time limit of a grading kernel, in seconds (RLIMIT_CPU): a notebook's "
+        "computation, not one cell's (that is Execute.timeout).",
+    ).tag(config=True)
+    max_processes = Integer(
+        256,
+        help="Processes and threads a grading kernel may have at once (RLIMIT_NPROC; as "
+        "root, a pids cgroup, and the sandbox is killed when it reaches the limit: "
+        "a fork bomb's spinning copies would take every kernel's CPU).",
+    ).tag(config=True)
     disk_mb = Integer(512, help="Size of a kernel's private /tmp and largest file it may write, MB.").tag(config=True)
     bwrap = Unicode("bwrap", help="The bubblewrap executable.").tag(config=True)
-    require = Bool(help="Refuse to start a kernel that cannot be sandboxed, instead of warning once and "
-                        "running it unsandboxed. Default: $DLCOURSE_REQUIRE_SANDBOX.").tag(config=True)
+    require = Bool(
+        help="Refuse to start a kernel that cannot be sandboxed, instead of warning once and "
+        "running it unsandboxed. Default: $DLCOURSE_REQUIRE_SANDBOX."
+    ).tag(config=True)
 
     @default("require")
     def _require_default(self) -> bool:
@@ -197,9 +262,12 @@ class SandboxedKernelManager(AsyncKernelManager):
             raise SandboxUnavailable(f"grading kernels must be sandboxed, but {reason}")
         if reason and not _warned:
             _warned = True
-            self.log.warning("WARNING: grading kernels are NOT sandboxed (%s): submissions run with your rights and "
-                             "can read solutions/ and gradebook.db. Install bubblewrap, or refuse with "
-                             "--require-sandbox.", reason)
+            self.log.warning(
+                "WARNING: grading kernels are NOT sandboxed (%s): submissions run with your rights and "
+                "can read solutions/ and gradebook.db. Install bubblewrap, or refuse with "
+                "--require-sandbox.",
+                reason,
+            )
         if not reason and self._sockets_dir is None:  # the connection file and Unix sockets, in a folder both sides see
             self._sockets_dir = tempfile.mkdtemp(prefix="dlcourse-kernel-")
             self.connection_file = os.path.join(self._sockets_dir, "kernel.json")
@@ -209,27 +277,38 @@ class SandboxedKernelManager(AsyncKernelManager):
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
         if self._sockets_dir is not None:
             work_dir = Path(kw.get("cwd") or os.getcwd())
-            kernel_cmd = bwrap_command(kernel_cmd, work_dir, Path(self._sockets_dir), bwrap=self.bwrap,
-                                       disk_mb=self.disk_mb)
+            kernel_cmd = bwrap_command(
+                kernel_cmd, work_dir, Path(self._sockets_dir), bwrap=self.bwrap, disk_mb=self.disk_mb
+            )
             env = kw.get("env") or os.environ
-            kw["env"] = {**{k: v for k, v in env.items() if k in ENV_KEPT}, "HOME": "/tmp", "USER": "nobody",
-                         "LOGNAME": "nobody", "TMPDIR": "/tmp", "MPLCONFIGDIR": "/tmp/matplotlib"}
+            kw["env"] = {
+                **{k: v for k, v in env.items() if k in ENV_KEPT},
+                "HOME": "/tmp",
+                "USER": "nobody",
+                "LOGNAME": "nobody",
+                "TMPDIR": "/tmp",
+                "MPLCONFIGDIR": "/tmp/matplotlib",
+            }
             if os.geteuid() == 0 and self._cgroup is None:
                 self._cgroup = _pids_cgroup(self.max_processes)
             kw["preexec_fn"] = self._limits()
         await super()._async_launch_kernel(kernel_cmd, **kw)
         if self._cgroup is not None:
             self._stop_watch = threading.Event()
-            threading.Thread(target=_watch, args=(self._cgroup, self.max_processes, self._stop_watch, self.log),
-                             daemon=True).start()
+            threading.Thread(
+                target=_watch, args=(self._cgroup, self.max_processes, self._stop_watch, self.log), daemon=True
+            ).start()
 
     def _limits(self) -> Callable[[], None]:
         import resource
 
-        limits = {resource.RLIMIT_AS: int(self.memory_gb * 2**30), resource.RLIMIT_CPU: self.cpu_seconds,
-                  resource.RLIMIT_NPROC: self.max_processes + _tasks_of(os.getuid()),
-                  resource.RLIMIT_FSIZE: self.disk_mb * 2**20,
-                  resource.RLIMIT_CORE: 0}
+        limits = {
+            resource.RLIMIT_AS: int(self.memory_gb * 2**30),
+            resource.RLIMIT_CPU: self.cpu_seconds,
+            resource.RLIMIT_NPROC: self.max_processes + _tasks_of(os.getuid()),
+            resource.RLIMIT_FSIZE: self.disk_mb * 2**20,
+            resource.RLIMIT_CORE: 0,
+        }
         cgroup = self._cgroup
 
         def apply() -> None:  # in the child, before bwrap starts: bwrap and the kernel inherit all of it
@@ -243,6 +322,7 @@ class SandboxedKernelManager(AsyncKernelManager):
                 resource.setrlimit(which, (value, value + grace))
             if cgroup is not None:
                 (cgroup / "cgroup.procs").write_text(str(os.getpid()))
+
         return apply
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
@@ -269,11 +349,16 @@ def _sandboxed_class(execute: type) -> type:
     a subclass is the way to change it.
     """
     if execute not in _SANDBOXED:
+
         def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
             kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
             execute.__init__(self, *args, **kwargs)
-        _SANDBOXED[execute] = type(f"Sandboxed{execute.__name__}", (execute,), {
-            "__init__": __init__, "__module__": __name__, "__doc__": f"{execute.__name__}, each kernel in a sandbox."})
+
+        _SANDBOXED[execute] = type(
+            f"Sandboxed{execute.__name__}",
+            (execute,),
+            {"__init__": __init__, "__module__": __name__, "__doc__": f"{execute.__name__}, each kernel in a sandbox."},
+        )
     return _SANDBOXED[execute]
 
 
@@ -289,6 +374,7 @@ def sandboxed(preprocessors: list | None = None) -> list:
     """
     if preprocessors is None:
         from nbgrader.converters import Autograde
+
         preprocessors = Autograde.autograde_preprocessors.default()
     result = []
     for preprocessor in preprocessors:

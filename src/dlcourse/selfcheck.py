@@ -65,15 +65,22 @@ def check_notebook(path: Path, timeout: int = 120, progress=print) -> Report:
         if cell.id in graded:
             done += 1
             meta = cell.metadata["nbgrader"]
-            exercise = Exercise(meta["grade_id"], float(meta.get("points", 0)), _first_line(errors[0]) if errors else None)
+            exercise = Exercise(
+                meta["grade_id"], float(meta.get("points", 0)), _first_line(errors[0]) if errors else None
+            )
             report.exercises.append(exercise)
             progress(f"  [{done}/{total}] {exercise.grade_id}: {'ok' if exercise.error is None else 'FAILED'}")
         elif errors:
             report.other_errors.append(f"cell {cell_index} ({cell.id}): {_first_line(errors[0])}")
 
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
-                            resources={"metadata": {"path": str(path.parent)}},
-                            on_cell_executed=on_cell_executed)
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        allow_errors=True,
+        resources={"metadata": {"path": str(path.parent)}},
+        on_cell_executed=on_cell_executed,
+    )
     start = time.perf_counter()
     try:
         client.execute(stderr=subprocess.DEVNULL)  # the kernel's own log (a TCP warning) is not the learner's business
@@ -105,8 +112,10 @@ def format_total(reports: list[Report]) -> str:
     possible = sum(e.points for r in reports for e in r.exercises)
     passed = sum(e.error is None for r in reports for e in r.exercises)
     count = sum(len(r.exercises) for r in reports)
-    return (f"total: {earned:g}/{possible:g} points, {passed} of {count} exercises passed, "
-            f"in {len(reports)} notebook{'s' * (len(reports) != 1)}")
+    return (
+        f"total: {earned:g}/{possible:g} points, {passed} of {count} exercises passed, "
+        f"in {len(reports)} notebook{'s' * (len(reports) != 1)}"
+    )
 
 
 def format_progress(reports: list[Report]) -> str:
@@ -116,8 +125,10 @@ def format_progress(reports: list[Report]) -> str:
         earned, possible = sum(e.earned for e in report.exercises), sum(e.points for e in report.exercises)
         name = f"{report.notebook.parent.name}/{report.notebook.stem}"
         lines.append(f"{name:<36} {f'{earned:g}/{possible:g}':>7} points")
-        marks = "  ".join(f"{'✔' if e.error is None else '✘'} {e.grade_id.split('_', 1)[-1].removesuffix('_test')}"
-                          for e in report.exercises)
+        marks = "  ".join(
+            f"{'✔' if e.error is None else '✘'} {e.grade_id.split('_', 1)[-1].removesuffix('_test')}"
+            for e in report.exercises
+        )
         lines.append(f"    {marks}")
     lines.append(format_total(reports))
     return "\n".join(lines)

@@ -31,9 +31,11 @@ import nbformat
 
 BINDER_FALLBACK = "https://mybinder.org/v2/gh/dlcourse/dlcourse/main"
 # docs/node_modules/<from> -> site/_static/<to>; MathJax finds its fonts relative to its script.
-ASSETS = {"mathjax/es5/tex-chtml-full.js": "mathjax/tex-chtml-full.js",
-          "mathjax/es5/output/chtml/fonts/woff-v2": "mathjax/output/chtml/fonts/woff-v2",
-          "lunr/lunr.min.js": "lunr.min.js"}
+ASSETS = {
+    "mathjax/es5/tex-chtml-full.js": "mathjax/tex-chtml-full.js",
+    "mathjax/es5/output/chtml/fonts/woff-v2": "mathjax/output/chtml/fonts/woff-v2",
+    "lunr/lunr.min.js": "lunr.min.js",
+}
 STATIC = ("docs", "site_assets")  # under the repository: site.css and search.js, copied as they are
 
 TEMPLATE = r"""{%- extends 'index.html.j2' -%}
@@ -74,8 +76,13 @@ def execute(path: str, timeout: float = 600) -> tuple[str, float]:
     from nbclient import NotebookClient
 
     nb, began = nbformat.read(path, as_version=4), time.monotonic()
-    NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": str(Path(path).parent)}}).execute()
+    NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        allow_errors=True,
+        resources={"metadata": {"path": str(Path(path).parent)}},
+    ).execute()
     return nbformat.writes(nb), time.monotonic() - began
 
 
@@ -87,9 +94,12 @@ def site_copy(nb) -> tuple[nbformat.NotebookNode, list[str]]:
         meta = cell.metadata.pop("nbgrader", {})
         if meta.get("grade") and not meta.get("solution"):  # a test cell
             points = meta.get("points", 0)
-            cells.append(nbformat.v4.new_markdown_cell(
-                f'<div class="test-note">In the notebook, a test cell here checks your function against PyTorch '
-                f'and explains any difference ({points:g} point{"" if points == 1 else "s"}).</div>'))
+            cells.append(
+                nbformat.v4.new_markdown_cell(
+                    f'<div class="test-note">In the notebook, a test cell here checks your function against PyTorch '
+                    f"and explains any difference ({points:g} point{'' if points == 1 else 's'}).</div>"
+                )
+            )
             continue
         for output in cell.get("outputs", []):
             if output.output_type == "error":
@@ -104,28 +114,41 @@ def exporter():
     from jinja2 import DictLoader
     from nbconvert import HTMLExporter
 
-    return HTMLExporter(template_name="lab", extra_loaders=[DictLoader({"site.html.j2": TEMPLATE})],
-                        template_file="site.html.j2", exclude_input_prompt=True, exclude_output_prompt=True)
+    return HTMLExporter(
+        template_name="lab",
+        extra_loaders=[DictLoader({"site.html.j2": TEMPLATE})],
+        template_file="site.html.j2",
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
 
 
 def nav(root: str) -> str:
-    return (f'<nav class="site-nav"><a class="site-home" href="{root}index.html">dlcourse</a>'
-            f'<a href="{root}index.html#chapters">Chapters</a><a href="{root}syllabus.html">Syllabus</a>'
-            f'<form class="site-search" action="{root}search.html" role="search">'
-            f'<input type="search" name="q" placeholder="Search the course" aria-label="Search the course"></form></nav>')
+    return (
+        f'<nav class="site-nav"><a class="site-home" href="{root}index.html">dlcourse</a>'
+        f'<a href="{root}index.html#chapters">Chapters</a><a href="{root}syllabus.html">Syllabus</a>'
+        f'<form class="site-search" action="{root}search.html" role="search">'
+        f'<input type="search" name="q" placeholder="Search the course" aria-label="Search the course"></form></nav>'
+    )
 
 
 def binder_button(binder: str, relative: str) -> str:
     url = f"{binder}?urlpath=lab/tree/{relative}"
-    return f'<a class="binder-link" href="{html.escape(url)}" title="run {relative} on mybinder.org">launch on Binder</a>'
+    return (
+        f'<a class="binder-link" href="{html.escape(url)}" title="run {relative} on mybinder.org">launch on Binder</a>'
+    )
 
 
 def render(nb, root: str, header: str = "", footer: str = "") -> str:
-    body, _ = exporter().from_notebook_node(nb, resources={"site_root": root, "site_header": nav(root) + header,
-                                                           "site_footer": footer})
+    body, _ = exporter().from_notebook_node(
+        nb, resources={"site_root": root, "site_header": nav(root) + header, "site_footer": footer}
+    )
     # links between notebooks (course/chNN_x/y.ipynb, ../chNN_x/y.ipynb) -> the site's pages
-    return re.sub(r'href="(?![a-z]+:)[^"#]*?(ch\d\d_[\w-]+)/([\w-]+)\.ipynb(#[^"]*)?"',
-                  lambda m: f'href="{root}{m[1]}/{m[2]}.html{m[3] or ""}"', body)
+    return re.sub(
+        r'href="(?![a-z]+:)[^"#]*?(ch\d\d_[\w-]+)/([\w-]+)\.ipynb(#[^"]*)?"',
+        lambda m: f'href="{root}{m[1]}/{m[2]}.html{m[3] or ""}"',
+        body,
+    )
 
 
 def markdown_page(title: str, markdown: str, root: str = "") -> str:
@@ -165,8 +188,11 @@ class Sections(HTMLParser):
 
     def handle_data(self, data):
         if not self.skip:
-            (self.sections[-1].__setitem__("title", self.sections[-1]["title"] + data) if self.heading
-             else self.sections[-1]["text"].append(data))
+            (
+                self.sections[-1].__setitem__("title", self.sections[-1]["title"] + data)
+                if self.heading
+                else self.sections[-1]["text"].append(data)
+            )
 
 
 def search_docs(page: str, page_title: str, body: str) -> list[dict]:
@@ -184,10 +210,16 @@ def search_docs(page: str, page_title: str, body: str) -> list[dict]:
 
 def copy_assets(root: Path, out: Path) -> None:
     modules = root / "docs" / "node_modules"
-    if not all((modules / name).exists() for name in ASSETS) and shutil.which("npm"):  # once: from docs/package-lock.json
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--prefix", str(root / "docs")], check=True, timeout=600)
+    if not all((modules / name).exists() for name in ASSETS) and shutil.which(
+        "npm"
+    ):  # once: from docs/package-lock.json
+        subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund", "--prefix", str(root / "docs")], check=True, timeout=600
+        )
     if missing := [name for name in ASSETS if not (modules / name).exists()]:
-        raise SystemExit(f"missing {', '.join(missing)} in {modules}: run `npm ci --prefix docs` once (needs the npm registry)")
+        raise SystemExit(
+            f"missing {', '.join(missing)} in {modules}: run `npm ci --prefix docs` once (needs the npm registry)"
+        )
     for source, target in ASSETS.items():
         destination = out / "_static" / target
         destination.parent.mkdir(parents=True, exist_ok=True)
@@ -199,21 +231,34 @@ def copy_assets(root: Path, out: Path) -> None:
         shutil.copy(path, out / "_static" / path.name)
     # nbconvert's JupyterLab styles, once for every page (its template inlines them in each)
     folders = [Path(p) for p in exporter().template_paths]
-    css = [next(f / "static" / name for f in folders if (f / "static" / name).exists())
-           for name in ("index.css", "theme-light.css")]
+    css = [
+        next(f / "static" / name for f in folders if (f / "static" / name).exists())
+        for name in ("index.css", "theme-light.css")
+    ]
     (out / "_static" / "jupyterlab.css").write_text("\n".join(p.read_text() for p in css))
 
 
-def build(out: Path, root: Path | None = None, chapters: list[str] | None = None, jobs: int = 2,
-          execute_notebooks: bool = True, log=print) -> dict:
+def build(
+    out: Path,
+    root: Path | None = None,
+    chapters: list[str] | None = None,
+    jobs: int = 2,
+    execute_notebooks: bool = True,
+    log=print,
+) -> dict:
     """Build the site into `out` (emptied first); return what was built, its problems, size and seconds.
 
     execute_notebooks=False writes the pages without outputs: a quick check of pages, links and search."""
     began, root = time.monotonic(), (root or default_root()).resolve()
     order = list(chapter_rows(root))  # a chapter's notebooks in the landing page's order (backprop before autodiff)
-    notebooks = sorted((p for p in (root / "course").glob("*/*.ipynb") if not chapters or p.parent.name in chapters),
-                       key=lambda p: (p.parent.name, order.index(rel) if (rel := p.relative_to(root).as_posix()) in order
-                                      else len(order), p.name))
+    notebooks = sorted(
+        (p for p in (root / "course").glob("*/*.ipynb") if not chapters or p.parent.name in chapters),
+        key=lambda p: (
+            p.parent.name,
+            order.index(rel) if (rel := p.relative_to(root).as_posix()) in order else len(order),
+            p.name,
+        ),
+    )
     if not notebooks:
         raise SystemExit(f"no student notebooks under {root / 'course'} for {chapters or 'any chapter'}")
     if out.exists() and any(out.iterdir()) and not (out / "_static" / "search-index.js").exists():
@@ -237,25 +282,34 @@ def build(out: Path, root: Path | None = None, chapters: list[str] | None = None
         if errors:
             problems[relative] = errors
         header = f'<div class="site-chapter">{html.escape(relative)} {binder_button(binder, relative)}</div>'
-        links = [f'<a href="../{p}">{"previous" if i < number else "next"}: {html.escape(t)}</a>'
-                 for i, (_, p, t) in enumerate(pages) if abs(i - number) == 1]
+        links = [
+            f'<a href="../{p}">{"previous" if i < number else "next"}: {html.escape(t)}</a>'
+            for i, (_, p, t) in enumerate(pages)
+            if abs(i - number) == 1
+        ]
         body = render(nb, "../", header, f'<footer class="site-footer">{" · ".join(links)}</footer>')
         (out / page).parent.mkdir(parents=True, exist_ok=True)
         (out / page).write_text(body)
         docs += search_docs(page, title, body)
     rows = "".join(
         f'<tr><td>{int(path.parent.name[2:4])}</td><td><a class="chapter-link" href="{page}">{html.escape(title)}</a></td>'
-        f'<td>{html.escape(what.get(path.relative_to(root).as_posix(), ""))}</td>'
-        f'<td>{binder_button(binder, path.relative_to(root).as_posix())}</td></tr>' for path, page, title in pages)
-    index = markdown_page("dlcourse — deep learning from scratch, side by side with PyTorch", (
-        "# Deep learning from scratch, side by side with PyTorch\n\nEvery piece of a neural network built in NumPy "
-        "and checked against the same computation in PyTorch. These pages show each notebook as a learner first "
-        "opens it, run from top to bottom: the exercises are still stubs (`raise NotImplementedError()`), the test "
-        "cells are left out, and the demonstrations use the course's solved versions. To do the exercises, launch a "
-        "notebook on Binder (a JupyterLab in your browser, nothing to install) or clone the course and run it at home. "
-        "The [syllabus](syllabus.html) has the chapter map, the worked examples and the corrections to the source "
-        "articles.\n\n<h2 id=\"chapters\">Chapters</h2>\n\n<table class=\"chapter-table\"><thead><tr><th>#</th>"
-        f"<th>notebook</th><th>what you build</th><th></th></tr></thead><tbody>{rows}</tbody></table>\n"))
+        f"<td>{html.escape(what.get(path.relative_to(root).as_posix(), ''))}</td>"
+        f"<td>{binder_button(binder, path.relative_to(root).as_posix())}</td></tr>"
+        for path, page, title in pages
+    )
+    index = markdown_page(
+        "dlcourse — deep learning from scratch, side by side with PyTorch",
+        (
+            "# Deep learning from scratch, side by side with PyTorch\n\nEvery piece of a neural network built in NumPy "
+            "and checked against the same computation in PyTorch. These pages show each notebook as a learner first "
+            "opens it, run from top to bottom: the exercises are still stubs (`raise NotImplementedError()`), the test "
+            "cells are left out, and the demonstrations use the course's solved versions. To do the exercises, launch a "
+            "notebook on Binder (a JupyterLab in your browser, nothing to install) or clone the course and run it at home. "
+            "The [syllabus](syllabus.html) has the chapter map, the worked examples and the corrections to the source "
+            'articles.\n\n<h2 id="chapters">Chapters</h2>\n\n<table class="chapter-table"><thead><tr><th>#</th>'
+            f"<th>notebook</th><th>what you build</th><th></th></tr></thead><tbody>{rows}</tbody></table>\n"
+        ),
+    )
     (out / "index.html").write_text(index)
     docs += search_docs("index.html", "Home", index)
     syllabus_md = root / "docs" / "syllabus.md"
@@ -263,30 +317,46 @@ def build(out: Path, root: Path | None = None, chapters: list[str] | None = None
         syllabus = markdown_page("Syllabus — dlcourse", syllabus_md.read_text())
         (out / "syllabus.html").write_text(syllabus)
         docs += search_docs("syllabus.html", "Syllabus", syllabus)
-    (out / "search.html").write_text(markdown_page("Search — dlcourse", (
-        '# Search\n\n<form class="search-page" action="search.html"><input id="search-page-input" type="search" '
-        'name="q" aria-label="Search the course"> <button type="submit">Search</button></form>\n\n'
-        '<p id="search-status"></p><ol id="search-results" class="mathjax_ignore"></ol>\n\n<script src="_static/lunr.min.js"></script>'
-        '<script src="_static/search-index.js"></script><script src="_static/search.js"></script>\n')))
+    (out / "search.html").write_text(
+        markdown_page(
+            "Search — dlcourse",
+            (
+                '# Search\n\n<form class="search-page" action="search.html"><input id="search-page-input" type="search" '
+                'name="q" aria-label="Search the course"> <button type="submit">Search</button></form>\n\n'
+                '<p id="search-status"></p><ol id="search-results" class="mathjax_ignore"></ol>\n\n<script src="_static/lunr.min.js"></script>'
+                '<script src="_static/search-index.js"></script><script src="_static/search.js"></script>\n'
+            ),
+        )
+    )
     (out / "_static" / "search-index.js").write_text(f"window.SEARCH_DOCS = {json.dumps(docs, ensure_ascii=False)};\n")
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
-    return {"pages": [page for _, page, _ in pages], "problems": problems, "bytes": size,
-            "seconds": time.monotonic() - began}
+    return {
+        "pages": [page for _, page, _ in pages],
+        "problems": problems,
+        "bytes": size,
+        "seconds": time.monotonic() - began,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dlcourse.site", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     command = commands.add_parser("build", help="execute the student notebooks and write the site")
-    command.add_argument("--out", type=Path, default=Path("site"), help="the site's folder (emptied first; default: site)")
-    command.add_argument("--chapters", nargs="+", metavar="CHAPTER", help="only these chapters' folders, e.g. ch01_networks")
+    command.add_argument(
+        "--out", type=Path, default=Path("site"), help="the site's folder (emptied first; default: site)"
+    )
+    command.add_argument(
+        "--chapters", nargs="+", metavar="CHAPTER", help="only these chapters' folders, e.g. ch01_networks"
+    )
     command.add_argument("--jobs", type=int, default=2, help="notebooks executed at once (default 2)")
     command.add_argument("--no-execute", action="store_true", help="pages without outputs (a quick check of the site)")
     command.add_argument("--root", type=Path, help="the repository (default: the working folder, or this checkout)")
     args = parser.parse_args(argv)
     result = build(args.out, args.root, args.chapters, args.jobs, not args.no_execute)
-    print(f"{len(result['pages'])} notebook pages, {result['bytes'] / 1e6:.1f} MB, in {result['seconds']:.0f} s: "
-          f"open {args.out / 'index.html'}")
+    print(
+        f"{len(result['pages'])} notebook pages, {result['bytes'] / 1e6:.1f} MB, in {result['seconds']:.0f} s: "
+        f"open {args.out / 'index.html'}"
+    )
     for notebook, errors in result["problems"].items():
         print(f"warning: {notebook} shows errors outside its test cells:\n  " + "\n  ".join(errors), file=sys.stderr)
     return 0

@@ -49,24 +49,41 @@ import torch
 __all__ = ["Watch", "AnswerKeyCalled"]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-_FORBIDDEN_DIRS = (str(PACKAGE_DIR / "solved") + os.sep, str(PACKAGE_DIR / "reference") + os.sep,
-                   str(Path(torch.__file__).resolve().parent) + os.sep)
+_FORBIDDEN_DIRS = (
+    str(PACKAGE_DIR / "solved") + os.sep,
+    str(PACKAGE_DIR / "reference") + os.sep,
+    str(Path(torch.__file__).resolve().parent) + os.sep,
+)
 _TRUSTED_DIRS = (str(PACKAGE_DIR / "checking") + os.sep, str(PACKAGE_DIR / "cases") + os.sep)
 _THIS_FILE = str(Path(__file__).resolve())
-_LIBRARY_DIRS = tuple({str(Path(p).resolve()) + os.sep for p in
-                       (sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["purelib"],
-                        sysconfig.get_paths()["platlib"])})
+_LIBRARY_DIRS = tuple(
+    {
+        str(Path(p).resolve()) + os.sep
+        for p in (sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"])
+    }
+)
 
 # the kinds of code a frame can belong to
 LEARNER, LIBRARY, COURSE, TRUSTED, FORBIDDEN = "learner", "library", "course", "trusted", "forbidden"
 
-_ESCAPES_C = {sys._getframe, sys.setprofile, sys.settrace, sys._current_frames, gc.get_objects,
-              gc.get_referrers, gc.get_referents, threading.setprofile, threading.settrace}
+_ESCAPES_C = {
+    sys._getframe,
+    sys.setprofile,
+    sys.settrace,
+    sys._current_frames,
+    gc.get_objects,
+    gc.get_referrers,
+    gc.get_referents,
+    threading.setprofile,
+    threading.settrace,
+}
 for _name in ("fork", "forkpty", "vfork"):
     if hasattr(os, _name):
         _ESCAPES_C.add(getattr(os, _name))
-_ESCAPES_PY = {f.__code__ for f in (inspect.currentframe, inspect.stack, inspect.getouterframes, inspect.trace,
-                                    threading.Thread.start)}
+_ESCAPES_PY = {
+    f.__code__
+    for f in (inspect.currentframe, inspect.stack, inspect.getouterframes, inspect.trace, threading.Thread.start)
+}
 try:  # processes: whatever the child computes is out of sight
     import _posixsubprocess
 
@@ -183,8 +200,11 @@ class Watch:
             kind = self._kinds.get(code) or self._kind(code)
             if kind == FORBIDDEN:
                 caller = frame.f_back
-                if caller is not None and self._kind(caller.f_code) not in (FORBIDDEN, "allowed") \
-                        and self._learner_behind(caller):
+                if (
+                    caller is not None
+                    and self._kind(caller.f_code) not in (FORBIDDEN, "allowed")
+                    and self._learner_behind(caller)
+                ):
                     self._record(f"`{self._qualified(code)}`")
             elif code in _ESCAPES_PY and frame.f_back is not None and self._kind(frame.f_back.f_code) == LEARNER:
                 self._record(f"`{self._qualified(code)}` (it reads the caller's frames or runs code out of sight)")
@@ -198,8 +218,10 @@ class Watch:
                 escape = False
             if escape:
                 if kind == LEARNER:
-                    self._record(f"`{getattr(arg, '__module__', None) or 'builtins'}.{arg.__name__}` "
-                                 f"(it reads the caller's frames, turns the watch off or runs code out of sight)")
+                    self._record(
+                        f"`{getattr(arg, '__module__', None) or 'builtins'}.{arg.__name__}` "
+                        f"(it reads the caller's frames, turns the watch off or runs code out of sight)"
+                    )
             elif _is_torch_c_function(arg) and self._learner_behind(frame):
                 self._record(f"`torch` (`{getattr(arg, '__qualname__', arg)}`)")
 
@@ -222,6 +244,8 @@ class Watch:
 
     def message(self) -> str:
         offered = f" The exercise offers: {', '.join(self.allow)}." if self.allow else ""
-        return (f"`{self.learner}` calls {self.violation}: this exercise is graded on what your own code computes. "
-                f"Write it with NumPy (and your own functions), not with the course's solved code, its PyTorch "
-                f"references or torch.{offered}")
+        return (
+            f"`{self.learner}` calls {self.violation}: this exercise is graded on what your own code computes. "
+            f"Write it with NumPy (and your own functions), not with the course's solved code, its PyTorch "
+            f"references or torch.{offered}"
+        )

@@ -17,14 +17,14 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class PlantedBug:
-    assignment: str     # e.g. "ch01_networks"
-    notebook: str       # notebook name without .ipynb, e.g. "networks"
-    cell: str           # grade_id of the solution cell to change, e.g. "ch01_sigmoid"
-    old: str            # text in that cell to replace: must occur exactly once
-    new: str            # what replaces it
-    why: str            # the mistake it stands for, in a learner's words
-    loses: tuple[str, ...] = ()   # grade_ids of the test cells that must fail; () means (cell + "_test",)
-    hidden_only: bool = False     # True: the visible tests pass, only the hidden tests catch it
+    assignment: str  # e.g. "ch01_networks"
+    notebook: str  # notebook name without .ipynb, e.g. "networks"
+    cell: str  # grade_id of the solution cell to change, e.g. "ch01_sigmoid"
+    old: str  # text in that cell to replace: must occur exactly once
+    new: str  # what replaces it
+    why: str  # the mistake it stands for, in a learner's words
+    loses: tuple[str, ...] = ()  # grade_ids of the test cells that must fail; () means (cell + "_test",)
+    hidden_only: bool = False  # True: the visible tests pass, only the hidden tests catch it
 
     @property
     def failing_tests(self) -> tuple[str, ...]:

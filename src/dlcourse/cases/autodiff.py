@@ -18,13 +18,22 @@ import numpy as np
 from ..reference.autodiff import program_values, run_program
 from ..solved import autodiff as solved
 
-__all__ = ["ENGINE_BLOCKS", "OPS", "local_gradients", "on_course_graphs", "program_gradients", "random_program",
-           "run_program"]
+__all__ = [
+    "ENGINE_BLOCKS",
+    "OPS",
+    "local_gradients",
+    "on_course_graphs",
+    "program_gradients",
+    "random_program",
+    "run_program",
+]
 
 # The course engine's operations (and Value.__init__, whose do-nothing local_backward every leaf has): their
 # local_backward closures are what a learner's backward() calls on the course's graphs.
-ENGINE_BLOCKS = tuple(f"dlcourse.solved.autodiff.{name}" for name in
-                      ("Value.__init__", "value_add", "value_mul", "value_pow", "value_tanh", "value_relu"))
+ENGINE_BLOCKS = tuple(
+    f"dlcourse.solved.autodiff.{name}"
+    for name in ("Value.__init__", "value_add", "value_mul", "value_pow", "value_tanh", "value_relu")
+)
 
 
 def local_gradients(op: Callable, *inputs, upstream, value_class: type, initial_grad: float = 0.0):
@@ -40,7 +49,9 @@ def local_gradients(op: Callable, *inputs, upstream, value_class: type, initial_
     shape = arrays[0].shape
     upstream = np.asarray(upstream, dtype=np.float64)
     if any(a.shape != shape for a in arrays) or upstream.shape != shape:
-        raise ValueError(f"inputs and upstream must have one shape, got {[a.shape for a in arrays]} and {upstream.shape}")
+        raise ValueError(
+            f"inputs and upstream must have one shape, got {[a.shape for a in arrays]} and {upstream.shape}"
+        )
     out = np.zeros(shape)
     grads = [np.zeros(shape) for _ in arrays]
     for index in np.ndindex(shape):
@@ -100,8 +111,7 @@ def random_program(n_inputs: int, n_steps: int, seed: int = 0, limit: float = 1e
             pass
 
 
-def program_gradients(program: list[tuple], x: np.ndarray, backward: Callable | None = None, *,
-                      value_class: type):
+def program_gradients(program: list[tuple], x: np.ndarray, backward: Callable | None = None, *, value_class: type):
     """(result, d result / d x) of a program on the numbers ``x``, differentiated by an engine:
     ``value_class`` builds the graph; ``backward(root)`` (default ``root.backward()``) runs the pass."""
     x = np.asarray(x, dtype=np.float64)
@@ -119,7 +129,9 @@ def program_gradients(program: list[tuple], x: np.ndarray, backward: Callable | 
 def on_course_graphs(backward: Callable) -> Callable:
     """check adapter: ``(program, x)`` -> (result, gradient) with the graph built by the course's engine and
     ``backward(root)`` (the learner's) running the backward pass. Allow :data:`ENGINE_BLOCKS` in the check."""
+
     def gradients(program, x):
         return program_gradients(program, x, backward=backward, value_class=solved.Value)
+
     gradients.__name__ = getattr(backward, "__name__", "backward")
     return gradients

@@ -24,8 +24,18 @@ from ..solved.losses import cross_entropy
 from ..solved.networks import mlp_forward
 from .networks import mlp_params
 
-__all__ = ["BACKPROP_BLOCKS", "CUBIC", "HALF_SQUARED_NORM", "SIN_SQUARE", "TwinFunction", "linear_map", "mlp_case",
-           "mlp_loss_of_W1", "solved_backprop_blocks", "solved_blocks"]
+__all__ = [
+    "BACKPROP_BLOCKS",
+    "CUBIC",
+    "HALF_SQUARED_NORM",
+    "SIN_SQUARE",
+    "TwinFunction",
+    "linear_map",
+    "mlp_case",
+    "mlp_loss_of_W1",
+    "solved_backprop_blocks",
+    "solved_blocks",
+]
 
 
 class TwinFunction:
@@ -42,10 +52,11 @@ class TwinFunction:
         return self.name
 
 
-CUBIC = TwinFunction("f(x) = x**3 - 2x", lambda x: x ** 3 - 2 * x, lambda t: t ** 3 - 2 * t)
-SIN_SQUARE = TwinFunction("f(x) = sin(x) * x**2", lambda x: np.sin(x) * x ** 2, lambda t: torch.sin(t) * t ** 2)
-HALF_SQUARED_NORM = TwinFunction("f(x) = sum(x**2) / 2 (a scalar)", lambda x: np.sum(x ** 2) / 2,
-                                 lambda t: (t ** 2).sum() / 2)
+CUBIC = TwinFunction("f(x) = x**3 - 2x", lambda x: x**3 - 2 * x, lambda t: t**3 - 2 * t)
+SIN_SQUARE = TwinFunction("f(x) = sin(x) * x**2", lambda x: np.sin(x) * x**2, lambda t: torch.sin(t) * t**2)
+HALF_SQUARED_NORM = TwinFunction(
+    "f(x) = sum(x**2) / 2 (a scalar)", lambda x: np.sum(x**2) / 2, lambda t: (t**2).sum() / 2
+)
 
 
 def linear_map(M: np.ndarray) -> TwinFunction:
@@ -54,7 +65,9 @@ def linear_map(M: np.ndarray) -> TwinFunction:
     return TwinFunction(f"f(x) = x @ M.T, M of shape {M.shape}", lambda x: x @ M.T, lambda t: t @ to_tensor(M).T)
 
 
-def mlp_loss_of_W1(params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray, activation: str = "tanh") -> TwinFunction:
+def mlp_loss_of_W1(
+    params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray, activation: str = "tanh"
+) -> TwinFunction:
     """f(W) = the cross-entropy loss of the MLP with W in place of params["W1"] (a scalar)."""
     n_layers = len(params) // 2
 
@@ -81,16 +94,22 @@ def mlp_case(sizes: list[int], seed: int, activation: str = "relu", n: int = 5, 
 
 
 # What the test of mlp_backward offers the learner's function: the course's versions of the chapter's blocks.
-BACKPROP_BLOCKS = tuple(f"dlcourse.solved.backprop.{name}" for name in
-                        ("dense_backward", "relu_backward", "tanh_backward", "sigmoid_backward"))
+BACKPROP_BLOCKS = tuple(
+    f"dlcourse.solved.backprop.{name}"
+    for name in ("dense_backward", "relu_backward", "tanh_backward", "sigmoid_backward")
+)
 
 
 def solved_backprop_blocks() -> dict:
     """The chapter's solved building blocks by the names the notebook uses."""
     s = solved_backprop
-    return {"sigmoid_backward": s.sigmoid_backward, "tanh_backward": s.tanh_backward,
-            "relu_backward": s.relu_backward, "dense_backward": s.dense_backward,
-            "ACTIVATION_BACKWARDS": dict(s.ACTIVATION_BACKWARDS)}
+    return {
+        "sigmoid_backward": s.sigmoid_backward,
+        "tanh_backward": s.tanh_backward,
+        "relu_backward": s.relu_backward,
+        "dense_backward": s.dense_backward,
+        "ACTIVATION_BACKWARDS": dict(s.ACTIVATION_BACKWARDS),
+    }
 
 
 @contextlib.contextmanager

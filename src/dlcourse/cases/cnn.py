@@ -12,10 +12,7 @@ __all__ = ["backward_case", "pool_case", "x_ties"]
 
 def x_ties() -> np.ndarray:
     """A (1, 1, 4, 4) image in which every 2 x 2 window has a tie for its maximum."""
-    return np.array([[[[1.0, 1.0, 0.0, 2.0],
-                       [1.0, 1.0, 2.0, 2.0],
-                       [3.0, 0.0, 0.0, 3.0],
-                       [0.0, 3.0, 3.0, 0.0]]]])
+    return np.array([[[[1.0, 1.0, 0.0, 2.0], [1.0, 1.0, 2.0, 2.0], [3.0, 0.0, 0.0, 3.0], [0.0, 3.0, 3.0, 0.0]]]])
 
 
 def _conv_output_shape(x_shape, w_shape, stride: int, padding: int) -> tuple[int, int, int, int]:

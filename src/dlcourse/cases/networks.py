@@ -15,7 +15,9 @@ import numpy as np
 __all__ = ["distribution_of", "init_distribution", "init_spread", "mlp_params", "spread_of"]
 
 
-def mlp_params(layer_sizes: list[int], seed: int = 0, bias_scale: float = 0.5, dtype=np.float64) -> dict[str, np.ndarray]:
+def mlp_params(
+    layer_sizes: list[int], seed: int = 0, bias_scale: float = 0.5, dtype=np.float64
+) -> dict[str, np.ndarray]:
     """Random MLP parameters {"W1": (n1, n0), "b1": (n1,), ...}: weights ~ N(0, 1/n_in) and biases ~ N(0, bias_scale^2).
 
     Non-zero biases, so that a test sees whether (and with which sign) the bias is added.
@@ -23,7 +25,7 @@ def mlp_params(layer_sizes: list[int], seed: int = 0, bias_scale: float = 0.5, d
     rng = np.random.default_rng(seed)
     params = {}
     for layer, (n_in, n_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:]), start=1):
-        params[f"W{layer}"] = rng.normal(0.0, n_in ** -0.5, size=(n_out, n_in)).astype(dtype)
+        params[f"W{layer}"] = rng.normal(0.0, n_in**-0.5, size=(n_out, n_in)).astype(dtype)
         params[f"b{layer}"] = rng.normal(0.0, bias_scale, size=n_out).astype(dtype)
     return params
 
@@ -38,8 +40,11 @@ def spread_of(params: dict) -> dict[str, dict[str, np.ndarray]]:
     summary = {}
     for key, value in params.items():
         value = np.asarray(value)
-        stat = ("std", np.float64(value.std())) if str(key).startswith("W") else \
-            ("max_abs", np.float64(np.abs(value).max(initial=0.0)))
+        stat = (
+            ("std", np.float64(value.std()))
+            if str(key).startswith("W")
+            else ("max_abs", np.float64(np.abs(value).max(initial=0.0)))
+        )
         summary[key] = {"shape": np.array(value.shape), stat[0]: stat[1]}
     return summary
 
@@ -57,27 +62,34 @@ def distribution_of(params: dict) -> dict[str, np.float64]:
         raise ValueError("the parameters hold no weight matrix W1")
     standardised = [(W - W.mean()) / W.std() for W in weights]
     mean = max(abs(W.mean() / W.std()) for W in weights)
-    kurtosis = max((np.mean(z ** 4) - 3.0 for z in standardised), key=abs)
+    kurtosis = max((np.mean(z**4) - 3.0 for z in standardised), key=abs)
     correlation = 0.0
     for first, second in zip(standardised[:-1], standardised[1:]):
         n = min(first.size, second.size)
         a, b = first.ravel()[:n], second.ravel()[:n]
         correlation = max(correlation, abs(float(np.corrcoef(a, b)[0, 1])))
-    return {"mean / std": np.float64(mean), "excess kurtosis": np.float64(kurtosis),
-            "correlation between layers": np.float64(correlation)}
+    return {
+        "mean / std": np.float64(mean),
+        "excess kurtosis": np.float64(kurtosis),
+        "correlation between layers": np.float64(correlation),
+    }
 
 
 def init_spread(init_params: Callable) -> Callable:
     """check adapter: ``(layer_sizes, method)`` -> :func:`spread_of` of ``init_params(layer_sizes, method, seed=0)``."""
+
     def spread(layer_sizes, method):
         return spread_of(init_params(layer_sizes, method=method, seed=0))
+
     spread.__name__ = getattr(init_params, "__name__", "init_params")
     return spread
 
 
 def init_distribution(init_params: Callable) -> Callable:
     """check adapter: ``(layer_sizes, method)`` -> :func:`distribution_of` of ``init_params(layer_sizes, method, seed=0)``."""
+
     def distribution(layer_sizes, method):
         return distribution_of(init_params(layer_sizes, method=method, seed=0))
+
     distribution.__name__ = getattr(init_params, "__name__", "init_params")
     return distribution

@@ -24,8 +24,14 @@ def as_trajectory(step_fn: StepFunction) -> Callable[..., dict[str, dict[str, np
     return run
 
 
-def random_problem(shapes: Mapping[str, tuple[int, ...]], steps: int = 100, seed: int = 0, scale: float = 1.0,
-                   zero_grad: Sequence[str] = (), dtype=np.float64):
+def random_problem(
+    shapes: Mapping[str, tuple[int, ...]],
+    steps: int = 100,
+    seed: int = 0,
+    scale: float = 1.0,
+    zero_grad: Sequence[str] = (),
+    dtype=np.float64,
+):
     """(params, grads) for an optimizer test: standard-normal parameters and ``steps`` dicts of gradients
     (normal, times ``scale``, around a drifting mean so that momentum has something to follow); the
     parameters named in ``zero_grad`` get zero gradients at every step."""
@@ -39,7 +45,12 @@ def random_problem(shapes: Mapping[str, tuple[int, ...]], steps: int = 100, seed
     drift = {name: rng.standard_normal(shape) for name, shape in shapes.items()}
     grads = []
     for _ in range(steps):
-        grads.append({name: (np.zeros(shape) if name in zero_grad else
-                             scale * (0.5 * drift[name] + rng.standard_normal(shape))).astype(dtype)
-                      for name, shape in shapes.items()})
+        grads.append(
+            {
+                name: (
+                    np.zeros(shape) if name in zero_grad else scale * (0.5 * drift[name] + rng.standard_normal(shape))
+                ).astype(dtype)
+                for name, shape in shapes.items()
+            }
+        )
     return params, grads

@@ -12,8 +12,18 @@ from ..checking import randint, randn
 from ..reference import regularization as ref
 from ..solved.networks import init_params
 
-__all__ = ["batchnorm_inputs", "dropout_with_torch_mask", "grads_like", "keep_mask", "mlp_params", "noisy_curve", "numbered",
-           "split_summary", "summarize_split", "torch_dropout_output"]
+__all__ = [
+    "batchnorm_inputs",
+    "dropout_with_torch_mask",
+    "grads_like",
+    "keep_mask",
+    "mlp_params",
+    "noisy_curve",
+    "numbered",
+    "split_summary",
+    "summarize_split",
+    "torch_dropout_output",
+]
 
 
 def numbered(n: int, *shape: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -28,6 +38,7 @@ def summarize_split(X: np.ndarray, y: np.ndarray, X_train, y_train, X_val, y_val
     the rows 0..N-1: the sizes, every row exactly once, labels that travel with their rows, the dtypes kept, and a
     shuffle (the validation rows are not simply the first or the last rows: for a random choice of 5 or more rows
     out of 16 or more, that happens with a probability below 1 in 6000)."""
+
     def ids(part):
         part = np.asarray(part)
         return part.reshape(part.shape[0], -1)[:, 0].astype(np.int64)
@@ -35,12 +46,15 @@ def summarize_split(X: np.ndarray, y: np.ndarray, X_train, y_train, X_val, y_val
     ids_train, ids_val = ids(X_train), ids(X_val)
     every = np.concatenate([ids_train, ids_val])
     return {
-        "n_train": np.int64(len(ids_train)), "n_val": np.int64(len(ids_val)),
+        "n_train": np.int64(len(ids_train)),
+        "n_val": np.int64(len(ids_val)),
         "every_row_once": np.array_equal(np.sort(every), np.arange(X.shape[0])),
         "rows_intact": np.array_equal(X_train, X[ids_train]) and np.array_equal(X_val, X[ids_val]),
         "labels_follow_rows": np.array_equal(y_train, y[ids_train]) and np.array_equal(y_val, y[ids_val]),
         "dtypes_kept": np.asarray(X_train).dtype == X.dtype and np.asarray(y_train).dtype == y.dtype,
-        "shuffled": not (set(ids_val) <= set(range(len(ids_val))) or set(ids_val) <= set(range(len(ids_train), X.shape[0]))),
+        "shuffled": not (
+            set(ids_val) <= set(range(len(ids_val))) or set(ids_val) <= set(range(len(ids_train), X.shape[0]))
+        ),
     }
 
 
@@ -73,8 +87,10 @@ def noisy_curve(n: int, seed: int) -> np.ndarray:
 
 def dropout_with_torch_mask(dropout_forward: Callable) -> Callable:
     """``(X, p, seed) -> dropout_forward(X, mask, p)`` with the mask ``F.dropout`` draws under that seed."""
+
     def with_torch_mask(X, p, seed):
         return dropout_forward(X, ref.torch_dropout(X, p, seed)[1], p)
+
     with_torch_mask.__name__ = getattr(dropout_forward, "__name__", "dropout_forward")
     return with_torch_mask
 

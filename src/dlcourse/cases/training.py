@@ -14,9 +14,14 @@ from ..solved.optimizers import SGD, Adam
 __all__ = ["OFFERED", "classification_problem", "mlp_params", "run_train_mlp"]
 
 # what the exercise offers the learner's loop: chapters 1-6's solved blocks it is told to use
-OFFERED = ("dlcourse.solved.networks.mlp_forward", "dlcourse.solved.backprop.mlp_backward",
-           "dlcourse.solved.losses.cross_entropy", "dlcourse.solved.losses.cross_entropy_grad",
-           "dlcourse.solved.gradient_descent.minibatches", "dlcourse.solved.optimizers")
+OFFERED = (
+    "dlcourse.solved.networks.mlp_forward",
+    "dlcourse.solved.backprop.mlp_backward",
+    "dlcourse.solved.losses.cross_entropy",
+    "dlcourse.solved.losses.cross_entropy_grad",
+    "dlcourse.solved.gradient_descent.minibatches",
+    "dlcourse.solved.optimizers",
+)
 
 _NUMPY_OPTIMIZERS = {"sgd": SGD, "adam": Adam}
 
@@ -31,12 +36,23 @@ def run_train_mlp(train_mlp: Callable) -> Callable:
     def run(params, X, y, optimizer, epochs, batch_size, seed=0, validation=None, patience=None):
         name, options = optimizer
         trained = {key: np.array(value) for key, value in params.items()}
-        history = train_mlp(trained, X, y, _NUMPY_OPTIMIZERS[name](**options), epochs, batch_size, seed=seed,
-                            validation=validation, patience=patience)
+        history = train_mlp(
+            trained,
+            X,
+            y,
+            _NUMPY_OPTIMIZERS[name](**options),
+            epochs,
+            batch_size,
+            seed=seed,
+            validation=validation,
+            patience=patience,
+        )
         if not isinstance(history, dict):
-            return history            # the checker explains what is wrong with it
-        result = {key: (np.asarray(value, dtype=np.float64) if key != "best_epoch" else np.int64(value))
-                  for key, value in history.items()}
+            return history  # the checker explains what is wrong with it
+        result = {
+            key: (np.asarray(value, dtype=np.float64) if key != "best_epoch" else np.int64(value))
+            for key, value in history.items()
+        }
         result["params"] = trained
         return result
 

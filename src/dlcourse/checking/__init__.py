@@ -148,7 +148,9 @@ def check(
     if not callable(student_fn):
         raise TypeError(f"check() needs your function as its first argument, got {type(student_fn).__name__}")
     if not callable(reference_fn):
-        raise TypeError(f"check() needs the reference function as its second argument, got {type(reference_fn).__name__}")
+        raise TypeError(
+            f"check() needs the reference function as its second argument, got {type(reference_fn).__name__}"
+        )
     name = name or getattr(student_fn, "__name__", "your function")
     cases = [as_inputs(c) for c in cases]
     if not cases:
@@ -156,15 +158,24 @@ def check(
     allow, trusted = tuple(allow), (_calling_file(),)
     cell = trusted[0]
     try:
-        results = [run_student(student_fn, inputs, name, f"{name}, case {n} of {len(cases)}",
-                               Watch(name, allow, trusted)) for n, inputs in enumerate(cases, start=1)]
+        results = [
+            run_student(student_fn, inputs, name, f"{name}, case {n} of {len(cases)}", Watch(name, allow, trusted))
+            for n, inputs in enumerate(cases, start=1)
+        ]
         worst = 0.0
         for number, (inputs, got) in enumerate(zip(cases, results), start=1):
             out_dtype = float_dtype_of(inputs)
             tol = (RTOL_F32, ATOL_F32) if out_dtype == np.float32 else (rtol, atol)
-            comparer = Comparer(name, f"{name}, case {number} of {len(cases)}", inputs,
-                                describe_inputs(student_fn, inputs.args, inputs.kwargs), hints, *tol, out_dtype,
-                                output_names)
+            comparer = Comparer(
+                name,
+                f"{name}, case {number} of {len(cases)}",
+                inputs,
+                describe_inputs(student_fn, inputs.args, inputs.kwargs),
+                hints,
+                *tol,
+                out_dtype,
+                output_names,
+            )
             worst = max(worst, comparer.compare(run_reference(reference_fn, inputs), got))
     except AssertionError as error:
         failed = _failing(error)
@@ -175,12 +186,15 @@ def check(
     if failed is not None:
         raise failed
     if not quiet:
-        print(f"\u2714 {name} matches the PyTorch reference on {len(cases)} case{'s' * (len(cases) > 1)}"
-              f" (largest difference {worst:.1e}: relative, or absolute where the value is near 0)")
+        print(
+            f"\u2714 {name} matches the PyTorch reference on {len(cases)} case{'s' * (len(cases) > 1)}"
+            f" (largest difference {worst:.1e}: relative, or absolute where the value is near 0)"
+        )
 
 
-def check_seeded(fn: Callable, *args, seed_name: str = "seed", name: str | None = None,
-                 allow: Iterable[str] = (), **kwargs) -> None:
+def check_seeded(
+    fn: Callable, *args, seed_name: str = "seed", name: str | None = None, allow: Iterable[str] = (), **kwargs
+) -> None:
     """Check that ``fn`` is random only through its seed: the same seed gives identical results,
     another seed different ones. (Use a generator made from the seed, ``np.random.default_rng(seed)``,
     never the global ``np.random`` state.)"""
@@ -192,8 +206,9 @@ def check_seeded(fn: Callable, *args, seed_name: str = "seed", name: str | None 
         state = np.random.get_state()
         np.random.seed(global_seed)  # a different global state each call: a seeded function must not depend on it
         try:
-            return run_student(fn, Inputs(*args, **kwargs, **{seed_name: seed}), name, name,
-                               Watch(name, allow, trusted))
+            return run_student(
+                fn, Inputs(*args, **kwargs, **{seed_name: seed}), name, name, Watch(name, allow, trusted)
+            )
         finally:
             np.random.set_state(state)
 
@@ -204,11 +219,14 @@ def check_seeded(fn: Callable, *args, seed_name: str = "seed", name: str | None 
         failed = _failing(error)
     else:
         if not all(np.array_equal(a, b) for a, b in zip(leaves(first), leaves(again))):
-            failed = CheckFailed(f"{name}: two calls with {seed_name}=0 gave different results. Make every random "
-                                 f"draw from `rng = np.random.default_rng({seed_name})`, not from np.random directly.")
+            failed = CheckFailed(
+                f"{name}: two calls with {seed_name}=0 gave different results. Make every random "
+                f"draw from `rng = np.random.default_rng({seed_name})`, not from np.random directly."
+            )
         elif all(np.array_equal(a, b) for a, b in zip(leaves(first), leaves(other))):
-            failed = CheckFailed(f"{name}: {seed_name}=0 and {seed_name}=1 gave identical results: "
-                                 f"is the seed used at all?")
+            failed = CheckFailed(
+                f"{name}: {seed_name}=0 and {seed_name}=1 gave identical results: is the seed used at all?"
+            )
     progress.record(trusted[0], failed is None)
     if failed is not None:
         raise failed

@@ -40,8 +40,9 @@ class Comparer:
         return list(self.output_names)
 
     def fail(self, path, keys, problem, expected=None, got=None):
-        mismatch = Mismatch(self.name, tuple(keys), path, self.inputs.args, self.inputs.kwargs, expected, got,
-                            self.output_names)
+        mismatch = Mismatch(
+            self.name, tuple(keys), path, self.inputs.args, self.inputs.kwargs, expected, got, self.output_names
+        )
         lines = [f"{self.where}: {problem}", f"  inputs: {self.described}"]
         lines += [f"  hint: {h.text(mismatch)}" for h in self.hints if h.matches(mismatch)][:MAX_HINTS]
         raise Difference("\n".join(lines))
@@ -78,7 +79,11 @@ class Comparer:
         if type(got).__module__.startswith("torch"):
             self.fail(path, keys, f"{path} is a torch.Tensor: the exercise is NumPy only, return a NumPy array")
         if isinstance(got, (list, tuple, dict, str)):
-            self.fail(path, keys, f"{path} should be a NumPy array, got {kind(got)}: build it with np.array or NumPy operations")
+            self.fail(
+                path,
+                keys,
+                f"{path} should be a NumPy array, got {kind(got)}: build it with np.array or NumPy operations",
+            )
         expected = np.asarray(expected)
         try:
             got_arr = np.asarray(got)
@@ -98,25 +103,41 @@ class Comparer:
         if want != have:
             self.fail(path, keys, f"{path} has dtype {got.dtype}, expected {want} values", expected, got)
         if want == "float" and got.ndim > 0 and got.dtype != self.out_dtype:
-            self.fail(path, keys, f"{path} has dtype {got.dtype}, expected {self.out_dtype} (the dtype of the inputs): "
-                                  f"don't change the precision inside the function", expected, got)
+            self.fail(
+                path,
+                keys,
+                f"{path} has dtype {got.dtype}, expected {self.out_dtype} (the dtype of the inputs): "
+                f"don't change the precision inside the function",
+                expected,
+                got,
+            )
 
     def _compare_exact(self, expected, got, path, keys):
         wrong = np.argwhere(expected != got)
         if len(wrong):
             index = tuple(int(i) for i in wrong[0])
-            self.fail(path, keys, f"{path} differs at {len(wrong)} of {expected.size} entries; first at "
-                                  f"{at(path, index)}: expected {fmt(expected[index])}, got {fmt(got[index])}",
-                      expected, got)
+            self.fail(
+                path,
+                keys,
+                f"{path} differs at {len(wrong)} of {expected.size} entries; first at "
+                f"{at(path, index)}: expected {fmt(expected[index])}, got {fmt(got[index])}",
+                expected,
+                got,
+            )
 
     def _compare_close(self, expected, got, path, keys):
         finite_expected = np.isfinite(expected)
         bad_got = finite_expected & ~np.isfinite(got)
         if bad_got.any():
             index = tuple(int(i) for i in np.argwhere(bad_got)[0])
-            self.fail(path, keys, f"{path} has {int(bad_got.sum())} non-finite entr{'y' if bad_got.sum() == 1 else 'ies'}; "
-                                  f"first at {at(path, index)}: expected {fmt(expected[index])}, got {fmt(got[index])}",
-                      expected, got)
+            self.fail(
+                path,
+                keys,
+                f"{path} has {int(bad_got.sum())} non-finite entr{'y' if bad_got.sum() == 1 else 'ies'}; "
+                f"first at {at(path, index)}: expected {fmt(expected[index])}, got {fmt(got[index])}",
+                expected,
+                got,
+            )
         same_special = ~finite_expected & ((expected == got) | (np.isnan(expected) & np.isnan(got)))
         error = np.where(finite_expected, np.abs(got - expected), np.where(same_special, 0.0, np.inf))
         allowed = self.atol + self.rtol * np.abs(np.where(finite_expected, expected, 0.0))
@@ -130,8 +151,14 @@ class Comparer:
         n_bad = int(np.count_nonzero(excess > 1))
         if n_bad:
             index = tuple(int(i) for i in index)
-            self.fail(path, keys, (
-                f"{path} differs from the PyTorch reference at {n_bad} of {expected.size} entries.\n"
-                f"  largest error at {at(path, index)}: expected {fmt(expected[index])}, got {fmt(got[index])} "
-                f"(off by {fmt(error[index])}; allowed {fmt(allowed[index])} = atol {self.atol:g} + rtol {self.rtol:g} * |expected|)"),
-                expected, got)
+            self.fail(
+                path,
+                keys,
+                (
+                    f"{path} differs from the PyTorch reference at {n_bad} of {expected.size} entries.\n"
+                    f"  largest error at {at(path, index)}: expected {fmt(expected[index])}, got {fmt(got[index])} "
+                    f"(off by {fmt(error[index])}; allowed {fmt(allowed[index])} = atol {self.atol:g} + rtol {self.rtol:g} * |expected|)"
+                ),
+                expected,
+                got,
+            )

@@ -13,8 +13,11 @@ SHOW_VALUES_UP_TO = 12  # inputs this small are printed in full in a failure mes
 def arg_names(fn, n: int) -> list[str]:
     """The names of the first ``n`` positional parameters of ``fn`` ("argument 3" where it has none)."""
     try:
-        params = [p.name for p in inspect.signature(fn).parameters.values()
-                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        params = [
+            p.name
+            for p in inspect.signature(fn).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
     except (TypeError, ValueError):
         params = []
     return (params + [f"argument {i + 1}" for i in range(len(params), n)])[:n]

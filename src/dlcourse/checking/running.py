@@ -13,9 +13,11 @@ from .describe import arg_names, describe_inputs
 OVERFLOW_HINT = (
     "np.exp(x) overflows to inf for x > 709 (float64), and inf - inf or 0 * inf is nan. "
     "Rearrange the formula so that every exp sees only arguments <= 0; note that np.where(c, a, b) "
-    "computes both a and b everywhere, so the unused branch can overflow too.")
+    "computes both a and b everywhere, so the unused branch can overflow too."
+)
 UNDERFLOW_HINT = (
-    "exp(x) underflows to 0 for x < -745, so a sum of exps can be 0, and 0/0 is nan: shift by the maximum first.")
+    "exp(x) underflows to 0 for x < -745, so a sum of exps can be 0, and 0/0 is nan: shift by the maximum first."
+)
 
 
 class Inputs:
@@ -27,6 +29,7 @@ class Inputs:
 
     def __repr__(self):
         from .describe import short
+
         parts = [short(a) for a in self.args] + [f"{k}={short(v)}" for k, v in self.kwargs.items()]
         return f"Inputs({', '.join(parts)})"
 
@@ -41,7 +44,9 @@ def as_inputs(case) -> Inputs:
 
 def float_dtype_of(inputs: Inputs) -> np.dtype:
     """The float dtype the learner's result should have: float32 only if every float input is float32."""
-    dtypes = [a.dtype for a in leaves((inputs.args, inputs.kwargs)) if isinstance(a, np.ndarray) and a.dtype.kind == "f"]
+    dtypes = [
+        a.dtype for a in leaves((inputs.args, inputs.kwargs)) if isinstance(a, np.ndarray) and a.dtype.kind == "f"
+    ]
     return np.dtype(np.float32) if dtypes and all(d == np.float32 for d in dtypes) else np.dtype(np.float64)
 
 
@@ -73,23 +78,27 @@ def run_student(student_fn, inputs: Inputs, name: str, where: str, watch: Watch)
     if isinstance(error, NotImplementedError):
         raise AssertionError(
             f"{name} is not implemented yet: replace `raise NotImplementedError()` "
-            f"with your code, then run its cell and this test cell again.") from error
+            f"with your code, then run its cell and this test cell again."
+        ) from error
     if isinstance(error, FloatingPointError):
         raise AssertionError(
             f"{where}: your function computed an {str(error).split()[0]} ({error}).\n"
             f"  inputs: {describe_inputs(student_fn, inputs.args, inputs.kwargs)}\n"
-            f"  hint: {OVERFLOW_HINT} The other way round, {UNDERFLOW_HINT}") from error
+            f"  hint: {OVERFLOW_HINT} The other way round, {UNDERFLOW_HINT}"
+        ) from error
     if error is not None:
         raise AssertionError(
             f"{where}: your function raised {type(error).__name__}: {error}\n"
             f"  inputs: {describe_inputs(student_fn, inputs.args, inputs.kwargs)}\n"
-            f"  (the lines of your code where it happened are below)") from error
+            f"  (the lines of your code where it happened are below)"
+        ) from error
     changed = changed_inputs(student_fn, inputs, args, kwargs)
     if changed:
         raise AssertionError(
             f"{where}: your function changed its input {changed} in place. Compute a new array "
             f"instead (for example `np.maximum(x, 0)` rather than `x[x < 0] = 0`): the caller "
-            f"still needs the original values.")
+            f"still needs the original values."
+        )
     return got
 
 

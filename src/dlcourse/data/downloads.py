@@ -22,21 +22,31 @@ import io
 import os
 import pickle
 import tarfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 import numpy as np
 import pooch
 
-__all__ = ["DatasetUnavailable", "cache_folder", "load_mnist", "load_cifar10", "load_or_fallback",
-           "read_idx", "read_cifar10_archive", "MNIST_FILES", "CIFAR10_FILE"]
+__all__ = [
+    "DatasetUnavailable",
+    "cache_folder",
+    "load_mnist",
+    "load_cifar10",
+    "load_or_fallback",
+    "read_idx",
+    "read_cifar10_archive",
+    "MNIST_FILES",
+    "CIFAR10_FILE",
+]
 
 # sha256 of the four files distributed by Yann LeCun's MNIST page (torchvision lists the same files with
 # md5 f68b3c2d..., d53e105e..., 9fb629c4..., ec29112d...); mirrors tried in this order.
 MNIST_MIRRORS = [
-    "https://ossci-datasets.s3.amazonaws.com/mnist/",        # the mirror torchvision uses
-    "https://storage.googleapis.com/cvdf-datasets/mnist/",   # the mirror TensorFlow / Keras use
-    "http://yann.lecun.com/exdb/mnist/",                     # the original page (often refuses downloads)
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",  # the mirror torchvision uses
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",  # the mirror TensorFlow / Keras use
+    "http://yann.lecun.com/exdb/mnist/",  # the original page (often refuses downloads)
 ]
 MNIST_FILES = {
     "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
@@ -74,17 +84,27 @@ def _fetch(name: str, sha256: str, urls: list[str], folder: Path, download: bool
         return path
     if not download:
         state = "has the wrong checksum" if path.is_file() else "is not there"
-        raise DatasetUnavailable(f"{path} {state} and download=False: call with download=True "
-                                 f"(with a network) to fetch it once into the cache.")
+        raise DatasetUnavailable(
+            f"{path} {state} and download=False: call with download=True "
+            f"(with a network) to fetch it once into the cache."
+        )
     folder.mkdir(parents=True, exist_ok=True)
     failures = []
     for url in urls:
         try:
-            return Path(pooch.retrieve(url, known_hash=f"sha256:{sha256}", fname=name, path=folder,
-                                       downloader=_downloader, progressbar=False))
+            return Path(
+                pooch.retrieve(
+                    url,
+                    known_hash=f"sha256:{sha256}",
+                    fname=name,
+                    path=folder,
+                    downloader=_downloader,
+                    progressbar=False,
+                )
+            )
         except ValueError as error:  # pooch: the downloaded file's checksum does not match (it deletes the file)
             failures.append(f"{url}: checksum mismatch ({error})")
-        except OSError as error:     # no network, DNS failure, HTTP error, timeout (requests' errors are OSErrors)
+        except OSError as error:  # no network, DNS failure, HTTP error, timeout (requests' errors are OSErrors)
             failures.append(f"{url}: {type(error).__name__}: {error}")
     raise DatasetUnavailable(f"could not download {name} into {folder}:\n  " + "\n  ".join(failures))
 
@@ -112,8 +132,10 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     dtype = np.dtype(_IDX_TYPES[raw[2]])
     expected = header + int(np.prod(shape)) * dtype.itemsize
     if len(raw) != expected:
-        raise ValueError(f"{path} is truncated or too long: header says shape {shape} ({expected} bytes), "
-                         f"the file has {len(raw)} bytes")
+        raise ValueError(
+            f"{path} is truncated or too long: header says shape {shape} ({expected} bytes), "
+            f"the file has {len(raw)} bytes"
+        )
     return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
 
 
@@ -122,14 +144,22 @@ class _ArraysOnlyUnpickler(pickle.Unpickler):
     so a tampered file cannot run code while it is read."""
 
     def find_class(self, module, name):
-        allowed = {("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode"),
-                   ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct")}
+        allowed = {
+            ("numpy", "ndarray"),
+            ("numpy", "dtype"),
+            ("_codecs", "encode"),
+            ("numpy.core.multiarray", "_reconstruct"),
+            ("numpy._core.multiarray", "_reconstruct"),
+        }
         if (module, name) not in allowed:
-            raise pickle.UnpicklingError(f"refusing to unpickle {module}.{name}: a CIFAR-10 batch holds only arrays and lists")
+            raise pickle.UnpicklingError(
+                f"refusing to unpickle {module}.{name}: a CIFAR-10 batch holds only arrays and lists"
+            )
         if name == "_reconstruct":
             return np.ndarray.__reduce__(np.zeros(0))[0]  # numpy's own reconstruct function, wherever it lives
         if module == "_codecs":
             import codecs
+
             return codecs.encode
         return getattr(np, name)
 
@@ -165,6 +195,7 @@ def read_cifar10_archive(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarra
 
 # --- loaders ------------------------------------------------------------------------------
 
+
 def load_mnist(cache_dir: str | os.PathLike | None = None, download: bool = True):
     """MNIST: X_train (60000, 28, 28) and X_test (10000, 28, 28) float64 in [0, 1], y_train and y_test int64.
 
@@ -172,8 +203,10 @@ def load_mnist(cache_dir: str | os.PathLike | None = None, download: bool = True
     :class:`DatasetUnavailable` when they cannot be had.
     """
     folder = cache_folder(cache_dir) / "mnist"
-    arrays = {name: read_idx(_fetch(name, sha, [m + name for m in MNIST_MIRRORS], folder, download))
-              for name, sha in MNIST_FILES.items()}
+    arrays = {
+        name: read_idx(_fetch(name, sha, [m + name for m in MNIST_MIRRORS], folder, download))
+        for name, sha in MNIST_FILES.items()
+    }
     X_train = arrays["train-images-idx3-ubyte.gz"].astype(np.float64) / 255.0
     X_test = arrays["t10k-images-idx3-ubyte.gz"].astype(np.float64) / 255.0
     y_train = arrays["train-labels-idx1-ubyte.gz"].astype(np.int64)
@@ -197,12 +230,16 @@ def load_cifar10(cache_dir: str | os.PathLike | None = None, download: bool = Tr
 CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 
 
-def load_or_fallback(load: Callable[[], T], fallback: Callable[[], T], *, name: str, fallback_name: str) -> tuple[str, T]:
+def load_or_fallback(
+    load: Callable[[], T], fallback: Callable[[], T], *, name: str, fallback_name: str
+) -> tuple[str, T]:
     """``(name, load())``, or ``(fallback_name, fallback())`` with a printed explanation when ``load``
     raises :class:`DatasetUnavailable` (no network, or a failed download)."""
     try:
         return name, load()
     except DatasetUnavailable as error:
-        print(f"{name} is not available, so this notebook uses the offline {fallback_name} set instead.\n"
-              f"  why: {error}\n  (with a network, the first run downloads {name} once into {cache_folder()})")
+        print(
+            f"{name} is not available, so this notebook uses the offline {fallback_name} set instead.\n"
+            f"  why: {error}\n  (with a network, the first run downloads {name} once into {cache_folder()})"
+        )
         return fallback_name, fallback()

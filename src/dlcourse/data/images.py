@@ -11,8 +11,18 @@ from __future__ import annotations
 
 import numpy as np
 
-SHAPE_NAMES = ("circle", "ring", "square", "diamond", "triangle up", "triangle down",
-               "plus", "cross", "horizontal bar", "vertical bar")
+SHAPE_NAMES = (
+    "circle",
+    "ring",
+    "square",
+    "diamond",
+    "triangle up",
+    "triangle down",
+    "plus",
+    "cross",
+    "horizontal bar",
+    "vertical bar",
+)
 
 
 def _bar(p: np.ndarray, q: np.ndarray) -> np.ndarray:

@@ -8,8 +8,13 @@ from __future__ import annotations
 import numpy as np
 
 
-def make_noisy_sines(n_sequences: int = 256, length: int = 51, noise: float = 0.1, periods: tuple[float, float] = (8.0, 30.0),
-                     seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def make_noisy_sines(
+    n_sequences: int = 256,
+    length: int = 51,
+    noise: float = 0.1,
+    periods: tuple[float, float] = (8.0, 30.0),
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
     """``n_sequences`` sine waves of ``length`` samples, each with its own period (uniform in ``periods``,
     in time steps), phase (uniform in [0, 2 pi)) and amplitude (uniform in [0.5, 1]).
 

@@ -30,7 +30,8 @@ def datasets_dir() -> Path:
     if not folder.is_dir():
         raise DatasetError(
             f"the course's datasets folder {folder} does not exist. Run the course from a clone of the "
-            f"repository (pip install -e .), or set DLCOURSE_DATASETS to the folder holding digits.npz.")
+            f"repository (pip install -e .), or set DLCOURSE_DATASETS to the folder holding digits.npz."
+        )
     return folder
 
 
@@ -53,7 +54,8 @@ def shipped_file(name: str, folder: Path | None = None) -> Path:
     if actual != CHECKSUMS[name]:
         raise DatasetError(
             f"dataset file {path} is corrupted or was changed: its sha256 is {actual}, expected "
-            f"{CHECKSUMS[name]}. Restore it with `git checkout -- datasets/{name}`.")
+            f"{CHECKSUMS[name]}. Restore it with `git checkout -- datasets/{name}`."
+        )
     return path
 
 
@@ -69,4 +71,8 @@ def load_diabetes(folder: Path | None = None) -> tuple[np.ndarray, np.ndarray, l
     Features are the raw measurements (not standardised): normalise them with training statistics.
     """
     with np.load(shipped_file("diabetes.npz", folder)) as data:
-        return data["features"].astype(np.float64), data["target"].astype(np.float64), [str(n) for n in data["feature_names"]]
+        return (
+            data["features"].astype(np.float64),
+            data["target"].astype(np.float64),
+            [str(n) for n in data["feature_names"]],
+        )

@@ -22,8 +22,10 @@ def load_text(folder: Path | None = None) -> str:
         raise DatasetError(f"dataset file {path} is missing: restore it with `git checkout -- datasets/{TEXT_FILE}`")
     actual = sha256(path)
     if actual != TEXT_SHA256:
-        raise DatasetError(f"dataset file {path} is corrupted or was changed: its sha256 is {actual}, expected "
-                           f"{TEXT_SHA256}. Restore it with `git checkout -- datasets/{TEXT_FILE}`.")
+        raise DatasetError(
+            f"dataset file {path} is corrupted or was changed: its sha256 is {actual}, expected "
+            f"{TEXT_SHA256}. Restore it with `git checkout -- datasets/{TEXT_FILE}`."
+        )
     return path.read_text(encoding="utf-8")
 
 

@@ -26,7 +26,9 @@ def make_moons(n: int = 200, noise: float = 0.1, seed: int = 0) -> tuple[np.ndar
     return X[order], y[order]
 
 
-def make_spirals(n_per_class: int = 100, n_classes: int = 3, noise: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def make_spirals(
+    n_per_class: int = 100, n_classes: int = 3, noise: float = 0.2, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """cs231n's spirals: ``n_classes`` arms, X (n_per_class * n_classes, 2) float64, y int64."""
     _check_counts(n_per_class, noise)
     rng = np.random.default_rng(seed)

@@ -25,9 +25,17 @@ from ..reference.attention import positional_encoding as torch_positional_encodi
 from ..solved import attention as solved
 from ..solved.optimizers import Adam
 
-PIECES = ("embedding_forward", "embedding_backward", "positional_encoding", "layer_norm_forward",
-          "layer_norm_backward", "multi_head_attention", "transformer_block_forward",
-          "transformer_block_backward", "causal_lm_loss")
+PIECES = (
+    "embedding_forward",
+    "embedding_backward",
+    "positional_encoding",
+    "layer_norm_forward",
+    "layer_norm_backward",
+    "multi_head_attention",
+    "transformer_block_forward",
+    "transformer_block_backward",
+    "causal_lm_loss",
+)
 
 
 @dataclass(frozen=True)
@@ -56,20 +64,38 @@ def init_lm_params(n_vocab: int, config: LMConfig) -> dict[str, np.ndarray]:
     d, f = config.d_model, config.d_ff
     params = {"emb": rng.normal(0.0, 1.0, size=(n_vocab, d))}
     shapes = {"W1": (f, d), "b1": (f,), "W2": (d, f)}
-    for name in ("ln1_g", "ln1_b", "Wq", "bq", "Wk", "bk", "Wv", "bv", "Wo", "bo", "ln2_g", "ln2_b", "W1", "b1", "W2", "b2"):
+    for name in (
+        "ln1_g",
+        "ln1_b",
+        "Wq",
+        "bq",
+        "Wk",
+        "bk",
+        "Wv",
+        "bv",
+        "Wo",
+        "bo",
+        "ln2_g",
+        "ln2_b",
+        "W1",
+        "b1",
+        "W2",
+        "b2",
+    ):
         shape = shapes.get(name, (d, d) if name.startswith("W") else (d,))
         if name.startswith("W"):
             params["block." + name] = rng.normal(0.0, shape[1] ** -0.5, size=shape)
         else:
             params["block." + name] = np.ones(shape) if name.endswith("_g") else np.zeros(shape)
-    params.update(lnf_g=np.ones(d), lnf_b=np.zeros(d), W_out=rng.normal(0.0, d ** -0.5, size=(n_vocab, d)),
-                  b_out=np.zeros(n_vocab))
+    params.update(
+        lnf_g=np.ones(d), lnf_b=np.zeros(d), W_out=rng.normal(0.0, d**-0.5, size=(n_vocab, d)), b_out=np.zeros(n_vocab)
+    )
     return params
 
 
 def block_of(params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The block's parameters under their own names (the same arrays: updating one updates the other)."""
-    return {k[len("block."):]: v for k, v in params.items() if k.startswith("block.")}
+    return {k[len("block.") :]: v for k, v in params.items() if k.startswith("block.")}
 
 
 def lm_logits(params, tokens: np.ndarray, p: SimpleNamespace, n_heads: int) -> np.ndarray:
@@ -90,7 +116,9 @@ def lm_loss_and_grads(params, tokens: np.ndarray, p: SimpleNamespace, n_heads: i
     loss, dlogits = p.causal_lm_loss(logits, tokens)
     flat = dlogits.reshape(-1, dlogits.shape[-1])
     grads = {"W_out": flat.T @ Hn.reshape(-1, D), "b_out": flat.sum(axis=0)}
-    dH, grads["lnf_g"], grads["lnf_b"] = p.layer_norm_backward(dlogits @ params["W_out"], H, params["lnf_g"], params["lnf_b"])
+    dH, grads["lnf_g"], grads["lnf_b"] = p.layer_norm_backward(
+        dlogits @ params["W_out"], H, params["lnf_g"], params["lnf_b"]
+    )
     dX, block_grads = p.transformer_block_backward(dH, X, block, n_heads, True)
     grads.update({"block." + k: v for k, v in block_grads.items()})
     grads["emb"] = p.embedding_backward(dX, tokens, params["emb"].shape[0])
@@ -137,9 +165,13 @@ class TorchLM(nn.Module):
 
     def load(self, params: dict[str, np.ndarray]) -> TorchLM:
         with torch.no_grad():
-            for tensor, value in ((self.emb.weight, params["emb"]), (self.lnf.weight, params["lnf_g"]),
-                                  (self.lnf.bias, params["lnf_b"]), (self.out.weight, params["W_out"]),
-                                  (self.out.bias, params["b_out"])):
+            for tensor, value in (
+                (self.emb.weight, params["emb"]),
+                (self.lnf.weight, params["lnf_g"]),
+                (self.lnf.bias, params["lnf_b"]),
+                (self.out.weight, params["W_out"]),
+                (self.out.bias, params["b_out"]),
+            ):
                 tensor.copy_(torch.as_tensor(value, dtype=tensor.dtype))
             for name, tensor in self.block.named_tensors().items():
                 names = name if isinstance(name, tuple) else (name,)
@@ -166,8 +198,14 @@ def train_torch_lm(data: np.ndarray, n_vocab: int, config: LMConfig, dtype=torch
     return model, np.array(losses), time.perf_counter() - start
 
 
-def sample(next_logits: Callable[[np.ndarray], np.ndarray], prompt: np.ndarray, n: int, context: int,
-           seed: int = 0, temperature: float = 0.8) -> np.ndarray:
+def sample(
+    next_logits: Callable[[np.ndarray], np.ndarray],
+    prompt: np.ndarray,
+    n: int,
+    context: int,
+    seed: int = 0,
+    temperature: float = 0.8,
+) -> np.ndarray:
     """prompt followed by n tokens drawn one at a time from softmax(logits / temperature) of the last position.
 
     ``next_logits`` maps (1, L) tokens to (1, L, n_vocab) logits. The draws come from one seeded generator, so
@@ -187,6 +225,7 @@ def torch_next_logits(model: TorchLM) -> Callable[[np.ndarray], np.ndarray]:
     def run(tokens: np.ndarray) -> np.ndarray:
         with torch.no_grad():
             return to_numpy(model(to_tensor(tokens)))
+
     return run
 
 
@@ -210,11 +249,12 @@ def best_time(fn: Callable[[], object], repeats: int = 3) -> float:
     return best
 
 
-def attention_vs_rnn_cost(lengths, attention_fn: Callable, rnn_forward: Callable, d: int = 32, seed: int = 0,
-                          repeats: int = 3) -> dict[str, np.ndarray]:
+def attention_vs_rnn_cost(
+    lengths, attention_fn: Callable, rnn_forward: Callable, d: int = 32, seed: int = 0, repeats: int = 3
+) -> dict[str, np.ndarray]:
     """Seconds for one self-attention (L queries, L keys, width d) and one RNN pass (L steps, hidden d), per length."""
     rng = np.random.default_rng(seed)
-    Wx, Wh, b = rng.normal(0, d ** -0.5, (d, d)), rng.normal(0, d ** -0.5, (d, d)), np.zeros(d)
+    Wx, Wh, b = rng.normal(0, d**-0.5, (d, d)), rng.normal(0, d**-0.5, (d, d)), np.zeros(d)
     times = {"attention": [], "rnn": []}
     for L in lengths:
         X = rng.normal(size=(1, L, d))

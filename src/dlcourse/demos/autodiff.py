@@ -15,16 +15,21 @@ from ..device import to_numpy, to_tensor
 from ..reference.networks import build_mlp
 from ..solved import autodiff as solved
 
+
 def to_values(params: dict[str, np.ndarray], value_class: type) -> dict[str, list]:
     """A NumPy params dict (W1, b1, ...) as nested lists of Values with the same layout."""
-    return {key: [[value_class(w) for w in row] for row in p] if p.ndim == 2 else [value_class(v) for v in p]
-            for key, p in params.items()}
+    return {
+        key: [[value_class(w) for w in row] for row in p] if p.ndim == 2 else [value_class(v) for v in p]
+        for key, p in params.items()
+    }
 
 
 def to_arrays(value_params: dict[str, list]) -> dict[str, np.ndarray]:
     """The numbers of a Value params dict as NumPy arrays (``data``)."""
-    return {key: np.array([[w.data for w in row] for row in p]) if isinstance(p[0], list) else np.array([v.data for v in p])
-            for key, p in value_params.items()}
+    return {
+        key: np.array([[w.data for w in row] for row in p]) if isinstance(p[0], list) else np.array([v.data for v in p])
+        for key, p in value_params.items()
+    }
 
 
 def parameters(value_params: dict[str, list]) -> list:
@@ -66,8 +71,9 @@ def hinge_loss(scores: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     return torch.relu(1 - labels * scores.reshape(-1)).mean()
 
 
-def train_hinge_mlp(params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray, steps: int, lr: float,
-                    activation: str = "tanh"):
+def train_hinge_mlp(
+    params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray, steps: int, lr: float, activation: str = "tanh"
+):
     """Full-batch torch.optim.SGD on the mean hinge loss of an ``nn.Sequential`` copy of ``params``
     (one output score, labels y in {-1, +1}). Returns (losses per step, the trained params)."""
     model = build_mlp(params, activation)

@@ -14,8 +14,9 @@ def _float_leaf(x) -> torch.Tensor:
     return to_tensor(np.asarray(x, dtype=np.float64), requires_grad=True)
 
 
-def train_relu_neuron(W0: np.ndarray, b0: np.ndarray, X: np.ndarray, y: np.ndarray, steps: int = 1000,
-                      lr: float = 0.01) -> dict[str, np.ndarray]:
+def train_relu_neuron(
+    W0: np.ndarray, b0: np.ndarray, X: np.ndarray, y: np.ndarray, steps: int = 1000, lr: float = 0.01
+) -> dict[str, np.ndarray]:
     """E5 in PyTorch: relu(x W^T + b), F.mse_loss, torch.optim.Adam(lr), ``steps`` full-batch steps.
     Returns per step the loss and the gradient (before the update), and the final W, b."""
     Wt, bt = _float_leaf(W0), _float_leaf(b0)
@@ -30,5 +31,10 @@ def train_relu_neuron(W0: np.ndarray, b0: np.ndarray, X: np.ndarray, y: np.ndarr
         dWs.append(to_numpy(Wt.grad).copy())
         dbs.append(to_numpy(bt.grad).copy())
         optimizer.step()
-    return {"loss": np.array(losses), "dW": np.array(dWs), "db": np.array(dbs),
-            "W": to_numpy(Wt).copy(), "b": to_numpy(bt).copy()}
+    return {
+        "loss": np.array(losses),
+        "dW": np.array(dWs),
+        "db": np.array(dbs),
+        "W": to_numpy(Wt).copy(),
+        "b": to_numpy(bt).copy(),
+    }

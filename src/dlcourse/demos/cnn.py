@@ -49,9 +49,19 @@ def _copy(module: nn.Module, W: np.ndarray, b: np.ndarray) -> None:
         module.bias.copy_(torch.as_tensor(b))
 
 
-def fit_torch_classifier(model: nn.Module, X: np.ndarray, y: np.ndarray, *, epochs: int, batch_size: int,
-                         lr: float = 1e-3, seed: int = 0, augment=None, dtype=None,
-                         validation: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, list[float]]:
+def fit_torch_classifier(
+    model: nn.Module,
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    epochs: int,
+    batch_size: int,
+    lr: float = 1e-3,
+    seed: int = 0,
+    augment=None,
+    dtype=None,
+    validation: tuple[np.ndarray, np.ndarray] | None = None,
+) -> dict[str, list[float]]:
     """Train ``model`` with Adam and cross-entropy on the course's device, with the mini-batch order of
     :func:`dlcourse.solved.gradient_descent.minibatches` (epoch e shuffled with seed + e), so a NumPy
     loop over the same batches sees the same data in the same order.
@@ -72,8 +82,9 @@ def fit_torch_classifier(model: nn.Module, X: np.ndarray, y: np.ndarray, *, epoc
         for index, _ in minibatches(index_all, index_all, batch_size, seed=seed + epoch):
             X_batch = X[index] if augment is None else augment(X[index], step)
             optimizer.zero_grad()
-            loss = F.cross_entropy(model(torch.as_tensor(X_batch, dtype=dtype, device=device)),
-                                   torch.as_tensor(y[index], device=device))
+            loss = F.cross_entropy(
+                model(torch.as_tensor(X_batch, dtype=dtype, device=device)), torch.as_tensor(y[index], device=device)
+            )
             loss.backward()
             optimizer.step()
             losses.append(loss.item())
@@ -89,8 +100,12 @@ def torch_predict(model: nn.Module, X: np.ndarray, batch_size: int = 500) -> np.
     dtype = next(model.parameters()).dtype
     model.eval()
     with torch.no_grad():
-        return np.concatenate([to_numpy(model(torch.as_tensor(X[i:i + batch_size], dtype=dtype, device=get_device()))
-                                        .argmax(dim=1)) for i in range(0, X.shape[0], batch_size)])
+        return np.concatenate(
+            [
+                to_numpy(model(torch.as_tensor(X[i : i + batch_size], dtype=dtype, device=get_device())).argmax(dim=1))
+                for i in range(0, X.shape[0], batch_size)
+            ]
+        )
 
 
 def torch_accuracy(model: nn.Module, X: np.ndarray, y: np.ndarray) -> float:
@@ -133,15 +148,19 @@ def conv_timings(conv_forward: Callable, conv_backward: Callable, conv_loops: Ca
     """
     rng = np.random.default_rng(seed)
     x, w, b = rng.standard_normal((8, 3, 16, 16)), rng.standard_normal((8, 3, 3, 3)), rng.standard_normal(8)
-    xt, wt, bt = (torch.as_tensor(a) for a in (x, w, b))      # CPU tensors
-    small = {"loops (Exercise 1)": median_ms(lambda: conv_loops(x, w, b, 1, 1), repeat=3, number=1),
-             "im2col (Exercise 2)": median_ms(lambda: conv_forward(x, w, b, 1, 1)),
-             "F.conv2d": median_ms(lambda: F.conv2d(xt, wt, bt, padding=1))}
+    xt, wt, bt = (torch.as_tensor(a) for a in (x, w, b))  # CPU tensors
+    small = {
+        "loops (Exercise 1)": median_ms(lambda: conv_loops(x, w, b, 1, 1), repeat=3, number=1),
+        "im2col (Exercise 2)": median_ms(lambda: conv_forward(x, w, b, 1, 1)),
+        "F.conv2d": median_ms(lambda: F.conv2d(xt, wt, bt, padding=1)),
+    }
     speed = {}
     for dtype in (np.float32, np.float64):
         times = _race(conv_forward, conv_backward, dtype, rng)
         if times is None:
-            print("your conv2d_forward/backward take over 2 s on this batch: vectorise them (timing the solved versions)")
+            print(
+                "your conv2d_forward/backward take over 2 s on this batch: vectorise them (timing the solved versions)"
+            )
             conv_forward, conv_backward = solved.conv2d_forward, solved.conv2d_backward
             times = _race(conv_forward, conv_backward, dtype, rng)
         speed[np.dtype(dtype).name] = times

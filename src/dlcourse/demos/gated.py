@@ -23,7 +23,7 @@ def recall_batch(n: int, gap: int, rng: np.random.Generator, n_tokens: int = N_T
     tokens = rng.integers(0, n_tokens, size=(n, gap + 1))
     x = np.zeros((n, gap + 1, n_tokens + 1), np.float32)
     x[..., :n_tokens] = np.eye(n_tokens, dtype=np.float32)[tokens]
-    x[:, 0, n_tokens] = 1.0                       # "remember this one"
+    x[:, 0, n_tokens] = 1.0  # "remember this one"
     return x, tokens[:, 0]
 
 
@@ -39,14 +39,15 @@ class RecallModel(nn.Module):
         self.readout = nn.Linear(hidden, n_tokens)
         if kind == "lstm":
             with torch.no_grad():  # forget gates start near sigmoid(3) = 0.95: the memory starts open
-                self.rnn.bias_hh_l0[hidden:2 * hidden] += forget_bias
+                self.rnn.bias_hh_l0[hidden : 2 * hidden] += forget_bias
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.readout(self.rnn(x)[0][:, -1])
 
 
-def train_recall(kind: str, max_gap: int, steps: int = 300, hidden: int = 32, seed: int = 0, lr: float = 1e-2,
-                 batch: int = 32) -> tuple[RecallModel, int]:
+def train_recall(
+    kind: str, max_gap: int, steps: int = 300, hidden: int = 32, seed: int = 0, lr: float = 1e-2, batch: int = 32
+) -> tuple[RecallModel, int]:
     """Train a :class:`RecallModel` with Adam (gradients clipped at norm 1) on batches whose gap is drawn
     uniformly from 1..max_gap; stop after ``steps`` steps or once 10 batches in a row are all right.
     Returns (model, steps taken)."""
@@ -55,7 +56,7 @@ def train_recall(kind: str, max_gap: int, steps: int = 300, hidden: int = 32, se
     model = RecallModel(kind, hidden)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     streak = 0
-    for step in range(1, steps + 1):
+    for step in range(1, steps + 1):  # noqa: B007 (the number of steps taken is returned)
         x, y = recall_batch(batch, int(rng.integers(1, max_gap + 1)), rng)
         logits = model(torch.from_numpy(x))
         loss = nn.functional.cross_entropy(logits, torch.from_numpy(y))
@@ -80,8 +81,14 @@ def params_of(model: RecallModel) -> dict[str, np.ndarray]:
     """The trained weights in float64: W_ih, W_hh, b_ih, b_hh of the recurrent layer, W_out, b_out of the readout."""
     get = lambda t: t.detach().cpu().numpy().astype(np.float64)
     r = model.rnn
-    return {"W_ih": get(r.weight_ih_l0), "W_hh": get(r.weight_hh_l0), "b_ih": get(r.bias_ih_l0),
-            "b_hh": get(r.bias_hh_l0), "W_out": get(model.readout.weight), "b_out": get(model.readout.bias)}
+    return {
+        "W_ih": get(r.weight_ih_l0),
+        "W_hh": get(r.weight_hh_l0),
+        "b_ih": get(r.bias_ih_l0),
+        "b_hh": get(r.bias_hh_l0),
+        "W_out": get(model.readout.weight),
+        "b_out": get(model.readout.bias),
+    }
 
 
 def lstm_gates(params: dict[str, np.ndarray], x: np.ndarray) -> dict[str, np.ndarray]:
@@ -108,8 +115,9 @@ def _readout_grad(params, h_last, y):
     return p @ params["W_out"] / len(y)
 
 
-def lstm_gradient_norms(cell_forward: Callable, cell_backward: Callable, params: dict[str, np.ndarray],
-                        x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
+def lstm_gradient_norms(
+    cell_forward: Callable, cell_backward: Callable, params: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray
+) -> dict[str, np.ndarray]:
     """||dL/dc_t|| and ||dL/dh_t|| (t = 0..T, averaged over the batch) for the cross-entropy at the last
     step, by the given LSTM cell forward and backward (the learner's), chained over the sequence.
 
@@ -123,7 +131,7 @@ def lstm_gradient_norms(cell_forward: Callable, cell_backward: Callable, params:
         h, c = cell_forward(x[:, t], hs[-1], cs[-1], *W)
         hs.append(h)
         cs.append(c)
-    o = lstm_gates(params, x)["o"]                                   # o[:, t - 1] is o_t
+    o = lstm_gates(params, x)["o"]  # o[:, t - 1] is o_t
     through_h = lambda dh, t: dh * o[:, t - 1] * (1 - np.tanh(cs[t]) ** 2)
     dh, dc = _readout_grad(params, hs[-1], y), np.zeros((N, H))
     norms_h, norms_c = [np.linalg.norm(dh, axis=1).mean()], [np.linalg.norm(through_h(dh, T), axis=1).mean()]

@@ -22,8 +22,11 @@ def largest_difference(step_fn: Callable, name: str, params, grads, **hyper) -> 
     """The largest |NumPy - torch.optim| over every entry of every parameter after every step."""
     ours = numpy_trajectory(step_fn, params, grads, **hyper)
     theirs = torch_trajectory(name, params, grads, **hyper)
-    return max(float(np.max(np.abs(ours[step][key] - theirs[step][key]), initial=0.0))
-               for step in theirs for key in theirs[step])
+    return max(
+        float(np.max(np.abs(ours[step][key] - theirs[step][key]), initial=0.0))
+        for step in theirs
+        for key in theirs[step]
+    )
 
 
 def scheduled_path(step_fn: Callable, grad_fn: Callable[[np.ndarray], np.ndarray], x0, lrs, **hyper) -> np.ndarray:
@@ -36,9 +39,20 @@ def scheduled_path(step_fn: Callable, grad_fn: Callable[[np.ndarray], np.ndarray
     return np.stack(path)
 
 
-def lr_range_test(step_fn: Callable, params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray, *,
-                  lr_min: float = 1e-4, lr_max: float = 10.0, steps: int = 120, batch_size: int = 32, seed: int = 0,
-                  stop_factor: float = 4.0, **hyper) -> tuple[np.ndarray, np.ndarray]:
+def lr_range_test(
+    step_fn: Callable,
+    params: dict[str, np.ndarray],
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    lr_min: float = 1e-4,
+    lr_max: float = 10.0,
+    steps: int = 120,
+    batch_size: int = 32,
+    seed: int = 0,
+    stop_factor: float = 4.0,
+    **hyper,
+) -> tuple[np.ndarray, np.ndarray]:
     """The learning-rate range test (L. Smith, 2017): train a copy of the MLP ``params`` on mini-batches of (X, y)
     with the step function ``step_fn``, the learning rate growing geometrically from ``lr_min`` to ``lr_max`` over
     ``steps`` steps; stop once the batch loss exceeds ``stop_factor`` times the lowest so far.
@@ -56,7 +70,7 @@ def lr_range_test(step_fn: Callable, params: dict[str, np.ndarray], X: np.ndarra
             loss = cross_entropy(output, y_batch)
             losses.append(loss)
             if not np.isfinite(loss) or loss > stop_factor * min(losses):
-                return lrs[:len(losses)], np.array(losses)
+                return lrs[: len(losses)], np.array(losses)
             grads = mlp_backward(cross_entropy_grad(output, y_batch), caches, params)
             lr = float(lrs[len(losses) - 1])
             for k in params:

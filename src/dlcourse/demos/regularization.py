@@ -13,15 +13,30 @@ from ..reference.networks import build_mlp
 from ..solved.gradient_descent import minibatches
 
 
-def fit_torch_mlp_l2(params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray, *, l2: float, lr: float = 1e-3,
-                     epochs: int, batch_size: int, activation: str = "relu", seed: int = 0) -> dict[str, np.ndarray]:
+def fit_torch_mlp_l2(
+    params: dict[str, np.ndarray],
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    l2: float,
+    lr: float = 1e-3,
+    epochs: int,
+    batch_size: int,
+    activation: str = "relu",
+    seed: int = 0,
+) -> dict[str, np.ndarray]:
     """Train an ``nn.Sequential`` copy of ``params`` (float64) with ``torch.optim.Adam``, ``weight_decay=l2`` on the
     weights only and cross-entropy, in the batch order of :func:`dlcourse.solved.training.fit_mlp`.
     Returns the trained parameters as a params dict."""
     model = build_mlp(params, activation)
     linears = [m for m in model if isinstance(m, nn.Linear)]
-    optimizer = torch.optim.Adam([{"params": [m.weight for m in linears], "weight_decay": l2},
-                                  {"params": [m.bias for m in linears], "weight_decay": 0.0}], lr=lr)
+    optimizer = torch.optim.Adam(
+        [
+            {"params": [m.weight for m in linears], "weight_decay": l2},
+            {"params": [m.bias for m in linears], "weight_decay": 0.0},
+        ],
+        lr=lr,
+    )
     X_all, y_all = to_tensor(X), to_tensor(y)
     index_all = np.arange(X.shape[0])
     for epoch in range(epochs):
@@ -36,8 +51,18 @@ def fit_torch_mlp_l2(params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray
     return trained
 
 
-def deep_mlp_losses(X: np.ndarray, y: np.ndarray, *, depth: int = 10, width: int = 64, batch_norm: bool,
-                    epochs: int = 5, batch_size: int = 64, lr: float = 0.05, seed: int = 0) -> list[float]:
+def deep_mlp_losses(
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    depth: int = 10,
+    width: int = 64,
+    batch_norm: bool,
+    epochs: int = 5,
+    batch_size: int = 64,
+    lr: float = 0.05,
+    seed: int = 0,
+) -> list[float]:
     """The training loss of every step of a deep ReLU MLP (``depth`` hidden layers of ``width``) trained with plain SGD,
     with or without ``nn.BatchNorm1d`` after each hidden linear layer, from the same seed and batch order."""
     torch.manual_seed(seed)

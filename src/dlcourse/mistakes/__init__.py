@@ -48,8 +48,13 @@ def value_at(result, keys: Sequence[Key], output_names: Sequence[str] | None = N
     Raises ``LookupError`` when ``result`` has no such part.
     """
     for depth, key in enumerate(keys):
-        if depth == 0 and isinstance(key, str) and output_names and key in output_names \
-                and isinstance(result, (tuple, list)):
+        if (
+            depth == 0
+            and isinstance(key, str)
+            and output_names
+            and key in output_names
+            and isinstance(result, (tuple, list))
+        ):
             key = list(output_names).index(key)
         if key == "output" and depth == 0 and not isinstance(result, dict):
             continue  # a single-array result is called "output"

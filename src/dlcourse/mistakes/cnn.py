@@ -43,20 +43,33 @@ def _stride_ignored_in_index(x, w, b, stride=1, padding=0):
 
 
 conv2d_forward = [
-    mistake(lambda x, w, b, stride=1, padding=0: s.conv2d_forward(x, w[:, :, ::-1, ::-1], b, stride, padding),
-            "you flipped the kernel (the convolution of a maths textbook). F.conv2d does not flip: "
-            "out[n, f, r, c] = sum of w[f, k, i, j] * x_pad[n, k, r*S + i, c*S + j]."),
-    mistake(lambda x, w, b, stride=1, padding=0: s.conv2d_forward(x, w, 0 * b, stride, padding),
-            "the bias is missing: add b[f] to every output pixel of filter f."),
-    mistake(_stride_ignored_in_index,
-            "the output has the right size, but its windows were read at (r, c) instead of (r*S, c*S): output "
-            "pixel (r, c) reads the window whose top-left corner is row r*S, column c*S of the padded input."),
-    Hint("the output size is off by one: H_out = (H + 2P - kH) // S + 1 (the +1 counts the first window "
-         "position; padding goes on both sides, hence 2P).", _output_size_off),
-    Hint("padding goes on BOTH sides of each spatial axis: P rows on top and P at the bottom, P columns left "
-         "and P right, so the padded image is (H + 2P) x (W + 2P).",
-         lambda m: _arg(m, 4, "padding", 0) > 0 and np.shape(m.got) == np.shape(
-             _padding_once(*m.args, **m.kwargs)) != np.shape(m.expected)),
+    mistake(
+        lambda x, w, b, stride=1, padding=0: s.conv2d_forward(x, w[:, :, ::-1, ::-1], b, stride, padding),
+        "you flipped the kernel (the convolution of a maths textbook). F.conv2d does not flip: "
+        "out[n, f, r, c] = sum of w[f, k, i, j] * x_pad[n, k, r*S + i, c*S + j].",
+    ),
+    mistake(
+        lambda x, w, b, stride=1, padding=0: s.conv2d_forward(x, w, 0 * b, stride, padding),
+        "the bias is missing: add b[f] to every output pixel of filter f.",
+    ),
+    mistake(
+        _stride_ignored_in_index,
+        "the output has the right size, but its windows were read at (r, c) instead of (r*S, c*S): output "
+        "pixel (r, c) reads the window whose top-left corner is row r*S, column c*S of the padded input.",
+    ),
+    Hint(
+        "the output size is off by one: H_out = (H + 2P - kH) // S + 1 (the +1 counts the first window "
+        "position; padding goes on both sides, hence 2P).",
+        _output_size_off,
+    ),
+    Hint(
+        "padding goes on BOTH sides of each spatial axis: P rows on top and P at the bottom, P columns left "
+        "and P right, so the padded image is (H + 2P) x (W + 2P).",
+        lambda m: (
+            _arg(m, 4, "padding", 0) > 0
+            and np.shape(m.got) == np.shape(_padding_once(*m.args, **m.kwargs)) != np.shape(m.expected)
+        ),
+    ),
 ]
 conv2d_forward_loops = conv2d_forward
 
@@ -77,8 +90,8 @@ def _assigning(dout, x, w, stride=1, padding=0):
     dx_pad = np.zeros((n, c, h + 2 * padding, wd + 2 * padding), dtype=dcols.dtype)
     for i in range(kh):
         for j in range(kw):
-            dx_pad[:, :, i:i + stride * h_out:stride, j:j + stride * w_out:stride] = dcols[:, :, i, j]
-    return dx_pad[:, :, padding:padding + h, padding:padding + wd], dw, db
+            dx_pad[:, :, i : i + stride * h_out : stride, j : j + stride * w_out : stride] = dcols[:, :, i, j]
+    return dx_pad[:, :, padding : padding + h, padding : padding + wd], dw, db
 
 
 def _transposed_filters(dout, x, w, stride=1, padding=0):
@@ -88,14 +101,26 @@ def _transposed_filters(dout, x, w, stride=1, padding=0):
 
 
 conv2d_backward = [
-    Hint("db has one entry per filter: sum dout over the batch AND both spatial axes.",
-         lambda m: np.shape(m.got) != np.shape(m.expected), output="db"),
-    Hint("dx still has the padding: cut it off, keeping rows and columns P .. P + H - 1 (and P .. P + W - 1).",
-         _padded_dx, output="dx"),
-    mistake(_assigning, "the windows overlap here (kernel larger than the stride): an input pixel read by several "
-                        "windows gets the SUM of their gradients. Accumulate, never overwrite.", output="dx"),
-    mistake(lambda dout, x, w, stride=1, padding=0: s.conv2d_backward(dout[:, :, ::-1, ::-1], x, w, stride, padding),
-            "dout was read back to front: dout[n, f, r, c] belongs to the window at (r*S, c*S)."),
+    Hint(
+        "db has one entry per filter: sum dout over the batch AND both spatial axes.",
+        lambda m: np.shape(m.got) != np.shape(m.expected),
+        output="db",
+    ),
+    Hint(
+        "dx still has the padding: cut it off, keeping rows and columns P .. P + H - 1 (and P .. P + W - 1).",
+        _padded_dx,
+        output="dx",
+    ),
+    mistake(
+        _assigning,
+        "the windows overlap here (kernel larger than the stride): an input pixel read by several "
+        "windows gets the SUM of their gradients. Accumulate, never overwrite.",
+        output="dx",
+    ),
+    mistake(
+        lambda dout, x, w, stride=1, padding=0: s.conv2d_backward(dout[:, :, ::-1, ::-1], x, w, stride, padding),
+        "dout was read back to front: dout[n, f, r, c] belongs to the window at (r*S, c*S).",
+    ),
 ]
 
 
@@ -107,8 +132,8 @@ def _every_max(dout, x, size=2, stride=None):
     h_out, w_out = pooled.shape[2:]
     for i in range(size):
         for j in range(size):
-            window = x[:, :, i:i + stride * h_out:stride, j:j + stride * w_out:stride]
-            dx[:, :, i:i + stride * h_out:stride, j:j + stride * w_out:stride] += dout * (window == pooled)
+            window = x[:, :, i : i + stride * h_out : stride, j : j + stride * w_out : stride]
+            dx[:, :, i : i + stride * h_out : stride, j : j + stride * w_out : stride] += dout * (window == pooled)
     return dx
 
 
@@ -120,7 +145,7 @@ def _pool_assigning(dout, x, size=2, stride=None):
     dx = np.zeros(x.shape, dtype=dout.dtype)
     for i in range(size):
         for j in range(size):
-            dx[:, :, i:i + stride * h_out:stride, j:j + stride * w_out:stride] = dout * (first == i * size + j)
+            dx[:, :, i : i + stride * h_out : stride, j : j + stride * w_out : stride] = dout * (first == i * size + j)
     return dx
 
 
@@ -129,39 +154,61 @@ def _flip_hw(a: np.ndarray) -> np.ndarray:
 
 
 maxpool_forward = [
-    mistake(lambda x, size=2, stride=None: np.maximum(s.maxpool_forward(x, size, stride), 0),
-            "negative maxima became 0: start the maximum at -inf (or at the window's first value), not at 0."),
+    mistake(
+        lambda x, size=2, stride=None: np.maximum(s.maxpool_forward(x, size, stride), 0),
+        "negative maxima became 0: start the maximum at -inf (or at the window's first value), not at 0.",
+    ),
     Hint("the output size is off by one: H_out = (H - size) // stride + 1.", _output_size_off),
-    Hint("the stride was ignored: windows start every `stride` pixels (stride=None means stride = size).",
-         lambda m: _arg(m, 2, "stride") not in (None, _arg(m, 1, "size", 2)) and np.shape(m.got) == np.shape(
-             s.maxpool_forward(m.args[0], _arg(m, 1, "size", 2))) != np.shape(m.expected)),
+    Hint(
+        "the stride was ignored: windows start every `stride` pixels (stride=None means stride = size).",
+        lambda m: (
+            _arg(m, 2, "stride") not in (None, _arg(m, 1, "size", 2))
+            and np.shape(m.got) == np.shape(s.maxpool_forward(m.args[0], _arg(m, 1, "size", 2))) != np.shape(m.expected)
+        ),
+    ),
 ]
 
 maxpool_backward = [
-    mistake(lambda dout, x, size=2, stride=None: _flip_hw(s.maxpool_backward(_flip_hw(dout), _flip_hw(x), size, stride)),
-            "on a tie your gradient went to the LAST maximum of the window. PyTorch gives it to the FIRST one in "
-            "row-major order (top row first, left to right)."),
-    mistake(_every_max,
-            "on a tie you sent the gradient to EVERY maximum of the window, so it counts twice. It goes to one "
-            "entry only: the first maximum in row-major order."),
-    mistake(_pool_assigning,
-            "the windows overlap here (stride < size): an entry that is the maximum of several windows gets the "
-            "SUM of their gradients. Accumulate, never overwrite."),
+    mistake(
+        lambda dout, x, size=2, stride=None: _flip_hw(s.maxpool_backward(_flip_hw(dout), _flip_hw(x), size, stride)),
+        "on a tie your gradient went to the LAST maximum of the window. PyTorch gives it to the FIRST one in "
+        "row-major order (top row first, left to right).",
+    ),
+    mistake(
+        _every_max,
+        "on a tie you sent the gradient to EVERY maximum of the window, so it counts twice. It goes to one "
+        "entry only: the first maximum in row-major order.",
+    ),
+    mistake(
+        _pool_assigning,
+        "the windows overlap here (stride < size): an entry that is the maximum of several windows gets the "
+        "SUM of their gradients. Accumulate, never overwrite.",
+    ),
 ]
 
 flatten = [
-    mistake(lambda x: s.flatten(x.transpose(0, 2, 3, 1)),
-            "you flattened channels-last (h, w, c), Keras's order; nn.Flatten on NCHW goes channel, row, column."),
-    Hint("keep the batch axis: flatten each example, (N, C, H, W) -> (N, C*H*W), not everything into one vector.",
-         lambda m: np.ndim(m.got) == 1),
+    mistake(
+        lambda x: s.flatten(x.transpose(0, 2, 3, 1)),
+        "you flattened channels-last (h, w, c), Keras's order; nn.Flatten on NCHW goes channel, row, column.",
+    ),
+    Hint(
+        "keep the batch axis: flatten each example, (N, C, H, W) -> (N, C*H*W), not everything into one vector.",
+        lambda m: np.ndim(m.got) == 1,
+    ),
 ]
 
 flatten_backward: list[Hint] = []
 
 flip_horizontal = [
-    mistake(lambda images: images[:, :, ::-1], "you flipped upside down (axis 2 is H). Left-right is the last axis, W."),
-    mistake(lambda images: images[:, ::-1], "you reversed the colour channels (axis 1). Left-right is the last axis, W."),
-    mistake(lambda images: images[::-1], "you reversed the order of the images (axis 0). Left-right is the last axis, W."),
+    mistake(
+        lambda images: images[:, :, ::-1], "you flipped upside down (axis 2 is H). Left-right is the last axis, W."
+    ),
+    mistake(
+        lambda images: images[:, ::-1], "you reversed the colour channels (axis 1). Left-right is the last axis, W."
+    ),
+    mistake(
+        lambda images: images[::-1], "you reversed the order of the images (axis 0). Left-right is the last axis, W."
+    ),
 ]
 
 
@@ -173,10 +220,14 @@ def _rolled(images, dy, dx):
 
 shift_images = [
     mistake(_rolled, "pixels that leave one side came back on the other (a roll). Fill with zeros instead."),
-    mistake(lambda images, dy, dx: aug.shift_images(images, -np.asarray(dy), -np.asarray(dx)),
-            "the direction is reversed: positive dy moves the picture DOWN, out[r] = x[r - dy]."),
-    mistake(lambda images, dy, dx: aug.shift_images(images, dx, dy),
-            "dy and dx are swapped: dy moves along the rows (axis 2, down), dx along the columns (axis 3, right)."),
+    mistake(
+        lambda images, dy, dx: aug.shift_images(images, -np.asarray(dy), -np.asarray(dx)),
+        "the direction is reversed: positive dy moves the picture DOWN, out[r] = x[r - dy].",
+    ),
+    mistake(
+        lambda images, dy, dx: aug.shift_images(images, dx, dy),
+        "dy and dx are swapped: dy moves along the rows (axis 2, down), dx along the columns (axis 3, right).",
+    ),
 ]
 
 
@@ -194,13 +245,21 @@ def _augment(images, seed=0, max_shift=2, *, order="flip dy dx", shift_first=Fal
 
 
 random_augment = [
-    mistake(lambda images, seed=0, max_shift=2: _augment(images, seed, max_shift, order="flip dx dy"),
-            "the draws come in the wrong order: flip first, then dy, then dx (the test replays them in that order)."),
-    mistake(lambda images, seed=0, max_shift=2: _augment(images, seed, max_shift, order="dy dx flip"),
-            "the draws come in the wrong order: the flips are drawn first, then dy, then dx."),
-    mistake(lambda images, seed=0, max_shift=2: _augment(images, seed, max_shift, shift_first=True),
-            "mirror first, then shift: mirroring a shifted image moves it the other way."),
-    Hint("draw exactly as prescribed, from ONE generator made from the seed: the flips, then dy, then dx, each "
-         "of size N, with the shifts in -max_shift..max_shift inclusive; mirror first, then shift.",
-         lambda m: m.values_differ()),
+    mistake(
+        lambda images, seed=0, max_shift=2: _augment(images, seed, max_shift, order="flip dx dy"),
+        "the draws come in the wrong order: flip first, then dy, then dx (the test replays them in that order).",
+    ),
+    mistake(
+        lambda images, seed=0, max_shift=2: _augment(images, seed, max_shift, order="dy dx flip"),
+        "the draws come in the wrong order: the flips are drawn first, then dy, then dx.",
+    ),
+    mistake(
+        lambda images, seed=0, max_shift=2: _augment(images, seed, max_shift, shift_first=True),
+        "mirror first, then shift: mirroring a shifted image moves it the other way.",
+    ),
+    Hint(
+        "draw exactly as prescribed, from ONE generator made from the seed: the flips, then dy, then dx, each "
+        "of size N, with the shifts in -max_shift..max_shift inclusive; mirror first, then shift.",
+        lambda m: m.values_differ(),
+    ),
 ]

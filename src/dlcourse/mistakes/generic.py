@@ -48,17 +48,29 @@ def _lost_an_axis(m: Mismatch) -> bool:
     if m.expected is None or m.got is None:
         return False
     e, g = np.asarray(m.expected), np.asarray(m.got)
-    return e.shape != g.shape and (g.ndim == e.ndim - 1 or g.ndim == e.ndim + 1 or (g.ndim == e.ndim and g.size != e.size))
+    return e.shape != g.shape and (
+        g.ndim == e.ndim - 1 or g.ndim == e.ndim + 1 or (g.ndim == e.ndim and g.size != e.size)
+    )
 
 
 GENERIC_HINTS = [
-    Hint("an overflow: np.exp(x) is inf for x > 709 in float64, and inf/inf is nan. Rearrange the formula "
-         "so that exp only ever sees arguments <= 0 (for example exp(-|x|)).", _has_overflow),
-    Hint("the signs are flipped: check the direction of a subtraction (y_hat - y vs y - y_hat) or a minus sign.",
-         _is_negated),
+    Hint(
+        "an overflow: np.exp(x) is inf for x > 709 in float64, and inf/inf is nan. Rearrange the formula "
+        "so that exp only ever sees arguments <= 0 (for example exp(-|x|)).",
+        _has_overflow,
+    ),
+    Hint(
+        "the signs are flipped: check the direction of a subtraction (y_hat - y vs y - y_hat) or a minus sign.",
+        _is_negated,
+    ),
     Hint(_factor_message, _is_scaled),
-    Hint("the result looks transposed: check the order of a matrix product (A @ B vs B.T @ A) or a missing .T.",
-         _is_transposed),
-    Hint("an axis is missing or extra: check the `axis=` of a sum or mean, `keepdims=True`, and how "
-         "broadcasting combined your arrays.", _lost_an_axis),
+    Hint(
+        "the result looks transposed: check the order of a matrix product (A @ B vs B.T @ A) or a missing .T.",
+        _is_transposed,
+    ),
+    Hint(
+        "an axis is missing or extra: check the `axis=` of a sum or mean, `keepdims=True`, and how "
+        "broadcasting combined your arrays.",
+        _lost_an_axis,
+    ),
 ]

@@ -156,42 +156,62 @@ def adamw_decay_after_step(p, g, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, w
 
 sgd = [
     step_mistake(sgd_ignoring_weight_decay, "weight_decay is ignored: add weight_decay * p to the gradient first."),
-    step_mistake(sgd_decay_after_step, "torch.optim folds weight decay into the gradient (g + weight_decay * p) "
-                                       "before the step, it does not shrink p afterwards."),
+    step_mistake(
+        sgd_decay_after_step,
+        "torch.optim folds weight decay into the gradient (g + weight_decay * p) "
+        "before the step, it does not shrink p afterwards.",
+    ),
 ]
 
 momentum_ema = [
-    step_mistake(momentum_ema_undamped, "you computed v = beta * v + g (PyTorch's form): this form multiplies the new "
-                                        "gradient by (1 - beta)."),
-    step_mistake(momentum_ema_weights_swapped, "the weights are swapped: the old velocity gets beta, the new gradient "
-                                               "1 - beta."),
+    step_mistake(
+        momentum_ema_undamped,
+        "you computed v = beta * v + g (PyTorch's form): this form multiplies the new gradient by (1 - beta).",
+    ),
+    step_mistake(
+        momentum_ema_weights_swapped, "the weights are swapped: the old velocity gets beta, the new gradient 1 - beta."
+    ),
 ]
 
 momentum = [
-    step_mistake(momentum_buffer_from_zero, "the first step: PyTorch starts the buffer at the gradient itself "
-                                            "(buf = g, undamped), not at 0 followed by the usual update."),
-    step_mistake(momentum_ignoring_dampening, "dampening is ignored: after the first step, buf = momentum * buf + "
-                                              "(1 - dampening) * g."),
+    step_mistake(
+        momentum_buffer_from_zero,
+        "the first step: PyTorch starts the buffer at the gradient itself "
+        "(buf = g, undamped), not at 0 followed by the usual update.",
+    ),
+    step_mistake(
+        momentum_ignoring_dampening,
+        "dampening is ignored: after the first step, buf = momentum * buf + (1 - dampening) * g.",
+    ),
 ]
 
 nesterov = [
-    step_mistake(nesterov_plain_momentum, "this is plain momentum (a step along buf): Nesterov steps along "
-                                          "g + momentum * buf."),
-    step_mistake(nesterov_old_buffer, "the look-ahead uses the buffer after this step's update (momentum * new buf), "
-                                      "not the old one."),
+    step_mistake(
+        nesterov_plain_momentum, "this is plain momentum (a step along buf): Nesterov steps along g + momentum * buf."
+    ),
+    step_mistake(
+        nesterov_old_buffer,
+        "the look-ahead uses the buffer after this step's update (momentum * new buf), not the old one.",
+    ),
 ]
 
 adagrad = [
-    step_mistake(adagrad_eps_inside_sqrt, "eps goes outside the square root: g / (sqrt(sum) + eps), as in torch.optim."),
+    step_mistake(
+        adagrad_eps_inside_sqrt, "eps goes outside the square root: g / (sqrt(sum) + eps), as in torch.optim."
+    ),
     step_mistake(adagrad_without_sqrt, "divide by the square ROOT of the sum of squared gradients."),
     step_mistake(adagrad_not_accumulated, "the sum must accumulate: state['sum'] + g * g, over all the steps so far."),
 ]
 
 rmsprop = [
-    step_mistake(rmsprop_plain_mean, "this is the plain mean of the squared gradients (as the source article says): "
-                                     "RMSprop keeps an exponential moving average, alpha * r + (1 - alpha) * g**2."),
-    step_mistake(rmsprop_weights_swapped, "the weights are swapped: the old average gets alpha, the new g**2 gets "
-                                          "1 - alpha."),
+    step_mistake(
+        rmsprop_plain_mean,
+        "this is the plain mean of the squared gradients (as the source article says): "
+        "RMSprop keeps an exponential moving average, alpha * r + (1 - alpha) * g**2.",
+    ),
+    step_mistake(
+        rmsprop_weights_swapped, "the weights are swapped: the old average gets alpha, the new g**2 gets 1 - alpha."
+    ),
     step_mistake(rmsprop_eps_inside_sqrt, "eps goes outside the square root: g / (sqrt(r) + eps)."),
 ]
 
@@ -200,49 +220,71 @@ adam = [
     step_mistake(adam_without_bias_correction, _BIAS),
     step_mistake(adam_m_uncorrected, _BIAS),
     step_mistake(adam_v_uncorrected, _BIAS),
-    step_mistake(adam_bias_correction_off_by_one, "the bias correction uses the wrong t: t is 1 at the first step "
-                                                  "(t = step count after it)."),
+    step_mistake(
+        adam_bias_correction_off_by_one,
+        "the bias correction uses the wrong t: t is 1 at the first step (t = step count after it).",
+    ),
     step_mistake(adam_eps_inside_sqrt, "eps goes outside the square root: m_hat / (sqrt(v_hat) + eps)."),
-    step_mistake(adam_betas_swapped, "betas = (beta1, beta2): beta1 (0.9) for the gradient's average m, beta2 (0.999) "
-                                     "for v."),
+    step_mistake(
+        adam_betas_swapped, "betas = (beta1, beta2): beta1 (0.9) for the gradient's average m, beta2 (0.999) for v."
+    ),
 ]
 
 adamw = [
-    step_mistake(adamw_as_l2, "this is Adam with L2 (weight decay added to the gradient): AdamW shrinks p by "
-                              "1 - lr * weight_decay and leaves the gradient alone."),
-    step_mistake(adamw_decay_without_lr, "the decay factor is 1 - lr * weight_decay (it scales with the learning rate)."),
+    step_mistake(
+        adamw_as_l2,
+        "this is Adam with L2 (weight decay added to the gradient): AdamW shrinks p by "
+        "1 - lr * weight_decay and leaves the gradient alone.",
+    ),
+    step_mistake(
+        adamw_decay_without_lr, "the decay factor is 1 - lr * weight_decay (it scales with the learning rate)."
+    ),
     step_mistake(adamw_decay_after_step, "decay the parameters before the Adam step, as torch.optim.AdamW does."),
 ]
 
 
 # --- learning-rate schedules ----------------------------------------------------------------------------------
 
+
 def _cosine(base_lr, t, T_max, eta_min=0.0, half=True):
     return eta_min + (base_lr - eta_min) * (1 + np.cos(np.pi * t / T_max)) / (2 if half else 1)
 
 
 step_schedule = [
-    mistake(lambda base_lr, n, step_size, gamma=0.1: base_lr * gamma ** (np.arange(n) / step_size),
-            "the learning rate falls in jumps: it is multiplied by gamma once every step_size steps (integer "
-            "division of the step number), not a little at every step."),
-    mistake(lambda base_lr, n, step_size, gamma=0.1: base_lr * gamma ** ((np.arange(n) + 1) // step_size),
-            "off by one step: step 0 uses base_lr, and the first decay comes at step step_size."),
+    mistake(
+        lambda base_lr, n, step_size, gamma=0.1: base_lr * gamma ** (np.arange(n) / step_size),
+        "the learning rate falls in jumps: it is multiplied by gamma once every step_size steps (integer "
+        "division of the step number), not a little at every step.",
+    ),
+    mistake(
+        lambda base_lr, n, step_size, gamma=0.1: base_lr * gamma ** ((np.arange(n) + 1) // step_size),
+        "off by one step: step 0 uses base_lr, and the first decay comes at step step_size.",
+    ),
 ]
 
 cosine_schedule = [
-    mistake(lambda base_lr, n, T_max, eta_min=0.0: _cosine(base_lr, np.arange(n), T_max),
-            "eta_min is ignored: the cosine runs from base_lr down to eta_min, not to 0."),
-    mistake(lambda base_lr, n, T_max, eta_min=0.0: _cosine(base_lr, np.arange(n), n, eta_min),
-            "the period is T_max, not the number of steps of the run (the two differ in the tests)."),
-    mistake(lambda base_lr, n, T_max, eta_min=0.0: _cosine(base_lr, np.arange(n) + 1, T_max, eta_min),
-            "off by one step: step 0 uses base_lr itself (cos 0 = 1)."),
-    mistake(lambda base_lr, n, T_max, eta_min=0.0: _cosine(base_lr, np.arange(n), T_max, eta_min, half=False),
-            "(1 + cos) goes from 2 to 0: halve it, so that the schedule starts at base_lr."),
+    mistake(
+        lambda base_lr, n, T_max, eta_min=0.0: _cosine(base_lr, np.arange(n), T_max),
+        "eta_min is ignored: the cosine runs from base_lr down to eta_min, not to 0.",
+    ),
+    mistake(
+        lambda base_lr, n, T_max, eta_min=0.0: _cosine(base_lr, np.arange(n), n, eta_min),
+        "the period is T_max, not the number of steps of the run (the two differ in the tests).",
+    ),
+    mistake(
+        lambda base_lr, n, T_max, eta_min=0.0: _cosine(base_lr, np.arange(n) + 1, T_max, eta_min),
+        "off by one step: step 0 uses base_lr itself (cos 0 = 1).",
+    ),
+    mistake(
+        lambda base_lr, n, T_max, eta_min=0.0: _cosine(base_lr, np.arange(n), T_max, eta_min, half=False),
+        "(1 + cos) goes from 2 to 0: halve it, so that the schedule starts at base_lr.",
+    ),
 ]
 
 
-def _warmup_cosine(base_lr, n, warmup, start_factor=0.1, eta_min=0.0, *, ramp_end=None, T_max=None, restart=True,
-                   start=None):
+def _warmup_cosine(
+    base_lr, n, warmup, start_factor=0.1, eta_min=0.0, *, ramp_end=None, T_max=None, restart=True, start=None
+):
     t = np.arange(warmup)
     start = start_factor if start is None else start
     ramp = base_lr * (start + (1 - start) * t / (warmup if ramp_end is None else ramp_end))
@@ -251,13 +293,21 @@ def _warmup_cosine(base_lr, n, warmup, start_factor=0.1, eta_min=0.0, *, ramp_en
 
 
 warmup_cosine_schedule = [
-    mistake(lambda b, n, w, f=0.1, e=0.0: _warmup_cosine(b, n, w, f, e, ramp_end=w - 1),
-            "the warm-up reaches base_lr one step early: it climbs by (1 - start_factor) / warmup_steps a step and "
-            "reaches base_lr at step warmup_steps, the first step of the cosine."),
-    mistake(lambda b, n, w, f=0.1, e=0.0: _warmup_cosine(b, n, w, f, e, T_max=n),
-            "the cosine part lasts n_steps - warmup_steps steps, not n_steps."),
-    mistake(lambda b, n, w, f=0.1, e=0.0: _warmup_cosine(b, n, w, f, e, restart=False),
-            "the cosine starts at its beginning (base_lr) when the warm-up ends: count its steps from there."),
-    mistake(lambda b, n, w, f=0.1, e=0.0: _warmup_cosine(b, n, w, f, e, start=0.0),
-            "the warm-up starts at start_factor * base_lr, not at 0."),
+    mistake(
+        lambda b, n, w, f=0.1, e=0.0: _warmup_cosine(b, n, w, f, e, ramp_end=w - 1),
+        "the warm-up reaches base_lr one step early: it climbs by (1 - start_factor) / warmup_steps a step and "
+        "reaches base_lr at step warmup_steps, the first step of the cosine.",
+    ),
+    mistake(
+        lambda b, n, w, f=0.1, e=0.0: _warmup_cosine(b, n, w, f, e, T_max=n),
+        "the cosine part lasts n_steps - warmup_steps steps, not n_steps.",
+    ),
+    mistake(
+        lambda b, n, w, f=0.1, e=0.0: _warmup_cosine(b, n, w, f, e, restart=False),
+        "the cosine starts at its beginning (base_lr) when the warm-up ends: count its steps from there.",
+    ),
+    mistake(
+        lambda b, n, w, f=0.1, e=0.0: _warmup_cosine(b, n, w, f, e, start=0.0),
+        "the warm-up starts at start_factor * base_lr, not at 0.",
+    ),
 ]

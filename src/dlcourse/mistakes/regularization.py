@@ -19,15 +19,27 @@ def _part(name: str):
 
 
 train_val_split = [
-    Hint("the sizes are off: N_val = int(val_fraction * N) (rounded down, as random_split does), "
-         "N_train = N - N_val.", lambda m: bool(m.keys) and m.keys[0] in ("n_train", "n_val")),
-    Hint("the validation part is a block of consecutive rows: shuffle the examples with a generator made from "
-         "the seed before cutting.", _part("shuffled")),
-    Hint("X and y must be indexed with the SAME permutation, or labels end up on the wrong examples.",
-         _part("labels_follow_rows")),
-    Hint("some examples are missing or repeated: cut ONE permutation into two disjoint parts.", _part("every_row_once")),
-    Hint("the dtypes changed: index the arrays, do not convert them (float32 images stay float32, integer labels "
-         "stay integers).", _part("dtypes_kept")),
+    Hint(
+        "the sizes are off: N_val = int(val_fraction * N) (rounded down, as random_split does), N_train = N - N_val.",
+        lambda m: bool(m.keys) and m.keys[0] in ("n_train", "n_val"),
+    ),
+    Hint(
+        "the validation part is a block of consecutive rows: shuffle the examples with a generator made from "
+        "the seed before cutting.",
+        _part("shuffled"),
+    ),
+    Hint(
+        "X and y must be indexed with the SAME permutation, or labels end up on the wrong examples.",
+        _part("labels_follow_rows"),
+    ),
+    Hint(
+        "some examples are missing or repeated: cut ONE permutation into two disjoint parts.", _part("every_row_once")
+    ),
+    Hint(
+        "the dtypes changed: index the arrays, do not convert them (float32 images stay float32, integer labels "
+        "stay integers).",
+        _part("dtypes_kept"),
+    ),
 ]
 
 
@@ -36,21 +48,30 @@ def _std_plus_eps(A, B, eps=1e-5):
 
 
 normalize = [
-    mistake(lambda A, B, eps=1e-5: (s.normalize(A, A, eps)[0], s.normalize(B, B, eps)[0]),
-            "X_other was normalised with its OWN mean and variance: use the training statistics for both sets.",
-            output="X_other_normalised"),
-    mistake(lambda A, B, eps=1e-5: s.normalize(np.concatenate([A, B]), np.concatenate([A, B]), eps)[0][:len(A)],
-            "the statistics come from the training data only, not from training and other data together.",
-            output="X_train_normalised"),
+    mistake(
+        lambda A, B, eps=1e-5: (s.normalize(A, A, eps)[0], s.normalize(B, B, eps)[0]),
+        "X_other was normalised with its OWN mean and variance: use the training statistics for both sets.",
+        output="X_other_normalised",
+    ),
+    mistake(
+        lambda A, B, eps=1e-5: s.normalize(np.concatenate([A, B]), np.concatenate([A, B]), eps)[0][: len(A)],
+        "the statistics come from the training data only, not from training and other data together.",
+        output="X_train_normalised",
+    ),
     mistake(_std_plus_eps, "eps belongs inside the square root: (X - mean) / sqrt(var + eps), not / (std + eps)."),
-    mistake(lambda A, B, eps=1e-5: tuple((X - A.mean(0)) / np.sqrt(A.var(0, ddof=1) + eps) for X in (A, B)),
-            "use the biased variance (divide by N), not the unbiased one (N - 1)."),
-    mistake(lambda A, B, eps=1e-5: tuple((X - A.mean()) / np.sqrt(A.var() + eps) for X in (A, B)),
-            "each feature (column) gets its own mean and variance: reduce over the examples (axis 0) only."),
-    mistake(lambda A, B, eps=1e-5: s.normalize(A, B, 1e-5),
-            "eps was ignored: use the eps argument, not a fixed 1e-5."),
-    mistake(lambda A, B, eps=1e-5: s.normalize(A, B, 0.0),
-            "eps is missing: (X - mean) / sqrt(var + eps) (it keeps a constant feature from dividing by zero)."),
+    mistake(
+        lambda A, B, eps=1e-5: tuple((X - A.mean(0)) / np.sqrt(A.var(0, ddof=1) + eps) for X in (A, B)),
+        "use the biased variance (divide by N), not the unbiased one (N - 1).",
+    ),
+    mistake(
+        lambda A, B, eps=1e-5: tuple((X - A.mean()) / np.sqrt(A.var() + eps) for X in (A, B)),
+        "each feature (column) gets its own mean and variance: reduce over the examples (axis 0) only.",
+    ),
+    mistake(lambda A, B, eps=1e-5: s.normalize(A, B, 1e-5), "eps was ignored: use the eps argument, not a fixed 1e-5."),
+    mistake(
+        lambda A, B, eps=1e-5: s.normalize(A, B, 0.0),
+        "eps is missing: (X - mean) / sqrt(var + eps) (it keeps a constant feature from dividing by zero).",
+    ),
 ]
 
 
@@ -60,10 +81,14 @@ def _all_squares(params, lam):
 
 l2_penalty = [
     mistake(_all_squares, "only the weights are penalised: skip the biases (keys starting with 'b')."),
-    mistake(lambda params, lam: 2 * _all_squares({k: v for k, v in params.items() if k[0] == "W"}, lam),
-            "the penalty is (lam / 2) * sum of squares: the 1/2 is missing."),
-    mistake(lambda params, lam: lam * sum(np.sqrt(np.sum(v * v)) for k, v in params.items() if k[0] == "W"),
-            "square the weights (sum of W**2): the norm itself, without the square, is not the L2 penalty."),
+    mistake(
+        lambda params, lam: 2 * _all_squares({k: v for k, v in params.items() if k[0] == "W"}, lam),
+        "the penalty is (lam / 2) * sum of squares: the 1/2 is missing.",
+    ),
+    mistake(
+        lambda params, lam: lam * sum(np.sqrt(np.sum(v * v)) for k, v in params.items() if k[0] == "W"),
+        "square the weights (sum of W**2): the norm itself, without the square, is not the L2 penalty.",
+    ),
 ]
 
 
@@ -73,27 +98,43 @@ def _bias_changed(m: Mismatch) -> bool:
 
 l2_grad = [
     Hint("bias gradients get no lam * b term: only the weights are penalised.", _bias_changed),
-    mistake(lambda g, p, lam: {k: v + 2 * lam * p[k] for k, v in g.items()},
-            "the gradient of (lam/2) * W**2 is lam * W, not 2 * lam * W."),
-    mistake(lambda g, p, lam: {k: lam * p[k] for k, v in g.items()},
-            "add lam * W TO the data gradient: the data loss still has its own gradient."),
+    mistake(
+        lambda g, p, lam: {k: v + 2 * lam * p[k] for k, v in g.items()},
+        "the gradient of (lam/2) * W**2 is lam * W, not 2 * lam * W.",
+    ),
+    mistake(
+        lambda g, p, lam: {k: lam * p[k] for k, v in g.items()},
+        "add lam * W TO the data gradient: the data loss still has its own gradient.",
+    ),
 ]
 
 dropout_forward = [
-    mistake(lambda X, mask, p: X * mask, "the kept units must be scaled by 1 / (1 - p) (inverted dropout), "
-                                         "so that the expected output equals X."),
-    mistake(lambda X, mask, p: X * mask * (1 - p), "multiply the kept units by 1 / (1 - p), not by (1 - p): "
-                                                   "scaling by (1 - p) is the test-time rule of the original, "
-                                                   "non-inverted dropout."),
-    mistake(lambda X, mask, p: X * mask / p, "p is the probability to DROP a unit: divide by the keep probability 1 - p."),
-    mistake(lambda X, mask, p: X * ~np.asarray(mask) / (1 - p),
-            "mask is True where a unit is KEPT: multiply by mask, not by its negation."),
+    mistake(
+        lambda X, mask, p: X * mask,
+        "the kept units must be scaled by 1 / (1 - p) (inverted dropout), so that the expected output equals X.",
+    ),
+    mistake(
+        lambda X, mask, p: X * mask * (1 - p),
+        "multiply the kept units by 1 / (1 - p), not by (1 - p): "
+        "scaling by (1 - p) is the test-time rule of the original, "
+        "non-inverted dropout.",
+    ),
+    mistake(
+        lambda X, mask, p: X * mask / p, "p is the probability to DROP a unit: divide by the keep probability 1 - p."
+    ),
+    mistake(
+        lambda X, mask, p: X * ~np.asarray(mask) / (1 - p),
+        "mask is True where a unit is KEPT: multiply by mask, not by its negation.",
+    ),
 ]
 
 dropout_backward = [
     mistake(lambda dout, mask, p: dout / (1 - p), "dropped units pass no gradient back: multiply by the mask too."),
     mistake(lambda dout, mask, p: dout * mask, "the gradient carries the same 1 / (1 - p) scale as the forward pass."),
-    mistake(lambda dout, mask, p: dout * mask * (1 - p), "the forward pass divides by (1 - p), so the backward pass does too."),
+    mistake(
+        lambda dout, mask, p: dout * mask * (1 - p),
+        "the forward pass divides by (1 - p), so the backward pass does too.",
+    ),
 ]
 
 
@@ -108,23 +149,47 @@ def _with_ties(losses, patience):
 
 
 early_stopping = [
-    mistake(lambda v, patience: s.early_stopping(v, patience + 1),
-            "you wait one epoch too long: stop as soon as epoch - best_epoch >= patience (with patience 2 "
-            "and the best at epoch 1, training stops at epoch 3)."),
-    mistake(lambda v, patience: s.early_stopping(v, max(patience - 1, 1)),
-            "you stop one epoch too early: stop when epoch - best_epoch >= patience, counting from the best epoch."),
-    mistake(lambda v, patience: (int(np.argmin(v)), s.early_stopping(v, patience)[1]),
-            "best_epoch is the best epoch SEEN before stopping, not the minimum of the whole curve.",
-            output="best_epoch"),
-    mistake(_with_ties, "a tie is no improvement: an epoch improves only when its loss is strictly below every "
-                        "earlier one."),
-    Hint("stop when epoch - best_epoch >= patience, or at the last epoch if that never happens.",
-         lambda m: m.output == "stop_epoch" and m.values_differ()),
+    mistake(
+        lambda v, patience: s.early_stopping(v, patience + 1),
+        "you wait one epoch too long: stop as soon as epoch - best_epoch >= patience (with patience 2 "
+        "and the best at epoch 1, training stops at epoch 3).",
+    ),
+    mistake(
+        lambda v, patience: s.early_stopping(v, max(patience - 1, 1)),
+        "you stop one epoch too early: stop when epoch - best_epoch >= patience, counting from the best epoch.",
+    ),
+    mistake(
+        lambda v, patience: (int(np.argmin(v)), s.early_stopping(v, patience)[1]),
+        "best_epoch is the best epoch SEEN before stopping, not the minimum of the whole curve.",
+        output="best_epoch",
+    ),
+    mistake(
+        _with_ties, "a tie is no improvement: an epoch improves only when its loss is strictly below every earlier one."
+    ),
+    Hint(
+        "stop when epoch - best_epoch >= patience, or at the last epoch if that never happens.",
+        lambda m: m.output == "stop_epoch" and m.values_differ(),
+    ),
 ]
 
 
-def _bn(X, gamma, beta, running_mean, running_var, training=True, momentum=0.1, eps=1e-5, *, biased_running=False,
-        keras_momentum=False, batch_stats_in_eval=False, update_in_eval=False, eps_outside=False, unbiased_norm=False):
+def _bn(
+    X,
+    gamma,
+    beta,
+    running_mean,
+    running_var,
+    training=True,
+    momentum=0.1,
+    eps=1e-5,
+    *,
+    biased_running=False,
+    keras_momentum=False,
+    batch_stats_in_eval=False,
+    update_in_eval=False,
+    eps_outside=False,
+    unbiased_norm=False,
+):
     """Batch normalisation's forward pass with one mistake switched on."""
     n = X.shape[0]
     mean, var = X.mean(axis=0), X.var(axis=0)
@@ -143,22 +208,34 @@ def _bn(X, gamma, beta, running_mean, running_var, training=True, momentum=0.1, 
 
 
 batchnorm_forward = [
-    mistake(lambda *a, **k: _bn(*a, **k, biased_running=True),
-            "running_var is updated with the UNBIASED batch variance (times N / (N - 1)), as PyTorch does; the "
-            "output is normalised with the biased one.", output="running_var"),
-    mistake(lambda *a, **k: _bn(*a, **k, keras_momentum=True),
-            "momentum is the weight of the NEW batch statistic in PyTorch: running = (1 - momentum) * running + "
-            "momentum * batch (Keras's momentum is the other way round)."),
-    mistake(lambda *a, **k: _bn(*a, **k, batch_stats_in_eval=True),
-            "in evaluation mode (training=False) the output is normalised with the RUNNING statistics, not the "
-            "batch's.", output="out"),
-    mistake(lambda *a, **k: _bn(*a, **k, update_in_eval=True),
-            "in evaluation mode the running statistics stay as they are."),
-    mistake(lambda *a, **k: _bn(*a, **k, eps_outside=True),
-            "eps belongs inside the square root: (X - mean) / sqrt(var + eps)."),
-    mistake(lambda *a, **k: _bn(*a, **k, unbiased_norm=True),
-            "the output is normalised with the BIASED batch variance (divide by N); only running_var uses N - 1.",
-            output="out"),
+    mistake(
+        lambda *a, **k: _bn(*a, **k, biased_running=True),
+        "running_var is updated with the UNBIASED batch variance (times N / (N - 1)), as PyTorch does; the "
+        "output is normalised with the biased one.",
+        output="running_var",
+    ),
+    mistake(
+        lambda *a, **k: _bn(*a, **k, keras_momentum=True),
+        "momentum is the weight of the NEW batch statistic in PyTorch: running = (1 - momentum) * running + "
+        "momentum * batch (Keras's momentum is the other way round).",
+    ),
+    mistake(
+        lambda *a, **k: _bn(*a, **k, batch_stats_in_eval=True),
+        "in evaluation mode (training=False) the output is normalised with the RUNNING statistics, not the batch's.",
+        output="out",
+    ),
+    mistake(
+        lambda *a, **k: _bn(*a, **k, update_in_eval=True), "in evaluation mode the running statistics stay as they are."
+    ),
+    mistake(
+        lambda *a, **k: _bn(*a, **k, eps_outside=True),
+        "eps belongs inside the square root: (X - mean) / sqrt(var + eps).",
+    ),
+    mistake(
+        lambda *a, **k: _bn(*a, **k, unbiased_norm=True),
+        "the output is normalised with the BIASED batch variance (divide by N); only running_var uses N - 1.",
+        output="out",
+    ),
 ]
 
 
@@ -178,12 +255,20 @@ def _bn_backward(dout, X, gamma, eps=1e-5, *, constant_stats=False, no_variance_
 
 
 batchnorm_backward = [
-    mistake(lambda *a, **k: _bn_backward(*a, **k, constant_stats=True),
-            "the batch mean and variance depend on every X[n] too: dX has two more terms than dout * gamma / std "
-            "(the gradient through the mean and through the variance).", output="dX"),
-    mistake(lambda *a, **k: _bn_backward(*a, **k, no_variance_term=True),
-            "the gradient through the batch variance is missing: subtract X_hat * sum(dX_hat * X_hat) / N as well.",
-            output="dX"),
-    mistake(lambda *a, **k: _bn_backward(*a, **k, dgamma_from_X=True),
-            "dgamma multiplies dout by the NORMALISED input X_hat, not by X.", output="dgamma"),
+    mistake(
+        lambda *a, **k: _bn_backward(*a, **k, constant_stats=True),
+        "the batch mean and variance depend on every X[n] too: dX has two more terms than dout * gamma / std "
+        "(the gradient through the mean and through the variance).",
+        output="dX",
+    ),
+    mistake(
+        lambda *a, **k: _bn_backward(*a, **k, no_variance_term=True),
+        "the gradient through the batch variance is missing: subtract X_hat * sum(dX_hat * X_hat) / N as well.",
+        output="dX",
+    ),
+    mistake(
+        lambda *a, **k: _bn_backward(*a, **k, dgamma_from_X=True),
+        "dgamma multiplies dout by the NORMALISED input X_hat, not by X.",
+        output="dgamma",
+    ),
 ]

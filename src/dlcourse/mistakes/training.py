@@ -20,8 +20,23 @@ from . import Hint, Mismatch, mistake
 _OPTIMIZERS = {"sgd": SGD, "adam": Adam}
 
 
-def _loop(params, X, y, optimizer, epochs, batch_size, seed=0, validation=None, patience=None, *,
-          same_seed=False, restore=True, val_on_train=False, late=False, epoch_means=False):
+def _loop(
+    params,
+    X,
+    y,
+    optimizer,
+    epochs,
+    batch_size,
+    seed=0,
+    validation=None,
+    patience=None,
+    *,
+    same_seed=False,
+    restore=True,
+    val_on_train=False,
+    late=False,
+    epoch_means=False,
+):
     """The training loop with one mistake switched on."""
     name, options = optimizer
     opt = _OPTIMIZERS[name](**options)
@@ -60,27 +75,47 @@ def _steps_per_epoch(m: Mismatch) -> int:
 
 
 def _per_epoch(m: Mismatch) -> bool:
-    return m.keys == ("loss",) and np.ndim(m.got) == 1 and np.ndim(m.expected) == 1 and \
-        len(m.got) * _steps_per_epoch(m) == len(m.expected) != len(m.got)
+    return (
+        m.keys == ("loss",)
+        and np.ndim(m.got) == 1
+        and np.ndim(m.expected) == 1
+        and len(m.got) * _steps_per_epoch(m) == len(m.expected) != len(m.got)
+    )
 
 
 def _one_epoch_too_long(m: Mismatch) -> bool:
-    return m.keys == ("loss",) and np.ndim(m.got) == 1 and len(m.got) > len(m.expected) and \
-        m.kwargs.get("patience") is not None
+    return (
+        m.keys == ("loss",)
+        and np.ndim(m.got) == 1
+        and len(m.got) > len(m.expected)
+        and m.kwargs.get("patience") is not None
+    )
 
 
 train_mlp = [
-    mistake(lambda *a, **k: _loop(*a, **k, same_seed=True),
-            "every epoch visits the batches in the same order: epoch e must shuffle with seed + e "
-            "(minibatches(X, y, batch_size, seed=seed + e)), as the PyTorch loop does."),
-    mistake(lambda *a, **k: _loop(*a, **k, restore=False),
-            "training stopped at the right epoch, but the weights are the last epoch's: put back the weights of "
-            "the best epoch, a copy taken at that epoch (a dict that refers to the same arrays changes with them).",
-            output="params"),
-    mistake(lambda *a, **k: _loop(*a, **k, val_on_train=True),
-            "the validation loss was measured on the training data: evaluate on validation = (X_val, y_val)."),
-    Hint("history['loss'] holds one entry per epoch; it must hold one per STEP (mini-batch), in order: the "
-         "batch's mean loss before that step's update.", _per_epoch),
-    Hint("more steps than the PyTorch loop: with patience, stop right after the epoch where epoch - best_epoch "
-         ">= patience (your early_stopping's rule).", _one_epoch_too_long),
+    mistake(
+        lambda *a, **k: _loop(*a, **k, same_seed=True),
+        "every epoch visits the batches in the same order: epoch e must shuffle with seed + e "
+        "(minibatches(X, y, batch_size, seed=seed + e)), as the PyTorch loop does.",
+    ),
+    mistake(
+        lambda *a, **k: _loop(*a, **k, restore=False),
+        "training stopped at the right epoch, but the weights are the last epoch's: put back the weights of "
+        "the best epoch, a copy taken at that epoch (a dict that refers to the same arrays changes with them).",
+        output="params",
+    ),
+    mistake(
+        lambda *a, **k: _loop(*a, **k, val_on_train=True),
+        "the validation loss was measured on the training data: evaluate on validation = (X_val, y_val).",
+    ),
+    Hint(
+        "history['loss'] holds one entry per epoch; it must hold one per STEP (mini-batch), in order: the "
+        "batch's mean loss before that step's update.",
+        _per_epoch,
+    ),
+    Hint(
+        "more steps than the PyTorch loop: with patience, stop right after the epoch where epoch - best_epoch "
+        ">= patience (your early_stopping's rule).",
+        _one_epoch_too_long,
+    ),
 ]

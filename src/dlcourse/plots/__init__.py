@@ -4,7 +4,7 @@ General plots live here; a chapter with plots of its own adds a module beside th
 
 from __future__ import annotations
 
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -14,8 +14,12 @@ def _axes(ax):
     return ax if ax is not None else plt.subplots(figsize=(5, 4))[1]
 
 
-def plot_functions(functions: Mapping[str, Callable[[np.ndarray], np.ndarray]], x: np.ndarray | None = None,
-                   ax=None, title: str | None = None):
+def plot_functions(
+    functions: Mapping[str, Callable[[np.ndarray], np.ndarray]],
+    x: np.ndarray | None = None,
+    ax=None,
+    title: str | None = None,
+):
     """Each named function of one variable, on a shared x grid (default -5..5)."""
     ax = _axes(ax)
     x = np.linspace(-5, 5, 401) if x is None else x
@@ -29,8 +33,14 @@ def plot_functions(functions: Mapping[str, Callable[[np.ndarray], np.ndarray]], 
     return ax
 
 
-def plot_decision_regions(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray, y: np.ndarray,
-                          ax=None, title: str | None = None, resolution: int = 200):
+def plot_decision_regions(
+    predict: Callable[[np.ndarray], np.ndarray],
+    X: np.ndarray,
+    y: np.ndarray,
+    ax=None,
+    title: str | None = None,
+    resolution: int = 200,
+):
     """The classes ``predict`` (points -> int labels) gives over the plane, with the data on top."""
     X, y = np.asarray(X), np.asarray(y)
     if X.ndim != 2 or X.shape[1] != 2:
@@ -52,8 +62,14 @@ def plot_decision_regions(predict: Callable[[np.ndarray], np.ndarray], X: np.nda
     return ax
 
 
-def plot_curves(curves: Mapping[str, Sequence[float]], ax=None, xlabel: str = "step", ylabel: str = "loss",
-                title: str | None = None, logy: bool = False):
+def plot_curves(
+    curves: Mapping[str, Sequence[float]],
+    ax=None,
+    xlabel: str = "step",
+    ylabel: str = "loss",
+    title: str | None = None,
+    logy: bool = False,
+):
     """Named curves (losses, accuracies, norms) against their index."""
     ax = _axes(ax)
     for name, values in curves.items():
@@ -83,8 +99,9 @@ def plot_histograms(samples: Mapping[str, np.ndarray], axes=None, bins: int = 50
     return axes
 
 
-def show_images(images: np.ndarray, labels: Sequence | None = None, n_cols: int = 10, cmap: str = "gray_r",
-                title: str | None = None):
+def show_images(
+    images: np.ndarray, labels: Sequence | None = None, n_cols: int = 10, cmap: str = "gray_r", title: str | None = None
+):
     """A grid of images (n, H, W) or (n, H, W, 3) with optional labels above each."""
     images = np.asarray(images)
     n_rows = int(np.ceil(len(images) / n_cols))

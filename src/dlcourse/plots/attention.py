@@ -33,8 +33,15 @@ def plot_causal_mask(length: int, ax=None, title: str | None = None):
     ax.imshow(allowed, cmap="Greys_r", vmin=0, vmax=1)
     for i in range(length):
         for j in range(length):
-            ax.text(j, i, "0" if allowed[i, j] else "-∞", ha="center", va="center", fontsize=7,
-                    color="black" if allowed[i, j] else "white")
+            ax.text(
+                j,
+                i,
+                "0" if allowed[i, j] else "-∞",
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="black" if allowed[i, j] else "white",
+            )
     ax.set_xticks(range(length))
     ax.set_yticks(range(length))
     ax.set_xlabel("key position j")
@@ -43,7 +50,9 @@ def plot_causal_mask(length: int, ax=None, title: str | None = None):
     return ax
 
 
-def plot_loss_curves(curves: Mapping[str, np.ndarray], ax=None, title: str | None = None, baseline: float | None = None):
+def plot_loss_curves(
+    curves: Mapping[str, np.ndarray], ax=None, title: str | None = None, baseline: float | None = None
+):
     """Training loss per step for each named run; ``baseline`` draws a horizontal reference (e.g. log(vocab size))."""
     ax = _axes(ax)
     styles = ["-", "--", ":", "-."]
@@ -63,12 +72,22 @@ def plot_cost(cost: Mapping[str, np.ndarray], ax=None, title: str | None = None)
     lengths = np.asarray(cost["lengths"], dtype=float)
     ax = _axes(ax)
     for name, marker in (("attention", "o-"), ("rnn", "s-")):
-        ax.loglog(lengths, cost[name], marker, label={"attention": "self-attention (all pairs)",
-                                                       "rnn": "RNN (one step per position)"}[name])
+        ax.loglog(
+            lengths,
+            cost[name],
+            marker,
+            label={"attention": "self-attention (all pairs)", "rnn": "RNN (one step per position)"}[name],
+        )
     for slope, style in ((1, ":"), (2, "--")):
         anchor = cost["rnn" if slope == 1 else "attention"][-1]
-        ax.loglog(lengths, anchor * (lengths / lengths[-1]) ** slope, style, color="grey", lw=0.8,
-                  label=f"∝ L{'²' if slope == 2 else ''}")
+        ax.loglog(
+            lengths,
+            anchor * (lengths / lengths[-1]) ** slope,
+            style,
+            color="grey",
+            lw=0.8,
+            label=f"∝ L{'²' if slope == 2 else ''}",
+        )
     ax.set_xlabel("sequence length L")
     ax.set_ylabel("seconds per pass")
     ax.legend()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -33,7 +33,9 @@ def plot_filters(w: np.ndarray, n_cols: int = 8, title: str | None = None, size:
     return axes
 
 
-def plot_feature_maps(image: np.ndarray, layers: Mapping[str, np.ndarray], max_maps: int = 16, title: str | None = None):
+def plot_feature_maps(
+    image: np.ndarray, layers: Mapping[str, np.ndarray], max_maps: int = 16, title: str | None = None
+):
     """An input image (H, W) and, one row per layer, its feature maps (C, h, w), at most ``max_maps`` each."""
     n_cols = 1 + min(max_maps, max(m.shape[0] for m in layers.values()))
     fig, axes = plt.subplots(len(layers), n_cols, figsize=(0.9 * n_cols, 1.0 * len(layers) + 0.5), squeeze=False)
@@ -42,7 +44,7 @@ def plot_feature_maps(image: np.ndarray, layers: Mapping[str, np.ndarray], max_m
             ax.axis("off")
         row[0].imshow(image, cmap="gray_r")
         row[0].set_title("input", fontsize=8)
-        for k, ax in enumerate(row[1:1 + min(max_maps, maps.shape[0])]):
+        for k, ax in enumerate(row[1 : 1 + min(max_maps, maps.shape[0])]):
             ax.imshow(maps[k], cmap="viridis")
             ax.set_title(f"{name} {k}", fontsize=7)
     if title:

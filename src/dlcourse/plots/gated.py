@@ -10,12 +10,22 @@ import numpy as np
 
 from . import _axes
 
-GATE_NAMES = {"i": "input gate i", "f": "forget gate f", "g": "cell candidate g", "o": "output gate o",
-              "c": "cell state c"}
+GATE_NAMES = {
+    "i": "input gate i",
+    "f": "forget gate f",
+    "g": "cell candidate g",
+    "o": "output gate o",
+    "c": "cell state c",
+}
 
 
-def plot_recall_accuracy(gaps: Sequence[int], accuracy: Mapping[str, Sequence[float]], chance: float | None = None,
-                         ax=None, title: str | None = None):
+def plot_recall_accuracy(
+    gaps: Sequence[int],
+    accuracy: Mapping[str, Sequence[float]],
+    chance: float | None = None,
+    ax=None,
+    title: str | None = None,
+):
     """Accuracy against the gap, one line per model; a dotted line at chance level."""
     ax = _axes(ax)
     for (name, values), marker in zip(accuracy.items(), "os^v"):
@@ -31,8 +41,13 @@ def plot_recall_accuracy(gaps: Sequence[int], accuracy: Mapping[str, Sequence[fl
     return ax
 
 
-def plot_gates(gates: Mapping[str, np.ndarray], keys: str = "ifo", order: np.ndarray | None = None, axes=None,
-               title: str | None = None):
+def plot_gates(
+    gates: Mapping[str, np.ndarray],
+    keys: str = "ifo",
+    order: np.ndarray | None = None,
+    axes=None,
+    title: str | None = None,
+):
     """Heat maps (unit x time step) of an LSTM's gates on one sequence: gates[k] is (T, H).
     ``order`` sorts the units (rows), e.g. by their mean forget gate."""
     if axes is None:

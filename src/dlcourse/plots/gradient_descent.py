@@ -21,10 +21,18 @@ def _as_path(name: str, path, n_dims: int) -> np.ndarray:
     return path
 
 
-def plot_descent_paths(loss: Callable[[np.ndarray], np.ndarray], paths: Mapping[str, np.ndarray],
-                       xlim: tuple[float, float], ylim: tuple[float, float], ax=None, title: str | None = None,
-                       xlabel: str = "parameter 1", ylabel: str = "parameter 2", resolution: int = 150,
-                       levels: int = 25):
+def plot_descent_paths(
+    loss: Callable[[np.ndarray], np.ndarray],
+    paths: Mapping[str, np.ndarray],
+    xlim: tuple[float, float],
+    ylim: tuple[float, float],
+    ax=None,
+    title: str | None = None,
+    xlabel: str = "parameter 1",
+    ylabel: str = "parameter 2",
+    resolution: int = 150,
+    levels: int = 25,
+):
     """Contour lines of ``loss`` (points (P, 2) -> values (P,)) over the box ``xlim`` x ``ylim``, with each
     named path (steps, 2) drawn on top: a dot per step, a circle at the start and a cross at the end.
     Parts of a path outside the box (a diverging run) are cut off by the box."""
@@ -36,7 +44,7 @@ def plot_descent_paths(loss: Callable[[np.ndarray], np.ndarray], paths: Mapping[
     ax.contour(gx, gy, values, levels=spaced, cmap="viridis", linewidths=0.8)
     for name, path in paths.items():
         path = _as_path(name, path, 2)
-        line, = ax.plot(path[:, 0], path[:, 1], ".-", ms=3, lw=1, label=name)
+        (line,) = ax.plot(path[:, 0], path[:, 1], ".-", ms=3, lw=1, label=name)
         ax.plot(*path[0], "o", color=line.get_color(), mfc="none", ms=8)
         ax.plot(*path[-1], "x", color=line.get_color(), ms=8, mew=2)
     ax.set_xlim(*xlim)
@@ -50,14 +58,19 @@ def plot_descent_paths(loss: Callable[[np.ndarray], np.ndarray], paths: Mapping[
     return ax
 
 
-def plot_descent_1d(f: Callable[[np.ndarray], np.ndarray], paths: Mapping[str, np.ndarray], x: np.ndarray,
-                    ax=None, title: str | None = None):
+def plot_descent_1d(
+    f: Callable[[np.ndarray], np.ndarray],
+    paths: Mapping[str, np.ndarray],
+    x: np.ndarray,
+    ax=None,
+    title: str | None = None,
+):
     """The function ``f`` on the grid ``x``, and each named path (steps,) of points x_t drawn as (x_t, f(x_t))."""
     ax = _axes(ax)
     ax.plot(x, f(x), color="grey", lw=1.5)
     for name, path in paths.items():
         path = _as_path(name, path, 1)[:, 0]
-        line, = ax.plot(path, f(path), ".-", ms=5, lw=0.8, label=name)
+        (line,) = ax.plot(path, f(path), ".-", ms=5, lw=0.8, label=name)
         ax.plot(path[0], f(path[:1])[0], "o", color=line.get_color(), mfc="none", ms=9)
         ax.plot(path[-1], f(path[-1:])[0], "x", color=line.get_color(), ms=9, mew=2)
     ax.set_xlabel("x")

@@ -10,8 +10,14 @@ import numpy as np
 from . import _axes
 
 
-def plot_losses_and_gradients(x: np.ndarray, losses: Mapping[str, np.ndarray], gradients: Mapping[str, np.ndarray],
-                              axes=None, xlabel: str = "logit of the true class", styles: Mapping[str, str] | None = None):
+def plot_losses_and_gradients(
+    x: np.ndarray,
+    losses: Mapping[str, np.ndarray],
+    gradients: Mapping[str, np.ndarray],
+    axes=None,
+    xlabel: str = "logit of the true class",
+    styles: Mapping[str, str] | None = None,
+):
     """Two panels over the same x: each named loss (left) and each named gradient (right).
 
     ``styles`` maps a name to a matplotlib format string (e.g. ``"k--"``) for curves that should stand out.
@@ -34,8 +40,9 @@ def plot_losses_and_gradients(x: np.ndarray, losses: Mapping[str, np.ndarray], g
     return axes
 
 
-def plot_confusion_matrix(counts: np.ndarray, ax=None, class_names: Sequence[str] | None = None,
-                          title: str | None = None):
+def plot_confusion_matrix(
+    counts: np.ndarray, ax=None, class_names: Sequence[str] | None = None, title: str | None = None
+):
     """A confusion matrix as a heat map with the count in each cell (rows: true class, columns: predicted)."""
     counts = np.asarray(counts)
     if counts.ndim != 2 or counts.shape[0] != counts.shape[1]:
@@ -49,8 +56,15 @@ def plot_confusion_matrix(counts: np.ndarray, ax=None, class_names: Sequence[str
     for i in range(n):
         for j in range(n):
             dark = counts[i, j] > 0.6 * counts.max()
-            ax.text(j, i, str(counts[i, j]), ha="center", va="center", fontsize=8 if n > 5 else 11,
-                    color="white" if dark else "black")
+            ax.text(
+                j,
+                i,
+                str(counts[i, j]),
+                ha="center",
+                va="center",
+                fontsize=8 if n > 5 else 11,
+                color="white" if dark else "black",
+            )
     ax.set_xticks(range(n), names)
     ax.set_yticks(range(n), names)
     ax.set_xlabel("predicted class")

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from . import _axes
@@ -14,20 +13,29 @@ def plot_sequences(noisy: np.ndarray, clean: np.ndarray, n: int = 3, ax=None, ti
     """The first ``n`` sequences: noisy samples as dots, the clean wave they come from as a line."""
     noisy, clean = np.asarray(noisy), np.asarray(clean)
     if noisy.ndim != 2 or noisy.shape != clean.shape:
-        raise ValueError(f"noisy and clean must be (n_sequences, length) of the same shape, got {noisy.shape}, {clean.shape}")
+        raise ValueError(
+            f"noisy and clean must be (n_sequences, length) of the same shape, got {noisy.shape}, {clean.shape}"
+        )
     ax = _axes(ax)
     steps = np.arange(noisy.shape[1])
     for i in range(min(n, len(noisy))):
-        line, = ax.plot(steps, clean[i], lw=1)
+        (line,) = ax.plot(steps, clean[i], lw=1)
         ax.plot(steps, noisy[i], ".", color=line.get_color(), ms=4)
     ax.set_xlabel("time step t")
     ax.set_title(title or "noisy sine waves (dots) and the clean waves (lines)")
     return ax
 
 
-def plot_predictions(targets: np.ndarray, predictions: Mapping[str, np.ndarray], ax=None, clean: np.ndarray | None = None,
-                     first_step: int = 1, prediction_start: int | None = None, start_generating: int | None = None,
-                     title: str | None = None):
+def plot_predictions(
+    targets: np.ndarray,
+    predictions: Mapping[str, np.ndarray],
+    ax=None,
+    clean: np.ndarray | None = None,
+    first_step: int = 1,
+    prediction_start: int | None = None,
+    start_generating: int | None = None,
+    title: str | None = None,
+):
     """One sequence's targets (dots), the clean wave (grey) and each model's predictions (lines) against time.
 
     ``first_step`` is the time step of targets[0] and clean[0]; ``prediction_start`` that of each prediction's
@@ -43,7 +51,13 @@ def plot_predictions(targets: np.ndarray, predictions: Mapping[str, np.ndarray],
     ax.plot(steps, targets, "k.", ms=4, label="noisy data")
     for (name, values), style in zip(predictions.items(), ["-", "--", ":", "-."]):
         values = np.ravel(values)
-        ax.plot((first_step if prediction_start is None else prediction_start) + np.arange(len(values)), values, style, lw=1.5, label=name)
+        ax.plot(
+            (first_step if prediction_start is None else prediction_start) + np.arange(len(values)),
+            values,
+            style,
+            lw=1.5,
+            label=name,
+        )
     if start_generating is not None:
         ax.axvline(start_generating, color="grey", ls="--", lw=1)
     ax.set_xlabel("time step t")
@@ -53,14 +67,18 @@ def plot_predictions(targets: np.ndarray, predictions: Mapping[str, np.ndarray],
     return ax
 
 
-def plot_gradient_norms(norms: Mapping[str, Sequence[float]], ax=None, markers: Mapping[str, Sequence[float]] | None = None,
-                        title: str | None = None):
+def plot_gradient_norms(
+    norms: Mapping[str, Sequence[float]],
+    ax=None,
+    markers: Mapping[str, Sequence[float]] | None = None,
+    title: str | None = None,
+):
     """||dL/dh_t|| against t on a log scale, one line per setting; ``markers`` (same keys) are drawn as
     dots on top, e.g. PyTorch's autograd values beside the NumPy ones."""
     ax = _axes(ax)
     for name, values in norms.items():
         values = np.asarray(values, dtype=np.float64)
-        line, = ax.semilogy(np.arange(len(values)), values, label=name)
+        (line,) = ax.semilogy(np.arange(len(values)), values, label=name)
         if markers is not None and name in markers:
             other = np.asarray(markers[name], dtype=np.float64)
             ax.semilogy(np.arange(len(other))[::4], other[::4], "o", ms=4, mfc="none", color=line.get_color())

@@ -3,7 +3,7 @@ examples a classifier gets wrong. (The confusion matrix is :func:`dlcourse.plots
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -11,8 +11,13 @@ import numpy as np
 from . import _axes, show_images
 
 
-def plot_train_val(histories: Mapping[str, Mapping[str, Sequence[float]]], ax=None, metric: str = "loss",
-                   title: str | None = None, logy: bool = False):
+def plot_train_val(
+    histories: Mapping[str, Mapping[str, Sequence[float]]],
+    ax=None,
+    metric: str = "loss",
+    title: str | None = None,
+    logy: bool = False,
+):
     """For each named training history (as :func:`dlcourse.solved.training.fit_mlp` returns it with
     ``evaluate_train=True`` and validation data): the training curve dashed, the validation curve solid,
     in one colour, with a dot at ``best_epoch`` when early stopping recorded one."""
@@ -57,8 +62,9 @@ def plot_gaps(results: Mapping[str, tuple[float, float]], ax=None, title: str | 
     return ax
 
 
-def show_misclassified(images: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray, n: int = 20, n_cols: int = 10,
-                       title: str | None = None):
+def show_misclassified(
+    images: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray, n: int = 20, n_cols: int = 10, title: str | None = None
+):
     """Up to ``n`` of the images the classifier got wrong, each titled 'true→predicted'."""
     wrong = np.flatnonzero(np.asarray(y_true) != np.asarray(y_pred))[:n]
     if len(wrong) == 0:

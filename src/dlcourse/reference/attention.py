@@ -20,7 +20,24 @@ from torch import nn
 
 from ..device import get_device, to_numpy, to_tensor
 
-BLOCK_PARAMS = ("ln1_g", "ln1_b", "Wq", "bq", "Wk", "bk", "Wv", "bv", "Wo", "bo", "ln2_g", "ln2_b", "W1", "b1", "W2", "b2")
+BLOCK_PARAMS = (
+    "ln1_g",
+    "ln1_b",
+    "Wq",
+    "bq",
+    "Wk",
+    "bk",
+    "Wv",
+    "bv",
+    "Wo",
+    "bo",
+    "ln2_g",
+    "ln2_b",
+    "W1",
+    "b1",
+    "W2",
+    "b2",
+)
 
 
 def _float(x) -> torch.Tensor:
@@ -84,15 +101,18 @@ def multi_head_attention(X, params, n_heads, causal=False) -> tuple[np.ndarray, 
     x = _float(X)
     module = torch_multi_head_attention(params, n_heads)
     with torch.no_grad():
-        out, weights = module(x, x, x, attn_mask=_future(x.shape[1]) if causal else None,
-                              need_weights=True, average_attn_weights=False)
+        out, weights = module(
+            x, x, x, attn_mask=_future(x.shape[1]) if causal else None, need_weights=True, average_attn_weights=False
+        )
     return to_numpy(out), to_numpy(weights)
 
 
 def positional_encoding(length: int, d_model: int) -> np.ndarray:
     """The sinusoidal encoding as the PyTorch tutorials compute it: exp(-2i log(10000) / d) for the frequencies."""
     position = torch.arange(length, dtype=torch.float64, device=get_device())[:, None]
-    freq = torch.exp(torch.arange(0, d_model, 2, dtype=torch.float64, device=get_device()) * (-math.log(10000.0) / d_model))
+    freq = torch.exp(
+        torch.arange(0, d_model, 2, dtype=torch.float64, device=get_device()) * (-math.log(10000.0) / d_model)
+    )
     pe = torch.zeros(length, d_model, dtype=torch.float64, device=get_device())
     pe[:, 0::2] = torch.sin(position * freq)
     pe[:, 1::2] = torch.cos(position * freq[: d_model // 2])
@@ -141,8 +161,12 @@ class Block(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         a = self.ln1(x)
-        x = x + self.attn(a, a, a, attn_mask=_future(x.shape[1]).to(x.device) if self.causal else None,
-                          need_weights=False)[0]
+        x = (
+            x
+            + self.attn(
+                a, a, a, attn_mask=_future(x.shape[1]).to(x.device) if self.causal else None, need_weights=False
+            )[0]
+        )
         return x + self.ff2(torch.relu(self.ff1(self.ln2(x))))
 
     @classmethod
@@ -156,15 +180,26 @@ class Block(nn.Module):
         """Copy the NumPy parameters (names as in BLOCK_PARAMS) into the module."""
         with torch.no_grad():
             for name, tensor in self.named_tensors().items():
-                tensor.copy_(_float(np.concatenate([params[n] for n in name]) if isinstance(name, tuple) else params[name]))
+                tensor.copy_(
+                    _float(np.concatenate([params[n] for n in name]) if isinstance(name, tuple) else params[name])
+                )
 
     def named_tensors(self) -> dict:
         """NumPy parameter name (or a tuple of names stacked in one tensor) -> the module's tensor."""
-        return {"ln1_g": self.ln1.weight, "ln1_b": self.ln1.bias,
-                ("Wq", "Wk", "Wv"): self.attn.in_proj_weight, ("bq", "bk", "bv"): self.attn.in_proj_bias,
-                "Wo": self.attn.out_proj.weight, "bo": self.attn.out_proj.bias,
-                "ln2_g": self.ln2.weight, "ln2_b": self.ln2.bias,
-                "W1": self.ff1.weight, "b1": self.ff1.bias, "W2": self.ff2.weight, "b2": self.ff2.bias}
+        return {
+            "ln1_g": self.ln1.weight,
+            "ln1_b": self.ln1.bias,
+            ("Wq", "Wk", "Wv"): self.attn.in_proj_weight,
+            ("bq", "bk", "bv"): self.attn.in_proj_bias,
+            "Wo": self.attn.out_proj.weight,
+            "bo": self.attn.out_proj.bias,
+            "ln2_g": self.ln2.weight,
+            "ln2_b": self.ln2.bias,
+            "W1": self.ff1.weight,
+            "b1": self.ff1.bias,
+            "W2": self.ff2.weight,
+            "b2": self.ff2.bias,
+        }
 
     def grads(self) -> dict[str, np.ndarray]:
         """The gradients as NumPy arrays under the NumPy names (in_proj's split back into q, k, v)."""

@@ -55,9 +55,9 @@ def _apply(step, nodes):
     if op == "mul_const":
         return rest[0] * a
     if op == "square":
-        return a ** 2
+        return a**2
     if op == "cube":
-        return a ** 3
+        return a**3
     if op == "tanh":
         return a.tanh() if hasattr(a, "tanh") else math.tanh(a)
     if op == "relu":

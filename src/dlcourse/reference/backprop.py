@@ -25,6 +25,7 @@ def _grad_or_zeros(t: torch.Tensor) -> np.ndarray:
 
 # --- backward passes of the layers --------------------------------------------------------------
 
+
 def _activation_backward(fn: Callable, dA: np.ndarray, Z: np.ndarray) -> np.ndarray:
     Zt = to_tensor(Z, requires_grad=True)
     fn(Zt).backward(to_tensor(dA))
@@ -75,8 +76,9 @@ def mlp_backward(dout: np.ndarray, caches: list, params: dict[str, np.ndarray], 
 LOSSES = {"cross_entropy": F.cross_entropy, "mse": F.mse_loss}
 
 
-def mlp_loss_gradients(params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray, activation: str = "tanh",
-                       loss: str = "cross_entropy"):
+def mlp_loss_gradients(
+    params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray, activation: str = "tanh", loss: str = "cross_entropy"
+):
     """(loss, {"W1": dL/dW1, ...}) of an MLP under F.cross_entropy (integer labels) or F.mse_loss, by autograd."""
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {loss!r}")
@@ -93,6 +95,7 @@ def mlp_loss_gradients(params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarr
 # --- gradient checking ------------------------------------------------------------------------
 
 # --- gradient checking ------------------------------------------------------------------------
+
 
 def numerical_gradient(f, x: np.ndarray, dout: np.ndarray | None = None, eps: float = 1e-6) -> np.ndarray:
     """The centred difference sum((f(x + eps e_k) - f(x - eps e_k)) * dout) / (2 eps) for every entry k, computed
@@ -124,11 +127,14 @@ def relative_error(a: np.ndarray, b: np.ndarray) -> float:
     """max over entries of |a - b| / max(|a| + |b|, 1e-8), computed with torch."""
     at, bt = to_tensor(a), to_tensor(b)
     if at.shape != bt.shape:
-        raise ValueError(f"relative_error compares arrays of the same shape, got {tuple(at.shape)} and {tuple(bt.shape)}")
+        raise ValueError(
+            f"relative_error compares arrays of the same shape, got {tuple(at.shape)} and {tuple(bt.shape)}"
+        )
     return float(((at - bt).abs() / (at.abs() + bt.abs()).clamp_min(1e-8)).max().item())
 
 
 # --- E5: one ReLU neuron, MSE, Adam -------------------------------------------------------------
+
 
 def _float_leaf(x) -> torch.Tensor:
     return to_tensor(np.asarray(x, dtype=np.float64), requires_grad=True)
@@ -140,4 +146,3 @@ def relu_neuron_gradients(W: np.ndarray, b: np.ndarray, X: np.ndarray, y: np.nda
     loss = F.mse_loss(torch.relu(F.linear(to_tensor(X), Wt, bt)), to_tensor(y))
     loss.backward()
     return float(loss.item()), to_numpy(Wt.grad), to_numpy(bt.grad)
-

@@ -68,6 +68,7 @@ def flatten_backward(dout: np.ndarray, x_shape: tuple[int, ...]) -> np.ndarray:
 
 # --- augmentation -------------------------------------------------------------------------------
 
+
 def flip_horizontal(images: np.ndarray) -> np.ndarray:
     """Mirror left-right: ``torch.flip(images, dims=[-1])`` (the width axis of (N, C, H, W))."""
     return to_numpy(torch.flip(to_tensor(_as_images(images, "images")), dims=[-1]))
@@ -83,7 +84,7 @@ def shift_images(images: np.ndarray, dy, dx) -> np.ndarray:
     dy, dx = np.broadcast_to(dy, (n,)), np.broadcast_to(dx, (n,))
     m = int(max(np.abs(dy).max(), np.abs(dx).max(), 0))
     padded = F.pad(to_tensor(images), (m, m, m, m))
-    out = [padded[i, :, m - int(dy[i]):m - int(dy[i]) + h, m - int(dx[i]):m - int(dx[i]) + w] for i in range(n)]
+    out = [padded[i, :, m - int(dy[i]) : m - int(dy[i]) + h, m - int(dx[i]) : m - int(dx[i]) + w] for i in range(n)]
     return to_numpy(torch.stack(out))
 
 

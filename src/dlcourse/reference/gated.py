@@ -25,8 +25,10 @@ def _check_layout(W_ih, W_hh, b_ih, b_hh, gates: int) -> tuple[int, int]:
     hidden = shapes[1][1]
     rows = gates * hidden
     if shapes[0][0] != rows or shapes[1][0] != rows or shapes[2] != (rows,) or shapes[3] != (rows,):
-        raise ValueError(f"expected W_ih ({gates}H, D), W_hh ({gates}H, H), b_ih and b_hh ({gates}H,) with "
-                         f"H = {hidden}; got {shapes}")
+        raise ValueError(
+            f"expected W_ih ({gates}H, D), W_hh ({gates}H, H), b_ih and b_hh ({gates}H,) with "
+            f"H = {hidden}; got {shapes}"
+        )
     return shapes[0][1], hidden
 
 
@@ -136,7 +138,11 @@ def tbptt_backward(dhs, x, h0, Wx, Wh, b, hs, k: int):
         h = cell(xt[:, t], h)
         states.append(h)
     out = torch.stack(states, dim=1)
-    if np.shape(hs) != tuple(out.shape) or not np.allclose(np.asarray(hs, np.float64), to_numpy(out), rtol=1e-4, atol=1e-5):
+    if np.shape(hs) != tuple(out.shape) or not np.allclose(
+        np.asarray(hs, np.float64), to_numpy(out), rtol=1e-4, atol=1e-5
+    ):
         raise ValueError("hs is not the forward's output for these inputs: pass rnn_forward(x, h0, Wx, Wh, b)")
     loss = (out * to_tensor(dhs)).sum()
-    return tuple(to_numpy(g) for g in torch.autograd.grad(loss, [xt, h0t, cell.weight_ih, cell.weight_hh, cell.bias_ih]))
+    return tuple(
+        to_numpy(g) for g in torch.autograd.grad(loss, [xt, h0t, cell.weight_ih, cell.weight_hh, cell.bias_ih])
+    )

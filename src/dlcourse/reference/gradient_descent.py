@@ -28,6 +28,7 @@ LOSSES = {"linear": F.mse_loss, "logistic": F.binary_cross_entropy_with_logits}
 
 # --- references ---------------------------------------------------------------------------
 
+
 def _fresh_tensor(value, requires_grad: bool = False) -> torch.Tensor:
     """A float64 copy on the reference device (``torch.as_tensor`` would share the caller's memory on the CPU,
     and the optimizer would then change the caller's array)."""
@@ -41,8 +42,10 @@ def minibatches(X: np.ndarray, y: np.ndarray, batch_size: int, seed: int = 0, sh
         raise ValueError(f"X and y must hold the same number of examples, got shapes {X.shape} and {y.shape}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    return [(to_numpy(X_batch), to_numpy(y_batch)) for X_batch, y_batch in _loader(to_tensor(X), to_tensor(y),
-                                                                                    int(batch_size), seed, shuffle)]
+    return [
+        (to_numpy(X_batch), to_numpy(y_batch))
+        for X_batch, y_batch in _loader(to_tensor(X), to_tensor(y), int(batch_size), seed, shuffle)
+    ]
 
 
 def _loader(X: torch.Tensor, y: torch.Tensor, batch_size: int, seed: int, shuffle: bool) -> DataLoader:
@@ -81,9 +84,18 @@ def logistic_regression_grads(params: dict[str, np.ndarray], X: np.ndarray, y: n
     return _loss_and_grads("logistic", params, X, y)
 
 
-def sgd_trajectory(X: np.ndarray, y: np.ndarray, params: dict[str, np.ndarray], model: str, *,
-                   method: str = "minibatch", lr: float = 0.1, epochs: int = 1, batch_size: int = 32,
-                   seed: int = 0) -> dict[str, np.ndarray]:
+def sgd_trajectory(
+    X: np.ndarray,
+    y: np.ndarray,
+    params: dict[str, np.ndarray],
+    model: str,
+    *,
+    method: str = "minibatch",
+    lr: float = 0.1,
+    epochs: int = 1,
+    batch_size: int = 32,
+    seed: int = 0,
+) -> dict[str, np.ndarray]:
     """``torch.optim.SGD`` on the linear (``model="linear"``, MSE) or logistic (``"logistic"``, BCE) model,
     started from ``params`` and fed, in epoch e, the batches of the order ``default_rng(seed + e)``;
     returns {"W": (1 + steps, 1, d), "b": (1 + steps, 1)}: the start, then the parameters after every step."""

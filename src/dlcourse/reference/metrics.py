@@ -30,7 +30,9 @@ def _zero_if_undefined(numerator: torch.Tensor, denominator: torch.Tensor) -> to
 def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.shape != y_pred.shape or y_true.ndim != 1 or y_true.size == 0:
-        raise ValueError(f"y_true and y_pred must be 1-D, non-empty and of the same length, got {y_true.shape} and {y_pred.shape}")
+        raise ValueError(
+            f"y_true and y_pred must be 1-D, non-empty and of the same length, got {y_true.shape} and {y_pred.shape}"
+        )
     return to_numpy((to_tensor(y_true) == to_tensor(y_pred)).to(torch.float64).mean())
 
 

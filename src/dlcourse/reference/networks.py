@@ -82,8 +82,10 @@ def init_params(layer_sizes: list[int], method: str = "he", seed: int = 0) -> di
     ``he``: ``nn.init.kaiming_normal_(W, nonlinearity="relu")``, std sqrt(2 / fan_in);
     ``xavier``: ``nn.init.xavier_normal_(W)``, std sqrt(2 / (fan_in + fan_out)).
     """
-    initialisers = {"he": lambda w, g: nn.init.kaiming_normal_(w, nonlinearity="relu", generator=g),
-                    "xavier": lambda w, g: nn.init.xavier_normal_(w, generator=g)}
+    initialisers = {
+        "he": lambda w, g: nn.init.kaiming_normal_(w, nonlinearity="relu", generator=g),
+        "xavier": lambda w, g: nn.init.xavier_normal_(w, generator=g),
+    }
     if method not in initialisers:
         raise ValueError(f"method must be one of {sorted(initialisers)}, got {method!r}")
     generator = torch.Generator().manual_seed(seed)

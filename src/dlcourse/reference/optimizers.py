@@ -56,8 +56,9 @@ def make_torch_optimizer(name: str, tensors: Sequence[torch.Tensor], **hyper) ->
     return cls(list(tensors), **options)
 
 
-def torch_trajectory(name: str, params: Mapping[str, np.ndarray], grads: Sequence[Mapping[str, np.ndarray]],
-                     **hyper) -> dict[str, dict[str, np.ndarray]]:
+def torch_trajectory(
+    name: str, params: Mapping[str, np.ndarray], grads: Sequence[Mapping[str, np.ndarray]], **hyper
+) -> dict[str, dict[str, np.ndarray]]:
     """torch.optim's optimizer for exercise ``name`` (float64, on :func:`get_device`) fed ``grads``:
     the parameters after every step."""
     check_problem(params, grads)
@@ -128,6 +129,7 @@ def adamw(params, grads, **hyper):
 
 # --- learning-rate schedules: torch.optim.lr_scheduler over a whole run ---------------------
 
+
 def _step_lr(optimizer, n_steps: int, step_size: int, gamma: float = 0.1):
     return torch.optim.lr_scheduler.StepLR(optimizer, step_size=step_size, gamma=gamma)
 
@@ -137,8 +139,9 @@ def _cosine(optimizer, n_steps: int, T_max: int, eta_min: float = 0.0):
 
 
 def _warmup_cosine(optimizer, n_steps: int, warmup_steps: int, start_factor: float = 0.1, eta_min: float = 0.0):
-    warmup = torch.optim.lr_scheduler.LinearLR(optimizer, start_factor=start_factor, end_factor=1.0,
-                                               total_iters=warmup_steps)
+    warmup = torch.optim.lr_scheduler.LinearLR(
+        optimizer, start_factor=start_factor, end_factor=1.0, total_iters=warmup_steps
+    )
     cosine = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=n_steps - warmup_steps, eta_min=eta_min)
     return torch.optim.lr_scheduler.SequentialLR(optimizer, [warmup, cosine], milestones=[warmup_steps])
 
@@ -172,20 +175,33 @@ def cosine_schedule(base_lr: float, n_steps: int, T_max: int, eta_min: float = 0
     return _scheduled_lrs("cosine", base_lr, n_steps, T_max=T_max, eta_min=eta_min)
 
 
-def warmup_cosine_schedule(base_lr: float, n_steps: int, warmup_steps: int, start_factor: float = 0.1,
-                           eta_min: float = 0.0) -> np.ndarray:
+def warmup_cosine_schedule(
+    base_lr: float, n_steps: int, warmup_steps: int, start_factor: float = 0.1, eta_min: float = 0.0
+) -> np.ndarray:
     """torch.optim.lr_scheduler.SequentialLR of LinearLR(start_factor, total_iters=warmup_steps) and
     CosineAnnealingLR(T_max=n_steps - warmup_steps, eta_min), switching at warmup_steps."""
-    return _scheduled_lrs("warmup_cosine", base_lr, n_steps, warmup_steps=warmup_steps, start_factor=start_factor,
-                          eta_min=eta_min)
+    return _scheduled_lrs(
+        "warmup_cosine", base_lr, n_steps, warmup_steps=warmup_steps, start_factor=start_factor, eta_min=eta_min
+    )
 
 
 SCHEDULES: dict[str, Callable[..., np.ndarray]] = {
-    "step": step_schedule, "cosine": cosine_schedule, "warmup_cosine": warmup_cosine_schedule}
+    "step": step_schedule,
+    "cosine": cosine_schedule,
+    "warmup_cosine": warmup_cosine_schedule,
+}
 
 
-def torch_scheduled_path(name: str, f: Callable[[torch.Tensor], torch.Tensor], x0, schedule: str, base_lr: float,
-                         n_steps: int, schedule_options: Mapping | None = None, **hyper) -> np.ndarray:
+def torch_scheduled_path(
+    name: str,
+    f: Callable[[torch.Tensor], torch.Tensor],
+    x0,
+    schedule: str,
+    base_lr: float,
+    n_steps: int,
+    schedule_options: Mapping | None = None,
+    **hyper,
+) -> np.ndarray:
     """The points torch.optim's optimizer ``name`` visits minimising ``f`` (autograd) from ``x0`` in ``n_steps`` steps,
     its learning rate set by the scheduler ``schedule`` ("step", "cosine", "warmup_cosine"): (n_steps + 1, dim)."""
     x = to_tensor(np.array(x0, dtype=np.float64, copy=True), requires_grad=True)

@@ -26,20 +26,30 @@ def l2_grad(grads: dict[str, np.ndarray], params: dict[str, np.ndarray], lam: fl
     weights = _weights(params)
     penalty = 0.5 * lam * sum(W.pow(2).sum() for W in weights.values())
     penalty_grads = dict(zip(weights, torch.autograd.grad(penalty, list(weights.values())))) if weights else {}
-    return {key: g + to_numpy(penalty_grads[key]) if key in penalty_grads else np.array(g, dtype=np.float64)
-            for key, g in grads.items()}
+    return {
+        key: g + to_numpy(penalty_grads[key]) if key in penalty_grads else np.array(g, dtype=np.float64)
+        for key, g in grads.items()
+    }
 
 
-def l2_grad_by_weight_decay(grads: dict[str, np.ndarray], params: dict[str, np.ndarray], lam: float) -> dict[str, np.ndarray]:
+def l2_grad_by_weight_decay(
+    grads: dict[str, np.ndarray], params: dict[str, np.ndarray], lam: float
+) -> dict[str, np.ndarray]:
     """The same gradient read off one ``torch.optim.SGD`` step with lr = 1, ``weight_decay=lam`` on the
     weights and 0 on the biases: for plain SGD, weight decay IS the L2 penalty's gradient."""
     tensors = {key: to_tensor(np.array(value, dtype=np.float64), requires_grad=True) for key, value in params.items()}
-    for key, tensor in tensors.items():  # (copies: on the CPU a tensor can share memory with its array, and step() writes)
+    for (
+        key,
+        tensor,
+    ) in tensors.items():  # (copies: on the CPU a tensor can share memory with its array, and step() writes)
         tensor.grad = to_tensor(grads[key])
-    optimizer = torch.optim.SGD([
-        {"params": [t for k, t in tensors.items() if k.startswith("W")], "weight_decay": lam},
-        {"params": [t for k, t in tensors.items() if not k.startswith("W")], "weight_decay": 0.0},
-    ], lr=1.0)
+    optimizer = torch.optim.SGD(
+        [
+            {"params": [t for k, t in tensors.items() if k.startswith("W")], "weight_decay": lam},
+            {"params": [t for k, t in tensors.items() if not k.startswith("W")], "weight_decay": 0.0},
+        ],
+        lr=1.0,
+    )
     optimizer.step()
     return {key: params[key] - to_numpy(tensor) for key, tensor in tensors.items()}
 
@@ -93,7 +103,9 @@ def train_val_split(X: np.ndarray, y: np.ndarray, val_fraction: float, seed: int
     """A split by ``torch.utils.data.random_split`` with fractions [1 - val_fraction, val_fraction]: it gives the
     validation part int(val_fraction * N) examples (floor), the training part the rest."""
     generator = torch.Generator().manual_seed(seed)
-    train, val = torch.utils.data.random_split(range(X.shape[0]), [1.0 - val_fraction, val_fraction], generator=generator)
+    train, val = torch.utils.data.random_split(
+        range(X.shape[0]), [1.0 - val_fraction, val_fraction], generator=generator
+    )
     train, val = np.array(train.indices, dtype=np.int64), np.array(val.indices, dtype=np.int64)
     return X[train], y[train], X[val], y[val]
 
@@ -106,8 +118,16 @@ def normalize(X_train: np.ndarray, X_other: np.ndarray, eps: float = 1e-5):
     return tuple(to_numpy(F.batch_norm(x, mean, var, training=False, eps=eps)) for x in (train, other))
 
 
-def batchnorm_forward(X: np.ndarray, gamma: np.ndarray, beta: np.ndarray, running_mean: np.ndarray,
-                      running_var: np.ndarray, training: bool = True, momentum: float = 0.1, eps: float = 1e-5):
+def batchnorm_forward(
+    X: np.ndarray,
+    gamma: np.ndarray,
+    beta: np.ndarray,
+    running_mean: np.ndarray,
+    running_var: np.ndarray,
+    training: bool = True,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+):
     """``nn.BatchNorm1d(D, eps, momentum)`` with these parameters and running statistics, in training or evaluation
     mode: (output, running_mean, running_var) after the call."""
     bn = torch.nn.BatchNorm1d(np.shape(X)[1], eps=eps, momentum=momentum, dtype=torch.float64, device=get_device())

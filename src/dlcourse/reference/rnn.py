@@ -21,6 +21,7 @@ DTYPE = torch.float64
 
 # --- copying parameters between NumPy and PyTorch ---------------------------------------------
 
+
 def _check_rnn_shapes(Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray, gates: int = 1) -> tuple[int, int]:
     Wx, Wh, b = np.asarray(Wx), np.asarray(Wh), np.asarray(b)
     if Wx.ndim != 2 or Wh.ndim != 2 or b.ndim != 1:
@@ -28,8 +29,10 @@ def _check_rnn_shapes(Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray, gates: int 
     hidden = Wh.shape[1]
     if Wh.shape[0] != gates * hidden or Wx.shape[0] != gates * hidden or b.shape[0] != gates * hidden:
         want = f"{gates} * H" if gates > 1 else "H"
-        raise ValueError(f"expected Wx ({want}, D), Wh ({want}, H), b ({want},) with H = {hidden}; "
-                         f"got Wx {Wx.shape}, Wh {Wh.shape}, b {b.shape}")
+        raise ValueError(
+            f"expected Wx ({want}, D), Wh ({want}, H), b ({want},) with H = {hidden}; "
+            f"got Wx {Wx.shape}, Wh {Wh.shape}, b {b.shape}"
+        )
     return Wx.shape[1], hidden
 
 
@@ -82,6 +85,7 @@ def rnn_params_from_torch(rnn: nn.RNN | nn.RNNCell) -> dict[str, np.ndarray]:
 
 # --- forward ----------------------------------------------------------------------------------
 
+
 def _check_batch(x: np.ndarray, h: np.ndarray, D: int, H: int, x_ndim: int) -> None:
     x, h = np.asarray(x), np.asarray(h)
     if x.ndim != x_ndim or x.shape[-1] != D:
@@ -121,12 +125,15 @@ def lstm_cell_forward(x, h_prev, c_prev, Wx, Wh, b):
 
 # --- backward (autograd) ----------------------------------------------------------------------
 
+
 def _check_output(given, recomputed: torch.Tensor, name: str, forward: str) -> None:
     given = np.asarray(given, dtype=np.float64)
     expected = to_numpy(recomputed)
     if given.shape != expected.shape or not np.allclose(given, expected, rtol=1e-4, atol=1e-5):
-        raise ValueError(f"{name} is not the output of {forward} for these inputs "
-                         f"(shape {given.shape}, expected {expected.shape}): pass the forward's own result")
+        raise ValueError(
+            f"{name} is not the output of {forward} for these inputs "
+            f"(shape {given.shape}, expected {expected.shape}): pass the forward's own result"
+        )
 
 
 def _grads(output: torch.Tensor, upstream, wrt: list[torch.Tensor]):
@@ -172,6 +179,7 @@ def hidden_state_gradients(x, h0, Wx, Wh, b, dh_last) -> np.ndarray:
 
 
 # --- clipping ---------------------------------------------------------------------------------
+
 
 def clip_grad_norm(grads: dict[str, np.ndarray], max_norm: float):
     """(clipped gradients, total norm) from ``torch.nn.utils.clip_grad_norm_``: each gradient is attached

@@ -13,9 +13,21 @@ from .networks import build_mlp
 OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}
 
 
-def fit_torch_mlp(params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray, *, optimizer: str = "adam",
-                  lr: float = 1e-3, epochs: int, batch_size: int, loss: str = "cross_entropy",
-                  activation: str = "relu", seed: int = 0, dtype=torch.float32, **optimizer_options):
+def fit_torch_mlp(
+    params: dict[str, np.ndarray],
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    optimizer: str = "adam",
+    lr: float = 1e-3,
+    epochs: int,
+    batch_size: int,
+    loss: str = "cross_entropy",
+    activation: str = "relu",
+    seed: int = 0,
+    dtype=torch.float32,
+    **optimizer_options,
+):
     """Train an ``nn.Sequential`` copy of ``params`` on the reference device with the same mini-batch order
     as :func:`dlcourse.solved.training.fit_mlp`. Returns (the trained model, per-epoch mean training loss)."""
     device = get_device()
@@ -23,7 +35,9 @@ def fit_torch_mlp(params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray, *
     opt = OPTIMIZERS[optimizer](model.parameters(), lr=lr, **optimizer_options)
     loss_fn = F.cross_entropy if loss == "cross_entropy" else F.mse_loss
     X_all = torch.as_tensor(X, dtype=dtype, device=device)
-    y_all = torch.as_tensor(y, device=device) if loss == "cross_entropy" else torch.as_tensor(y, dtype=dtype, device=device)
+    y_all = (
+        torch.as_tensor(y, device=device) if loss == "cross_entropy" else torch.as_tensor(y, dtype=dtype, device=device)
+    )
     index_all = np.arange(X.shape[0])
     history = []
     for epoch in range(epochs):
@@ -50,9 +64,17 @@ def torch_accuracy(model, X: np.ndarray, y: np.ndarray) -> float:
 OPTIMIZER_NAMES = {"sgd": "SGD", "adam": "Adam"}
 
 
-def train_mlp(params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray, optimizer: tuple[str, dict],
-              epochs: int, batch_size: int, seed: int = 0, validation: tuple[np.ndarray, np.ndarray] | None = None,
-              patience: int | None = None) -> dict:
+def train_mlp(
+    params: dict[str, np.ndarray],
+    X: np.ndarray,
+    y: np.ndarray,
+    optimizer: tuple[str, dict],
+    epochs: int,
+    batch_size: int,
+    seed: int = 0,
+    validation: tuple[np.ndarray, np.ndarray] | None = None,
+    patience: int | None = None,
+) -> dict:
     """Chapter 7's training loop in PyTorch, float64 on the reference device: an ``nn.Sequential`` copy of the ReLU
     MLP ``params``, ``torch.optim`` (``optimizer = ("sgd" or "adam", its keyword arguments)``), ``F.cross_entropy``,
     the batch order of :func:`dlcourse.solved.gradient_descent.minibatches` (epoch e shuffled with seed + e);
@@ -99,8 +121,11 @@ def train_mlp(params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray, optim
     if best_state is not None:
         model.load_state_dict(best_state)
     linears = [m for m in model if isinstance(m, torch.nn.Linear)]
-    result["params"] = {f"{p}{layer}": to_numpy(getattr(m, "weight" if p == "W" else "bias"))
-                        for layer, m in enumerate(linears, start=1) for p in "Wb"}
+    result["params"] = {
+        f"{p}{layer}": to_numpy(getattr(m, "weight" if p == "W" else "bias"))
+        for layer, m in enumerate(linears, start=1)
+        for p in "Wb"
+    }
     result["loss"] = np.array(result["loss"])
     if validation is not None:
         result["val_loss"] = np.array(result["val_loss"])

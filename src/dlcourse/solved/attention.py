@@ -18,18 +18,18 @@ def attention(Q, K, V, mask=None, causal=False):
 
     A row whose every key is masked gets weights 0 and output 0 (as PyTorch does), not 0/0.
     """
-    scores = (Q @ np.swapaxes(K, -1, -2)) * Q.shape[-1] ** -0.5          # (..., Lq, Lk)
+    scores = (Q @ np.swapaxes(K, -1, -2)) * Q.shape[-1] ** -0.5  # (..., Lq, Lk)
     if mask is not None:
         mask = np.asarray(mask)
         scores = scores + (np.where(mask, 0.0, -np.inf) if mask.dtype == bool else mask).astype(scores.dtype)
-    if causal:                                                            # query i sees keys 0..i
+    if causal:  # query i sees keys 0..i
         allowed = np.tril(np.ones(scores.shape[-2:], dtype=bool))
         scores = np.where(allowed, scores, -np.inf)
     top = scores.max(axis=-1, keepdims=True)
-    top = np.where(np.isfinite(top), top, 0.0)                           # a fully masked row: every score -inf
+    top = np.where(np.isfinite(top), top, 0.0)  # a fully masked row: every score -inf
     e = np.exp(scores - top)
     total = e.sum(axis=-1, keepdims=True)
-    weights = e / np.where(total > 0, total, 1.0)                        # 0 / 1 = 0 on a fully masked row
+    weights = e / np.where(total > 0, total, 1.0)  # 0 / 1 = 0 on a fully masked row
     return weights @ V, weights
 
 
@@ -38,7 +38,7 @@ def attention_backward(dout, Q, K, V, mask=None, causal=False):
     _, P = attention(Q, K, V, mask, causal)
     dV = np.swapaxes(P, -1, -2) @ dout
     dP = dout @ np.swapaxes(V, -1, -2)
-    dS = P * (dP - np.sum(dP * P, axis=-1, keepdims=True)) * Q.shape[-1] ** -0.5   # chapter 4's softmax backward
+    dS = P * (dP - np.sum(dP * P, axis=-1, keepdims=True)) * Q.shape[-1] ** -0.5  # chapter 4's softmax backward
     return dS @ K, np.swapaxes(dS, -1, -2) @ Q, dV
 
 
@@ -69,7 +69,7 @@ def positional_encoding(length, d_model):
     """(length, d_model) sinusoids: PE[t, 2i] = sin(t / 10000^(2i/d)), PE[t, 2i+1] = cos(t / 10000^(2i/d))."""
     positions = np.arange(length)[:, None]
     inverse_wavelengths = 10000.0 ** (-np.arange(0, d_model, 2) / d_model)
-    angles = positions * inverse_wavelengths                            # (length, ceil(d_model / 2))
+    angles = positions * inverse_wavelengths  # (length, ceil(d_model / 2))
     pe = np.zeros((length, d_model))
     pe[:, 0::2] = np.sin(angles)
     pe[:, 1::2] = np.cos(angles[:, : d_model // 2])
@@ -91,7 +91,7 @@ def embedding_backward(dout, tokens, n_vocab):
 def layer_norm_forward(x, gamma, beta, eps=1e-5):
     """Normalise each row (the last axis) to mean 0 and variance 1, then scale by gamma and shift by beta."""
     mean = x.mean(axis=-1, keepdims=True)
-    var = x.var(axis=-1, keepdims=True)                                 # biased (divide by D), as PyTorch
+    var = x.var(axis=-1, keepdims=True)  # biased (divide by D), as PyTorch
     return (x - mean) / np.sqrt(var + eps) * gamma + beta
 
 

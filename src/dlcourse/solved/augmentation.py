@@ -31,8 +31,9 @@ def shift_images(images: np.ndarray, dy, dx) -> np.ndarray:
     for i in range(n):
         sy, sx = int(dy[i]), int(dx[i])
         if abs(sy) < h and abs(sx) < w:
-            out[i, :, max(sy, 0):h + min(sy, 0), max(sx, 0):w + min(sx, 0)] = \
-                images[i, :, max(-sy, 0):h + min(-sy, 0), max(-sx, 0):w + min(-sx, 0)]
+            out[i, :, max(sy, 0) : h + min(sy, 0), max(sx, 0) : w + min(sx, 0)] = images[
+                i, :, max(-sy, 0) : h + min(-sy, 0), max(-sx, 0) : w + min(-sx, 0)
+            ]
     return out
 
 
@@ -67,7 +68,7 @@ def rotate_images(images: np.ndarray, degrees) -> np.ndarray:
     src_r, src_c = np.rint(cy - src_y).astype(int), np.rint(src_x + cx).astype(int)
     inside = (src_r >= 0) & (src_r < h) & (src_c >= 0) & (src_c < w)
     batch = np.arange(n)[:, None, None]
-    out = images[batch, :, np.clip(src_r, 0, h - 1), np.clip(src_c, 0, w - 1)]   # (n, h, w, C)
+    out = images[batch, :, np.clip(src_r, 0, h - 1), np.clip(src_c, 0, w - 1)]  # (n, h, w, C)
     return np.where(inside[..., None], out, 0).transpose(0, 3, 1, 2).astype(images.dtype, copy=False)
 
 

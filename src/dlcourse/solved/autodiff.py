@@ -19,36 +19,36 @@ class Value:
     """A scalar that remembers how it was computed, so that gradients can flow back through it."""
 
     def __init__(self, data, parents=(), op=""):
-        self.data = float(data)               # the number
-        self.grad = 0.0                       # d(final result) / d(this number), filled in by backward()
-        self.parents = tuple(parents)         # the Values this one was computed from
-        self.op = op                          # the operation that made it, for printing and drawing
-        self.local_backward = lambda: None    # passes self.grad on to the parents; a leaf has nothing to pass
+        self.data = float(data)  # the number
+        self.grad = 0.0  # d(final result) / d(this number), filled in by backward()
+        self.parents = tuple(parents)  # the Values this one was computed from
+        self.op = op  # the operation that made it, for printing and drawing
+        self.local_backward = lambda: None  # passes self.grad on to the parents; a leaf has nothing to pass
 
     def __repr__(self):
         return f"Value(data={self.data:.6g}, grad={self.grad:.6g})"
 
     # Built from the operations below:
-    def __radd__(self, other):       # 2 + x
+    def __radd__(self, other):  # 2 + x
         return self + other
 
-    def __rmul__(self, other):       # 2 * x
+    def __rmul__(self, other):  # 2 * x
         return self * other
 
-    def __neg__(self):               # -x
+    def __neg__(self):  # -x
         return self * -1.0
 
-    def __sub__(self, other):        # x - y
+    def __sub__(self, other):  # x - y
         return self + (-other)
 
-    def __rsub__(self, other):       # 2 - x
+    def __rsub__(self, other):  # 2 - x
         return other + (-self)
 
-    def __truediv__(self, other):    # x / y
-        return self * other ** -1
+    def __truediv__(self, other):  # x / y
+        return self * other**-1
 
-    def __rtruediv__(self, other):   # 2 / x
-        return other * self ** -1
+    def __rtruediv__(self, other):  # 2 / x
+        return other * self**-1
 
 
 def as_value(x):
@@ -86,7 +86,7 @@ def value_pow(self, k):
     """self ** k for a constant number k, recording the graph."""
     if not isinstance(k, (int, float)):
         raise TypeError(f"Value ** k needs a constant number k, got {type(k).__name__}")
-    out = Value(self.data ** k, (self,), f"**{k}")
+    out = Value(self.data**k, (self,), f"**{k}")
 
     def local_backward():
         self.grad += k * self.data ** (k - 1) * out.grad

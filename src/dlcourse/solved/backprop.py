@@ -7,7 +7,7 @@ Each function is the notebook's own code. :func:`mlp_backward_fast` is a deliber
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -46,10 +46,12 @@ def dense_param_grads(dY: np.ndarray, X: np.ndarray):
     return dY.T @ X, dY.sum(axis=0)
 
 
-def mlp_backward(dout: np.ndarray, caches: list, params: dict[str, np.ndarray], activation: str = "relu") -> dict[str, np.ndarray]:
+def mlp_backward(
+    dout: np.ndarray, caches: list, params: dict[str, np.ndarray], activation: str = "relu"
+) -> dict[str, np.ndarray]:
     """Gradients of every W and b of an MLP, from dL/d(output) and the caches of mlp_forward."""
     grads, n_layers = {}, len(caches)
-    dZ = dout                                   # no activation after the last layer
+    dZ = dout  # no activation after the last layer
     for layer in range(n_layers, 0, -1):
         A_prev, _ = caches[layer - 1]
         dA_prev, grads[f"W{layer}"], grads[f"b{layer}"] = dense_backward(dZ, A_prev, params[f"W{layer}"])
@@ -59,8 +61,9 @@ def mlp_backward(dout: np.ndarray, caches: list, params: dict[str, np.ndarray], 
     return grads
 
 
-def mlp_backward_fast(dout: np.ndarray, caches: list, params: dict[str, np.ndarray],
-                      activation: str = "relu") -> dict[str, np.ndarray]:
+def mlp_backward_fast(
+    dout: np.ndarray, caches: list, params: dict[str, np.ndarray], activation: str = "relu"
+) -> dict[str, np.ndarray]:
     """:func:`mlp_backward` without the gradient of the network's input (dZ @ W1, the largest product of the
     backward pass, which PyTorch's autograd skips too for an input without requires_grad): the same gradients."""
     grads, n_layers = {}, len(caches)
@@ -74,8 +77,9 @@ def mlp_backward_fast(dout: np.ndarray, caches: list, params: dict[str, np.ndarr
     return grads
 
 
-def numerical_gradient(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, dout: np.ndarray | None = None,
-                       eps: float = 1e-6) -> np.ndarray:
+def numerical_gradient(
+    f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, dout: np.ndarray | None = None, eps: float = 1e-6
+) -> np.ndarray:
     """Centred-difference gradient of sum(f(x) * dout) with respect to x (dout defaults to ones)."""
     grad = np.zeros(x.shape)
     for index in np.ndindex(x.shape):

@@ -31,7 +31,7 @@ def conv2d_forward_loops(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: in
         for f in range(n_filters):
             for r in range(h_out):
                 for c in range(w_out):
-                    window = xp[i, :, r * stride:r * stride + kh, c * stride:c * stride + kw]
+                    window = xp[i, :, r * stride : r * stride + kh, c * stride : c * stride + kw]
                     out[i, f, r, c] = np.sum(window * w[f]) + b[f]
     return out
 
@@ -44,7 +44,7 @@ def im2col(x: np.ndarray, kh: int, kw: int, stride: int = 1, padding: int = 0) -
     """
     n, c = x.shape[:2]
     xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
-    windows = sliding_window_view(xp, (kh, kw), axis=(2, 3))[:, :, ::stride, ::stride]   # (N, C, Ho, Wo, kh, kw)
+    windows = sliding_window_view(xp, (kh, kw), axis=(2, 3))[:, :, ::stride, ::stride]  # (N, C, Ho, Wo, kh, kw)
     h_out, w_out = windows.shape[2:4]
     return windows.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * kh * kw, h_out * w_out)
 
@@ -69,10 +69,10 @@ def conv2d_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: int 
     dw = (dout_rows @ im2col(x, kh, kw, stride, padding).transpose(0, 2, 1)).sum(axis=0).reshape(w.shape)
     dcols = (w.reshape(n_filters, -1).T @ dout_rows).reshape(n, c, kh, kw, h_out, w_out)
     dx_pad = np.zeros((n, c, h + 2 * padding, wd + 2 * padding), dtype=dcols.dtype)
-    for i in range(kh):          # col2im: every kernel offset (i, j) sends its gradient back to
-        for j in range(kw):      # the input pixels it read, one strided slice at a time
-            dx_pad[:, :, i:i + stride * h_out:stride, j:j + stride * w_out:stride] += dcols[:, :, i, j]
-    dx = dx_pad[:, :, padding:padding + h, padding:padding + wd]
+    for i in range(kh):  # col2im: every kernel offset (i, j) sends its gradient back to
+        for j in range(kw):  # the input pixels it read, one strided slice at a time
+            dx_pad[:, :, i : i + stride * h_out : stride, j : j + stride * w_out : stride] += dcols[:, :, i, j]
+    dx = dx_pad[:, :, padding : padding + h, padding : padding + wd]
     return dx, dw, db
 
 
@@ -89,11 +89,13 @@ def maxpool_backward(dout: np.ndarray, x: np.ndarray, size: int = 2, stride: int
     stride = size if stride is None else stride
     windows = sliding_window_view(x, (size, size), axis=(2, 3))[:, :, ::stride, ::stride]
     n, c, h_out, w_out = windows.shape[:4]
-    first_max = windows.reshape(n, c, h_out, w_out, size * size).argmax(axis=4)   # argmax: the first maximum
+    first_max = windows.reshape(n, c, h_out, w_out, size * size).argmax(axis=4)  # argmax: the first maximum
     dx = np.zeros(x.shape, dtype=dout.dtype)
     for i in range(size):
         for j in range(size):
-            dx[:, :, i:i + stride * h_out:stride, j:j + stride * w_out:stride] += dout * (first_max == i * size + j)
+            dx[:, :, i : i + stride * h_out : stride, j : j + stride * w_out : stride] += dout * (
+                first_max == i * size + j
+            )
     return dx
 
 
@@ -107,8 +109,9 @@ def flatten_backward(dout: np.ndarray, x_shape: tuple[int, ...]) -> np.ndarray:
     return dout.reshape(x_shape)
 
 
-def init_cnn_params(in_channels: int, conv_channels: list[int], dense_sizes: list[int], image_size: int,
-                    kernel: int = 3, seed: int = 0) -> dict[str, np.ndarray]:
+def init_cnn_params(
+    in_channels: int, conv_channels: list[int], dense_sizes: list[int], image_size: int, kernel: int = 3, seed: int = 0
+) -> dict[str, np.ndarray]:
     """He-initialised parameters of [conv (kernel x kernel, 'same' padding), ReLU, 2x2 max-pool] * len(conv_channels),
     flatten, then dense layers (ReLU between): {"Wc1", "bc1", ..., "Wd1", "bd1", ...}, zero biases.
     ``image_size`` is the input's height = width; each pooling halves it (rounding down)."""

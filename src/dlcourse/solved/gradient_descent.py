@@ -27,7 +27,7 @@ def minibatches(X, y, batch_size, seed=0, shuffle=True):
     n = len(X)
     order = np.random.default_rng(seed).permutation(n) if shuffle else np.arange(n)
     for start in range(0, n, batch_size):
-        rows = order[start:start + batch_size]
+        rows = order[start : start + batch_size]
         yield X[rows], y[rows]
 
 
@@ -46,7 +46,7 @@ def linear_regression_grads(params: dict[str, np.ndarray], X: np.ndarray, y: np.
     """Mean squared error of (X @ W.T + b)[:, 0] against y, and its gradients {"W", "b"}."""
     residual = (X @ params["W"].T + params["b"])[:, 0] - y
     n = len(y)
-    loss = np.mean(residual ** 2)
+    loss = np.mean(residual**2)
     grads = {"W": 2.0 / n * (residual @ X)[None, :], "b": 2.0 / n * residual.sum(keepdims=True)}
     return loss, grads
 
@@ -60,9 +60,18 @@ def logistic_regression_grads(params: dict[str, np.ndarray], X: np.ndarray, y: n
     return loss, {"W": (error @ X)[None, :], "b": error.sum(keepdims=True)}
 
 
-def gradient_descent(loss_and_grads: LossAndGrads, X: np.ndarray, y: np.ndarray, params: dict[str, np.ndarray], *,
-                     method: str = "minibatch", lr: float = 0.1, epochs: int = 1, batch_size: int = 32,
-                     seed: int = 0) -> dict[str, np.ndarray]:
+def gradient_descent(
+    loss_and_grads: LossAndGrads,
+    X: np.ndarray,
+    y: np.ndarray,
+    params: dict[str, np.ndarray],
+    *,
+    method: str = "minibatch",
+    lr: float = 0.1,
+    epochs: int = 1,
+    batch_size: int = 32,
+    seed: int = 0,
+) -> dict[str, np.ndarray]:
     """Plain gradient descent on a copy of params; returns {name: (1 + steps, *shape) trajectory}.
 
     Epoch e visits the batches ``minibatches(X, y, size, seed=seed + e)``, the size being all examples

@@ -17,8 +17,10 @@ def check_labels(labels: np.ndarray, n_classes: int, n_examples: int | None = No
     """``labels`` as an array after checking it is 1-D, integer, in [0, n_classes) and (if given) n_examples long."""
     labels = np.asarray(labels)
     if labels.dtype.kind not in "iu":
-        raise TypeError(f"{name} must be integer class indices, got dtype {labels.dtype}"
-                        f"{' (use .astype(int))' if labels.dtype.kind in 'fb' else ''}")
+        raise TypeError(
+            f"{name} must be integer class indices, got dtype {labels.dtype}"
+            f"{' (use .astype(int))' if labels.dtype.kind in 'fb' else ''}"
+        )
     if labels.ndim != 1:
         raise ValueError(f"{name} must be 1-D (one class index per example), got shape {labels.shape}")
     if n_examples is not None and labels.shape[0] != n_examples:
@@ -94,6 +96,7 @@ def bce_with_logits_grad(logits, targets):
 # as much as the arithmetic (memory to fetch and fill), and cross_entropy_fast reads log-softmax only at the
 # labels (benchmarks/RESULTS.md has the timings; tests/test_losses_package.py proves they compute the same).
 
+
 def _shifted(logits: np.ndarray) -> np.ndarray:
     """A new float array of logits minus their largest value on the last axis (so exp never overflows)."""
     logits = np.asarray(logits)
@@ -122,8 +125,8 @@ def cross_entropy_fast(logits: np.ndarray, labels: np.ndarray) -> float:
     labels = check_labels(labels, np.shape(logits)[-1], np.shape(logits)[0])
     n = logits.shape[0]
     shifted = _shifted(logits)
-    picked = shifted[np.arange(n), labels]                 # log_softmax at the labels only:
-    np.exp(shifted, out=shifted)                           # shifted - log(sum(exp(shifted)))
+    picked = shifted[np.arange(n), labels]  # log_softmax at the labels only:
+    np.exp(shifted, out=shifted)  # shifted - log(sum(exp(shifted)))
     return float(-(picked - np.log(shifted.sum(axis=-1))).mean())
 
 

@@ -31,6 +31,7 @@ StepFunction = Callable[..., tuple[np.ndarray, dict]]
 
 # --- step functions: new_p, new_state = step(p, g, state, **hyper-parameters) ------------------
 
+
 def sgd_step(p, g, state, lr, weight_decay=0.0):
     """torch.optim.SGD without momentum: p - lr * (g + weight_decay * p)."""
     g = g + weight_decay * p
@@ -79,8 +80,8 @@ def adam_step(p, g, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0
     t = state.get("step", 0) + 1
     m = beta1 * state.get("m", 0.0) + (1 - beta1) * g
     v = beta2 * state.get("v", 0.0) + (1 - beta2) * g * g
-    m_hat = m / (1 - beta1 ** t)
-    v_hat = v / (1 - beta2 ** t)
+    m_hat = m / (1 - beta1**t)
+    v_hat = v / (1 - beta2**t)
     return p - lr * m_hat / (np.sqrt(v_hat) + eps), {"step": t, "m": m, "v": v}
 
 
@@ -91,12 +92,19 @@ def adamw_step(p, g, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=
 
 
 STEP_FUNCTIONS: dict[str, StepFunction] = {
-    "sgd": sgd_step, "momentum_ema": momentum_ema_step, "momentum": momentum_step, "nesterov": nesterov_step,
-    "adagrad": adagrad_step, "rmsprop": rmsprop_step, "adam": adam_step, "adamw": adamw_step,
+    "sgd": sgd_step,
+    "momentum_ema": momentum_ema_step,
+    "momentum": momentum_step,
+    "nesterov": nesterov_step,
+    "adagrad": adagrad_step,
+    "rmsprop": rmsprop_step,
+    "adam": adam_step,
+    "adamw": adamw_step,
 }
 
 
 # --- learning-rate schedules: the learning rate of steps 0, 1, ..., n_steps - 1 ---------------
+
 
 def step_schedule(base_lr, n_steps, step_size, gamma=0.1):
     """torch.optim.lr_scheduler.StepLR: the learning rate times gamma after every step_size steps."""
@@ -120,6 +128,7 @@ def warmup_cosine_schedule(base_lr, n_steps, warmup_steps, start_factor=0.1, eta
 
 # --- running step functions ----------------------------------------------------------------
 
+
 def _call_step(step_fn: StepFunction, p, g, state, hyper):
     result = step_fn(p, g, state, **hyper)
     name = getattr(step_fn, "__name__", "the step function")
@@ -129,8 +138,9 @@ def _call_step(step_fn: StepFunction, p, g, state, hyper):
     return result
 
 
-def trajectory(step_fn: StepFunction, params: Mapping[str, np.ndarray], grads: Sequence[Mapping[str, np.ndarray]],
-               **hyper) -> dict[str, dict[str, np.ndarray]]:
+def trajectory(
+    step_fn: StepFunction, params: Mapping[str, np.ndarray], grads: Sequence[Mapping[str, np.ndarray]], **hyper
+) -> dict[str, dict[str, np.ndarray]]:
     """Feed ``grads[k]`` (a dict, one gradient per parameter) to ``step_fn`` at step k+1, every parameter with its
     own state (``{}`` at first). Returns the parameters after every step: ``{"step 1": {...}, "step 2": ...}``.
     ``params`` is not changed."""
@@ -145,8 +155,9 @@ def trajectory(step_fn: StepFunction, params: Mapping[str, np.ndarray], grads: S
     return result
 
 
-def minimize_path(step_fn: StepFunction, grad_fn: Callable[[np.ndarray], np.ndarray], x0, steps: int,
-                  **hyper) -> np.ndarray:
+def minimize_path(
+    step_fn: StepFunction, grad_fn: Callable[[np.ndarray], np.ndarray], x0, steps: int, **hyper
+) -> np.ndarray:
     """The points visited from ``x0`` by ``steps`` steps of ``step_fn`` on the gradient ``grad_fn(x)``: (steps + 1, dim)."""
     if steps < 0:
         raise ValueError(f"steps must be >= 0, got {steps}")
@@ -165,19 +176,26 @@ def check_problem(params: Mapping[str, np.ndarray], grads: Sequence[Mapping[str,
         raise TypeError(f"params must be a non-empty dict of arrays, got {type(params).__name__}")
     for name, p in params.items():
         if not isinstance(p, np.ndarray) or p.dtype.kind != "f":
-            raise TypeError(f"params[{name!r}] must be a float NumPy array, got {getattr(p, 'dtype', type(p).__name__)}")
+            raise TypeError(
+                f"params[{name!r}] must be a float NumPy array, got {getattr(p, 'dtype', type(p).__name__)}"
+            )
     if isinstance(grads, Mapping) or not isinstance(grads, Sequence):
         raise TypeError("grads must be a list with one dict of gradients per step")
     for k, step_grads in enumerate(grads, start=1):
         if not isinstance(step_grads, Mapping) or set(step_grads) != set(params):
             keys = sorted(step_grads) if isinstance(step_grads, Mapping) else type(step_grads).__name__
-            raise ValueError(f"grads[{k - 1}] (step {k}) must be a dict with a gradient for each of {sorted(params)}, got {keys}")
+            raise ValueError(
+                f"grads[{k - 1}] (step {k}) must be a dict with a gradient for each of {sorted(params)}, got {keys}"
+            )
         for name, g in step_grads.items():
             if np.shape(g) != params[name].shape:
-                raise ValueError(f"grads[{k - 1}][{name!r}] has shape {np.shape(g)}, the parameter {params[name].shape}")
+                raise ValueError(
+                    f"grads[{k - 1}][{name!r}] has shape {np.shape(g)}, the parameter {params[name].shape}"
+                )
 
 
 # --- classes over a dict of parameters, updated in place -----------------------------------
+
 
 class Optimizer:
     """Keeps per-parameter state by name; subclasses define ``update(p, g, state)``, which changes ``p`` in place."""
@@ -225,8 +243,14 @@ class SGD(StepOptimizer):
     """torch.optim.SGD: buf = momentum * buf + (1 - dampening) * g (buf = g on the first step);
     Nesterov uses g + momentum * buf."""
 
-    def __init__(self, lr: float, momentum: float = 0.0, dampening: float = 0.0, nesterov: bool = False,
-                 weight_decay: float = 0.0):
+    def __init__(
+        self,
+        lr: float,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+    ):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum needs momentum > 0 and dampening = 0 (as in torch.optim.SGD)")
         if momentum < 0:
@@ -276,8 +300,9 @@ class Adam(Optimizer):
     decoupled_weight_decay = False
     block_size = 1 << 16
 
-    def __init__(self, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0):
+    def __init__(
+        self, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0
+    ):
         super().__init__(lr, weight_decay)
         if not all(0 <= b < 1 for b in betas) or len(betas) != 2:
             raise ValueError(f"betas must be two numbers in [0, 1), got {betas}")
@@ -295,22 +320,22 @@ class Adam(Optimizer):
             g = g + self.weight_decay * p
         state["step"] += 1
         t = state["step"]
-        step_size = self.lr / (1 - beta1 ** t)
-        bias_correction2_sqrt = (1 - beta2 ** t) ** 0.5
+        step_size = self.lr / (1 - beta1**t)
+        bias_correction2_sqrt = (1 - beta2**t) ** 0.5
         scratch = np.empty(min(p.size, self.block_size), dtype=p.dtype)
         for P, G, M, V in _blocks(self.block_size, p, g, state["m"], state["v"]):
-            T = scratch[:P.size].reshape(P.shape)
-            np.subtract(G, M, out=T)                  # m = m + (1 - beta1) (g - m)
+            T = scratch[: P.size].reshape(P.shape)
+            np.subtract(G, M, out=T)  # m = m + (1 - beta1) (g - m)
             T *= 1 - beta1
             M += T
-            V *= beta2                                # v = beta2 v + (1 - beta2) g g
+            V *= beta2  # v = beta2 v + (1 - beta2) g g
             np.multiply(G, G, out=T)
             T *= 1 - beta2
             V += T
-            np.sqrt(V, out=T)                         # denominator sqrt(v) / sqrt(1 - beta2^t) + eps
+            np.sqrt(V, out=T)  # denominator sqrt(v) / sqrt(1 - beta2^t) + eps
             T /= bias_correction2_sqrt
             T += self.eps
-            np.divide(M, T, out=T)                    # p -= lr / (1 - beta1^t) * m / denominator
+            np.divide(M, T, out=T)  # p -= lr / (1 - beta1^t) * m / denominator
             T *= step_size
             P -= T
 
@@ -320,8 +345,9 @@ class AdamW(Adam):
 
     decoupled_weight_decay = True
 
-    def __init__(self, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 1e-2):
+    def __init__(
+        self, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 1e-2
+    ):
         super().__init__(lr, betas, eps, weight_decay)
 
 
@@ -332,4 +358,4 @@ def _blocks(size: int, *arrays: np.ndarray):
         return
     flat = [a.reshape(-1) for a in arrays]
     for start in range(0, flat[0].size, size):
-        yield tuple(f[start:start + size] for f in flat)
+        yield tuple(f[start : start + size] for f in flat)

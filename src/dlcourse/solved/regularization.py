@@ -74,8 +74,15 @@ def normalize(X_train: np.ndarray, X_other: np.ndarray, eps: float = 1e-5):
 
 # --- an MLP with dropout on its hidden layers ---------------------------------------------
 
-def dropout_mlp_forward(X: np.ndarray, params: dict[str, np.ndarray], masks: list[np.ndarray], p: float,
-                        activation: str = "relu", dropout: Callable = dropout_forward):
+
+def dropout_mlp_forward(
+    X: np.ndarray,
+    params: dict[str, np.ndarray],
+    masks: list[np.ndarray],
+    p: float,
+    activation: str = "relu",
+    dropout: Callable = dropout_forward,
+):
     """Like :func:`dlcourse.solved.networks.mlp_forward`, with ``dropout(A, masks[l], p)`` after each hidden
     activation. Returns (output, caches) with caches[l] = (input of layer l+1 after dropout, its Z)."""
     n_layers = len(params) // 2
@@ -89,8 +96,15 @@ def dropout_mlp_forward(X: np.ndarray, params: dict[str, np.ndarray], masks: lis
     return A, caches
 
 
-def dropout_mlp_backward(dout: np.ndarray, caches: list, params: dict[str, np.ndarray], masks: list[np.ndarray],
-                         p: float, activation: str = "relu", dropout_back: Callable = dropout_backward):
+def dropout_mlp_backward(
+    dout: np.ndarray,
+    caches: list,
+    params: dict[str, np.ndarray],
+    masks: list[np.ndarray],
+    p: float,
+    activation: str = "relu",
+    dropout_back: Callable = dropout_backward,
+):
     """The gradients of :func:`dropout_mlp_forward`'s parameters from dL/d(output)."""
     grads, dZ = {}, dout
     for layer in range(len(caches), 0, -1):
@@ -103,8 +117,17 @@ def dropout_mlp_backward(dout: np.ndarray, caches: list, params: dict[str, np.nd
 
 # --- batch normalisation (chapter 7, section 9) ---------------------------------------------
 
-def batchnorm_forward(X: np.ndarray, gamma: np.ndarray, beta: np.ndarray, running_mean: np.ndarray,
-                      running_var: np.ndarray, training: bool = True, momentum: float = 0.1, eps: float = 1e-5):
+
+def batchnorm_forward(
+    X: np.ndarray,
+    gamma: np.ndarray,
+    beta: np.ndarray,
+    running_mean: np.ndarray,
+    running_var: np.ndarray,
+    training: bool = True,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+):
     """nn.BatchNorm1d on X (N, D): (output, new running_mean, new running_var)."""
     if training:
         n = X.shape[0]

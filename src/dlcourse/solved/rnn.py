@@ -18,10 +18,17 @@ def rnn_cell_forward(x: np.ndarray, h_prev: np.ndarray, Wx: np.ndarray, Wh: np.n
     return np.tanh(x @ Wx.T + h_prev @ Wh.T + b)
 
 
-def rnn_cell_backward(dh_next: np.ndarray, x: np.ndarray, h_prev: np.ndarray, Wx: np.ndarray, Wh: np.ndarray,
-                      b: np.ndarray, h_next: np.ndarray):
+def rnn_cell_backward(
+    dh_next: np.ndarray,
+    x: np.ndarray,
+    h_prev: np.ndarray,
+    Wx: np.ndarray,
+    Wh: np.ndarray,
+    b: np.ndarray,
+    h_next: np.ndarray,
+):
     """(dx, dh_prev, dWx, dWh, db) of one step, given dL/dh_next and the step's inputs and output h_next."""
-    dz = dh_next * (1.0 - h_next ** 2)  # tanh'(z) = 1 - tanh(z)^2 = 1 - h_next^2
+    dz = dh_next * (1.0 - h_next**2)  # tanh'(z) = 1 - tanh(z)^2 = 1 - h_next^2
     return dz @ Wx, dz @ Wh, dz.T @ x, dz.T @ h_prev, dz.sum(axis=0)
 
 
@@ -32,7 +39,7 @@ def rnn_forward(x: np.ndarray, h0: np.ndarray, Wx: np.ndarray, Wh: np.ndarray, b
     only h_{t-1} Wh^T has to wait for the previous step.
     """
     N, T, _ = x.shape
-    x_proj = x @ Wx.T + b                                   # (N, T, H)
+    x_proj = x @ Wx.T + b  # (N, T, H)
     hs = np.empty((N, T, Wh.shape[0]), dtype=x_proj.dtype)
     h = h0
     for t in range(T):
@@ -41,8 +48,9 @@ def rnn_forward(x: np.ndarray, h0: np.ndarray, Wx: np.ndarray, Wh: np.ndarray, b
     return hs
 
 
-def rnn_backward(dhs: np.ndarray, x: np.ndarray, h0: np.ndarray, Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray,
-                 hs: np.ndarray):
+def rnn_backward(
+    dhs: np.ndarray, x: np.ndarray, h0: np.ndarray, Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray, hs: np.ndarray
+):
     """Backprop through time: (dx, dh0, dWx, dWh, db) from dhs = dL/dhs (N, T, H), the gradient that
     reaches every hidden state from outside (a loss at each step), and the forward's hs.
 
@@ -50,9 +58,9 @@ def rnn_backward(dhs: np.ndarray, x: np.ndarray, h0: np.ndarray, Wx: np.ndarray,
     all N * T rows after the loop.
     """
     N, T, H = hs.shape
-    h_prev = np.concatenate([h0[:, None, :], hs[:, :-1]], axis=1)   # h_{t-1} for every t
-    dz = np.empty_like(hs)                                           # dL/dz_t, z_t the pre-activation
-    dh = np.zeros_like(h0)                                           # dL/dh_t arriving from step t+1
+    h_prev = np.concatenate([h0[:, None, :], hs[:, :-1]], axis=1)  # h_{t-1} for every t
+    dz = np.empty_like(hs)  # dL/dz_t, z_t the pre-activation
+    dh = np.zeros_like(h0)  # dL/dh_t arriving from step t+1
     for t in reversed(range(T)):
         dz[:, t] = (dhs[:, t] + dh) * (1.0 - hs[:, t] ** 2)
         dh = dz[:, t] @ Wh
@@ -65,13 +73,14 @@ def rnn_backward(dhs: np.ndarray, x: np.ndarray, h0: np.ndarray, Wx: np.ndarray,
 def clip_grad_norm(grads: dict[str, np.ndarray], max_norm: float):
     """(clipped grads, total norm) as ``torch.nn.utils.clip_grad_norm_``: every gradient times
     min(1, max_norm / (total_norm + 1e-6)), where total_norm is the 2-norm of all gradients together."""
-    total_norm = np.sqrt(sum(np.sum(g ** 2) for g in grads.values()))
+    total_norm = np.sqrt(sum(np.sum(g**2) for g in grads.values()))
     coef = min(1.0, max_norm / (total_norm + 1e-6))  # never scales up; 1e-6 guards against a zero norm
     return {name: g * coef for name, g in grads.items()}, total_norm
 
 
-def lstm_cell_forward(x: np.ndarray, h_prev: np.ndarray, c_prev: np.ndarray, Wx: np.ndarray, Wh: np.ndarray,
-                      b: np.ndarray):
+def lstm_cell_forward(
+    x: np.ndarray, h_prev: np.ndarray, c_prev: np.ndarray, Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray
+):
     """(h_next, c_next) of one LSTM step with ``nn.LSTMCell``'s layout: Wx (4H, D), Wh (4H, H), b (4H,)
     hold the gates in the order input i, forget f, cell candidate g, output o."""
     z = x @ Wx.T + h_prev @ Wh.T + b
@@ -88,5 +97,10 @@ def init_rnn_params(n_in: int, n_hidden: int, n_out: int, seed: int = 0) -> dict
     rng = np.random.default_rng(seed)
     bound = 1.0 / np.sqrt(n_hidden)
     draw = lambda *shape: rng.uniform(-bound, bound, size=shape)
-    return {"Wx": draw(n_hidden, n_in), "Wh": draw(n_hidden, n_hidden), "b": draw(n_hidden),
-            "Wy": draw(n_out, n_hidden), "by": np.zeros(n_out)}
+    return {
+        "Wx": draw(n_hidden, n_in),
+        "Wh": draw(n_hidden, n_hidden),
+        "b": draw(n_hidden),
+        "Wy": draw(n_out, n_hidden),
+        "by": np.zeros(n_out),
+    }

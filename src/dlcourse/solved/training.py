@@ -33,11 +33,24 @@ def evaluate(params, X, y, loss: str = "cross_entropy", activation: str = "relu"
     return result
 
 
-def fit_mlp(params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray, optimizer, *, epochs: int,
-            batch_size: int, loss: str = "cross_entropy", activation: str = "relu", seed: int = 0,
-            validation: tuple[np.ndarray, np.ndarray] | None = None, l2: float = 0.0, dropout: float = 0.0,
-            patience: int | None = None, evaluate_train: bool = False,
-            blocks: dict[str, Callable] | None = None) -> dict[str, Any]:
+def fit_mlp(
+    params: dict[str, np.ndarray],
+    X: np.ndarray,
+    y: np.ndarray,
+    optimizer,
+    *,
+    epochs: int,
+    batch_size: int,
+    loss: str = "cross_entropy",
+    activation: str = "relu",
+    seed: int = 0,
+    validation: tuple[np.ndarray, np.ndarray] | None = None,
+    l2: float = 0.0,
+    dropout: float = 0.0,
+    patience: int | None = None,
+    evaluate_train: bool = False,
+    blocks: dict[str, Callable] | None = None,
+) -> dict[str, Any]:
     """Train ``params`` in place with mini-batches (epoch e shuffled with seed + e) and ``optimizer.step``.
 
     Returns the history: per epoch the mean training loss over the batches (the data loss, without the
@@ -70,14 +83,27 @@ def fit_mlp(params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray, optimiz
         batch_losses = []
         for X_batch, y_batch in minibatches(X, y, batch_size, seed=seed + epoch):
             if dropout:
-                masks = [regularization.dropout_mask((X_batch.shape[0], params[f"b{l}"].shape[0]), dropout, mask_rng)
-                         for l in range(1, n_hidden + 1)]
+                masks = [
+                    regularization.dropout_mask((X_batch.shape[0], params[f"b{layer}"].shape[0]), dropout, mask_rng)
+                    for layer in range(1, n_hidden + 1)
+                ]
                 output, caches = regularization.dropout_mlp_forward(
-                    X_batch, params, masks, dropout, activation,
-                    dropout=blocks.get("dropout_forward", regularization.dropout_forward))
+                    X_batch,
+                    params,
+                    masks,
+                    dropout,
+                    activation,
+                    dropout=blocks.get("dropout_forward", regularization.dropout_forward),
+                )
                 grads = regularization.dropout_mlp_backward(
-                    loss_grad(output, y_batch), caches, params, masks, dropout, activation,
-                    dropout_back=blocks.get("dropout_backward", regularization.dropout_backward))
+                    loss_grad(output, y_batch),
+                    caches,
+                    params,
+                    masks,
+                    dropout,
+                    activation,
+                    dropout_back=blocks.get("dropout_backward", regularization.dropout_backward),
+                )
             else:
                 output, caches = mlp_forward(X_batch, params, activation)
                 grads = mlp_backward(loss_grad(output, y_batch), caches, params, activation)
@@ -103,9 +129,17 @@ def fit_mlp(params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray, optimiz
     return history
 
 
-def train_mlp(params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray, optimizer, epochs: int, batch_size: int,
-              seed: int = 0, validation: tuple[np.ndarray, np.ndarray] | None = None,
-              patience: int | None = None) -> dict[str, Any]:
+def train_mlp(
+    params: dict[str, np.ndarray],
+    X: np.ndarray,
+    y: np.ndarray,
+    optimizer,
+    epochs: int,
+    batch_size: int,
+    seed: int = 0,
+    validation: tuple[np.ndarray, np.ndarray] | None = None,
+    patience: int | None = None,
+) -> dict[str, Any]:
     """Chapter 7's graded training loop (ReLU MLP, cross-entropy), training ``params`` in place.
 
     Epoch e visits ``minibatches(X, y, batch_size, seed=seed + e)``; each step records the batch's loss (before
