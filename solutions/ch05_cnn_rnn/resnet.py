@@ -739,3 +739,14 @@ print(f"this notebook ran in {time.perf_counter() - notebook_start:.0f} s")
 # | degradation problem | 退化问题 |
 # | vanishing gradient | 梯度消失 |
 # | plain network | 普通网络（无残差连接） |
+
+# %% [markdown] id="progress-title"
+# ## Your progress
+#
+# Which exercises of this notebook pass in this session, and their points (run every test cell first,
+# or *Run All*). `dlcourse progress` in a terminal shows every chapter, in fresh kernels.
+
+# %% id="progress" tags=["demo"]
+from dlcourse.progress import progress_table
+
+progress_table()
