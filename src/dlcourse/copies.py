@@ -1,5 +1,8 @@
 """Near-copies among answers, listed for the instructor to review: ``dlcourse copies ASSIGNMENT``.
 
+(A little over 300 lines: normalising the AST, scoring, collecting the answers and the report are one
+feature that reads best in one place.)
+
 Every function in a submission's answer cells (nbgrader's solution cells) is compared with the
 course's own code (``dlcourse.solved``, the instructor's solution cells) and with the same function
 of every other submission, in a normalised form of its syntax tree (renaming variables, rewriting

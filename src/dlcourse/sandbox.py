@@ -1,5 +1,8 @@
 """One sandbox per grading kernel: submissions run in bubblewrap, not with the grader's rights.
 
+(Over 300 lines: the bubblewrap command line, the kernel manager with its limits and clean-up, and the
+Execute wiring belong together; the formatter's one-item-per-line command lists add the rest.)
+
 ``nbgrader_config.py`` makes nbgrader's autograde execute notebooks with a sandboxed Execute (:func:`sandboxed`),
 whose kernels :class:`SandboxedKernelManager` starts under ``bwrap --unshare-all``: ``nbgrader autograde`` and
 ``dlcourse grade`` (which runs it) both grade in the sandbox. A grading kernel gets this, and nothing else:

@@ -1,5 +1,7 @@
 """The course website: the student notebooks, run from top to bottom, as a static site.
 
+(Over 300 lines: executing the notebooks, rendering, the search index and the pages are one build.)
+
     python -m dlcourse.site build [--out site] [--chapters ch01_networks ...] [--jobs N]
 
 executes every student notebook of course/ as a learner first opens it (the exercises are stubs; the

@@ -1,5 +1,8 @@
 """Chapter 8 (attention): the mistakes learners make, each recognised by computing it.
 
+(Over 300 lines: one wrong computation per likely mistake, for eleven exercises; splitting it by
+exercise would scatter one chapter's hints over several files.)
+
 Every wrong function takes the checked function's arguments and returns a whole result shaped like the
 reference's, computed in NumPy from :mod:`dlcourse.solved.attention` with one thing changed, or None where the
 mistake makes no difference (a flipped mask without a mask): a hint must never describe a right answer.

@@ -1,5 +1,8 @@
 """Chapter 6 (optimizers): the mistakes learners make, each recognised by computing it.
 
+(A little over 300 lines: one wrong step per likely mistake, for every optimizer and schedule of the
+chapter; they share the trajectory helpers.)
+
 The test cells check a step function through ``as_trajectory(step)``: the parameters after every step of a
 problem, ``{"step 1": {"W": ...}, ...}``. Each mistake here is a *wrong step function*; the hint is shown when
 the learner's parameters at the failing step equal the trajectory that wrong step function gives there (and
