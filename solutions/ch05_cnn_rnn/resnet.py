@@ -54,6 +54,7 @@ torch.set_num_threads(1)       # small models: one thread beats several fighting
 threadpool_limits(limits=1, user_api="blas")
 print(describe())
 
+
 # %% [markdown] id="gap-theory"
 # ## 1. Global average pooling
 #
@@ -151,6 +152,7 @@ pooled_t.backward(to_tensor(dpooled))
 print(nn.AdaptiveAvgPool2d(1))
 print("largest difference, forward: ", np.abs(my_gap(x) - to_numpy(pooled_t.detach())).max())
 print("largest difference, backward:", np.abs(my_gap_backward(dpooled, x.shape) - to_numpy(xt.grad)).max())
+
 
 # %% [markdown] id="bn-theory"
 # ## 2. Batch normalisation for feature maps
@@ -283,6 +285,7 @@ x_eval = 3.0 + 2.0 * rng.standard_normal((4, 16, 6, 6))
 with torch.no_grad():
     theirs = bn.eval()(torch.from_numpy(x_eval)).numpy()
 print("largest difference in evaluation mode:", np.abs(my_bn(x_eval, gamma, beta, running_mean, running_var, False)[0] - theirs).max())
+
 
 # %% [markdown] id="bn-backward-theory"
 # ## 3. Batch normalisation's backward pass
@@ -482,6 +485,7 @@ with torch.no_grad():
         theirs = to_numpy(ref.build_block(params, stride).train(training)(to_tensor(x)))   # fresh buffers each time
         print(f"training={training}: output {theirs.shape}, largest difference to yours",
               np.abs(my_block(x, params, stride, training) - theirs).max())
+
 
 # %% [markdown] id="block-backward-theory"
 # ## 5. The residual block's backward pass

@@ -876,6 +876,7 @@ for name, hyper in closing_settings.items():
 print(f"\nAdam step over 10 million float32 parameters, solved.Adam / torch.optim.Adam: {adam_ratio:.2f}")
 print(f"this notebook ran in {time.perf_counter() - notebook_start:.0f} s")
 
+
 # %% [markdown] id="schedules-theory"
 # ## 14. Stretch: learning-rate schedules
 #

@@ -816,6 +816,7 @@ theirs_loop = ref_training.train_mlp(start_loop, X_small, y_small, ("adam", {"lr
 for step, (a, b) in enumerate(zip(mine_loop["loss"], theirs_loop["loss"])):
     print(f"step {step:2d}: NumPy {a:.12f}  PyTorch {b:.12f}  difference {abs(a - b):.1e}")
 
+
 # %% [markdown] id="bn-theory"
 # ## 9. Batch normalisation
 #

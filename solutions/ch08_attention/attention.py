@@ -98,6 +98,7 @@ plt.show()
 for d, s_raw, s_scaled in zip(dims, spread["q . k"], spread["q . k / sqrt(d_k)"]):
     print(f"d_k = {d:5d}: std of q.k {s_raw:6.2f} (sqrt(d_k) = {np.sqrt(d):5.1f}), scaled {s_scaled:.2f}")
 
+
 # %% [markdown] id="ex-attention"
 # ### Exercise 1 — `attention` (3 points)
 #
@@ -195,6 +196,7 @@ try:
 except RuntimeError as error:
     print("PyTorch with a mask AND is_causal=True:", str(error).splitlines()[0])
 
+
 # %% [markdown] id="sdpa-backward-theory"
 # ### The backward pass
 #
@@ -277,6 +279,7 @@ before, after = my_attention(Qc, Kc, Vc, causal=True)[0], my_attention(Qc, chang
 print("outputs at positions 0..3 unchanged when positions 4, 5 change:", np.array_equal(before[0, :4], after[0, :4]))
 print("outputs at positions 4, 5 changed:                            ", not np.allclose(before[0, 4:], after[0, 4:]))
 assert np.array_equal(before[0, :4], after[0, :4]), "with causal=True the past must not see the future"
+
 
 # %% [markdown] id="mha-theory"
 # ## 2. Multi-head attention
@@ -376,6 +379,7 @@ with torch.no_grad():
     torch_mha_out = to_numpy(mha_torch(to_tensor(X8), to_tensor(X8), to_tensor(X8), need_weights=False)[0])
 print(f"your multi-head attention vs nn.MultiheadAttention: largest difference {np.abs(out_plain - torch_mha_out).max():.1e}")
 assert np.allclose(out_permuted, out_plain[:, order], rtol=1e-12, atol=1e-12)
+
 
 # %% [markdown] id="pe-theory"
 # ## 3. Positions and tokens
