@@ -76,8 +76,11 @@ def full_marks(root: Path, assignment: str) -> bool:
     points = {path.stem: graded_cells(read(path)) for path in (COURSE / assignment).glob("*.ipynb")}
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
         submissions = gradebook.find_assignment(assignment).submissions
-        got = [{g.name: g.score for g in nb.grades if g.max_score} == points[nb.name]
-               for submission in submissions for nb in submission.notebooks]
+        got = [
+            {g.name: g.score for g in nb.grades if g.max_score} == points[nb.name]
+            for submission in submissions
+            for nb in submission.notebooks
+        ]
     return bool(got) and all(got)
 
 
@@ -88,8 +91,9 @@ def _grade_command(assignment: str, workers: int) -> list[str]:
 def _dlcourse_grade(root: Path, assignment: str, workers: int) -> float:
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     start = time.perf_counter()
-    done = subprocess.run(_grade_command(assignment, workers), cwd=root, env=env, capture_output=True, text=True,
-                          check=False)
+    done = subprocess.run(
+        _grade_command(assignment, workers), cwd=root, env=env, capture_output=True, text=True, check=False
+    )
     if done.returncode != 0:
         raise RuntimeError(f"dlcourse grade failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
     return time.perf_counter() - start
@@ -129,8 +133,9 @@ class TreeCPU:
         self.seconds = sum(self.seen.values())
 
 
-def time_grading(tmp: Path, assignment: str, students: int, workers: int, skip_demos: bool = True,
-                 recording: bool = False) -> dict:
+def time_grading(
+    tmp: Path, assignment: str, students: int, workers: int, skip_demos: bool = True, recording: bool = False
+) -> dict:
     """Grade a fresh class: ``workers`` 0 is serial ``nbgrader autograde``, else ``dlcourse grade --workers``."""
     root = make_class(tmp / f"w{workers}-{'skip' if skip_demos else 'all'}", assignment, students, skip_demos)
     with TreeCPU() as cpu:
@@ -140,8 +145,14 @@ def time_grading(tmp: Path, assignment: str, students: int, workers: int, skip_d
         else:
             nbgrader("autograde", assignment, cwd=root)
             seconds = time.perf_counter() - start
-    result = {"workers": workers, "skip_demos": skip_demos, "seconds": seconds, "per_submission": seconds / students,
-              "cpu_per_submission": cpu.seconds / students, "full_marks": full_marks(root, assignment)}
+    result = {
+        "workers": workers,
+        "skip_demos": skip_demos,
+        "seconds": seconds,
+        "per_submission": seconds / students,
+        "cpu_per_submission": cpu.seconds / students,
+        "full_marks": full_marks(root, assignment),
+    }
     if recording:  # step 2 alone, in this process (everything is executed now): what the client does per student
         from dlcourse.grading import Recorder
 
@@ -162,8 +173,10 @@ def grading_throughput(assignment: str, students: int, workers: int = 2, echo=pr
             timed = time_grading(Path(tmp), assignment, students, n)
             result[f"{mode}_seconds"], result[f"{mode}_per_submission"] = timed["seconds"], timed["per_submission"]
             result[f"{mode}_full_marks"] = timed["full_marks"]
-            echo(f"  {assignment}, {mode}: {timed['seconds']:.0f} s for {students} submissions, "
-                 f"{timed['per_submission']:.1f} s each{'' if timed['full_marks'] else ' (NOT all full marks!)'}")
+            echo(
+                f"  {assignment}, {mode}: {timed['seconds']:.0f} s for {students} submissions, "
+                f"{timed['per_submission']:.1f} s each{'' if timed['full_marks'] else ' (NOT all full marks!)'}"
+            )
     result["speedup"] = result["serial_seconds"] / result["parallel_seconds"]
     return result
 
@@ -179,8 +192,12 @@ def scheduler_overhead(workers: int = 2, tasks: int = 400, round_trips: int = 30
     from distributed import Client, LocalCluster, wait
 
     start = time.perf_counter()
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         started = time.perf_counter() - start
         client.submit(_nothing, -1, pure=False).result()  # warm up: the function reaches every worker once
         start = time.perf_counter()
@@ -191,12 +208,23 @@ def scheduler_overhead(workers: int = 2, tasks: int = 400, round_trips: int = 30
             start = time.perf_counter()
             client.submit(_nothing, i, pure=False).result()
             trips.append(time.perf_counter() - start)
-    return {"workers": workers, "cluster_start_s": started, "per_task_ms": 1000 * bulk,
-            "round_trip_ms": 1000 * statistics.median(trips)}
+    return {
+        "workers": workers,
+        "cluster_start_s": started,
+        "per_task_ms": 1000 * bulk,
+        "round_trip_ms": 1000 * statistics.median(trips),
+    }
 
 
-def model(per_notebook_s: float, recording_s: float, overhead_ms: float, students: int = 1000, notebooks: int = 9,
-          cores_per_machine: int = 2, machines=(1, 2, 5, 10, 50)) -> list[dict]:
+def model(
+    per_notebook_s: float,
+    recording_s: float,
+    overhead_ms: float,
+    students: int = 1000,
+    notebooks: int = 9,
+    cores_per_machine: int = 2,
+    machines=(1, 2, 5, 10, 50),
+) -> list[dict]:
     """Hours to grade ``students`` x ``notebooks`` on N machines: executions spread over every core (one task
     per submission, the scheduler's cost per task added); the serial recording on the client runs meanwhile
     (each student as their task ends), so the slower of the two sets the total."""
@@ -205,14 +233,26 @@ def model(per_notebook_s: float, recording_s: float, overhead_ms: float, student
     for n in machines:
         execute = executions * (per_notebook_s + overhead_ms / 1000) / (n * cores_per_machine)
         record = executions * recording_s
-        rows.append({"machines": n, "cores": n * cores_per_machine, "execute_h": execute / 3600,
-                     "record_h": record / 3600, "total_h": max(execute, record) / 3600})
+        rows.append(
+            {
+                "machines": n,
+                "cores": n * cores_per_machine,
+                "execute_h": execute / 3600,
+                "record_h": record / 3600,
+                "total_h": max(execute, record) / 3600,
+            }
+        )
     return rows
 
 
 def study(assignment: str, students: int, echo=print) -> dict:
-    results = {"assignment": assignment, "students": students, "load_start": [round(x, 1) for x in os.getloadavg()],
-               "cores": os.cpu_count(), "runs": []}
+    results = {
+        "assignment": assignment,
+        "students": students,
+        "load_start": [round(x, 1) for x in os.getloadavg()],
+        "cores": os.cpu_count(),
+        "runs": [],
+    }
     sample = filled_in(read(next((COURSE / assignment).glob("*.ipynb"))), {})
     results["demo_cells_in_course"] = sum(DEMO in c.metadata.get("tags", []) for c in sample.cells)
     results["demo_cells_tagged"] = tag_demo_cells(sample)
@@ -221,13 +261,17 @@ def study(assignment: str, students: int, echo=print) -> dict:
             for workers in (0, 1, 2):
                 run = time_grading(Path(tmp), assignment, students, workers, skip, recording=(workers == 2 and skip))
                 results["runs"].append(run)
-                echo(f"  {'serial autograde' if not workers else f'dlcourse grade, {workers} worker(s)'}, demos "
-                     f"{'skipped' if skip else 'run'}: {run['per_submission']:.1f} s per submission "
-                     f"({run['cpu_per_submission']:.1f} CPU s)"
-                     f"{'' if run['full_marks'] else ' (NOT all full marks!)'}")
+                echo(
+                    f"  {'serial autograde' if not workers else f'dlcourse grade, {workers} worker(s)'}, demos "
+                    f"{'skipped' if skip else 'run'}: {run['per_submission']:.1f} s per submission "
+                    f"({run['cpu_per_submission']:.1f} CPU s)"
+                    f"{'' if run['full_marks'] else ' (NOT all full marks!)'}"
+                )
     results["overhead"] = scheduler_overhead(2)
-    echo(f"  scheduler: {results['overhead']['per_task_ms']:.1f} ms per trivial task, "
-         f"round trip {results['overhead']['round_trip_ms']:.1f} ms")
+    echo(
+        f"  scheduler: {results['overhead']['per_task_ms']:.1f} ms per trivial task, "
+        f"round trip {results['overhead']['round_trip_ms']:.1f} ms"
+    )
     results["load_end"] = [round(x, 1) for x in os.getloadavg()]
     return results
 
@@ -238,37 +282,67 @@ def markdown(r: dict) -> str:
 
     def run(workers, skip):
         return next(x for x in r["runs"] if x["workers"] == workers and x["skip_demos"] == skip)
-    lines = [(f"Grading {r['students']} submissions of {r['assignment']} (solutions filled in), {r['cores']} cores, "
-             f"load average {r['load_start']} at the start, {r['load_end']} at the end."), "",
-             ("| demo cells | serial `nbgrader autograde` | `dlcourse grade`, 1 worker | `dlcourse grade`, 2 workers "
-             "| 2 workers vs serial | full marks |"), "|---|---|---|---|---|---|"]
+
+    lines = [
+        (
+            f"Grading {r['students']} submissions of {r['assignment']} (solutions filled in), {r['cores']} cores, "
+            f"load average {r['load_start']} at the start, {r['load_end']} at the end."
+        ),
+        "",
+        (
+            "| demo cells | serial `nbgrader autograde` | `dlcourse grade`, 1 worker | `dlcourse grade`, 2 workers "
+            "| 2 workers vs serial | full marks |"
+        ),
+        "|---|---|---|---|---|---|",
+    ]
     for skip in (False, True):
         s, one, two = run(0, skip), run(1, skip), run(2, skip)
-        lines.append(f"| {'skipped' if skip else 'run'} | {cell(s)} | {cell(one)} | {cell(two)} | "
-                     f"{s['seconds'] / two['seconds']:.2f}x | "
-                     f"{'yes' if all(x['full_marks'] for x in (s, one, two)) else 'NO'} |")
-    tagged = ("tagged in the course" if r["demo_cells_in_course"] else
-              "not tagged in the course yet: tagged for this run by the rule 'plain code cells after the first exercise'")
+        lines.append(
+            f"| {'skipped' if skip else 'run'} | {cell(s)} | {cell(one)} | {cell(two)} | "
+            f"{s['seconds'] / two['seconds']:.2f}x | "
+            f"{'yes' if all(x['full_marks'] for x in (s, one, two)) else 'NO'} |"
+        )
+    tagged = (
+        "tagged in the course"
+        if r["demo_cells_in_course"]
+        else "not tagged in the course yet: tagged for this run by the rule 'plain code cells after the first exercise'"
+    )
     o, rec = r["overhead"], run(2, True)["recording_per_submission"]
-    lines += ["", (f"Demo cells: {r['demo_cells_tagged']} in the notebook, {tagged}. Seconds per submission are "
-              "wall-clock seconds of the whole command divided by the submissions (cluster start and the serial "
-              "recording included); in brackets the CPU seconds of every process it started (nbgrader, kernels, Dask), "
-              f"which a busy machine inflates far less. Recording alone (step 2, on the client): {rec:.2f} s "
-              f"({run(2, True)['recording_cpu_per_submission']:.2f} CPU s) per submission. "
-              f"Scheduler: {o['per_task_ms']:.1f} ms per trivial task in bulk, {o['round_trip_ms']:.1f} ms round trip "
-              f"for one, {o['cluster_start_s']:.1f} s to start a 2-worker embedded cluster."), ""]
+    lines += [
+        "",
+        (
+            f"Demo cells: {r['demo_cells_tagged']} in the notebook, {tagged}. Seconds per submission are "
+            "wall-clock seconds of the whole command divided by the submissions (cluster start and the serial "
+            "recording included); in brackets the CPU seconds of every process it started (nbgrader, kernels, Dask), "
+            f"which a busy machine inflates far less. Recording alone (step 2, on the client): {rec:.2f} s "
+            f"({run(2, True)['recording_cpu_per_submission']:.2f} CPU s) per submission. "
+            f"Scheduler: {o['per_task_ms']:.1f} ms per trivial task in bulk, {o['round_trip_ms']:.1f} ms round trip "
+            f"for one, {o['cluster_start_s']:.1f} s to start a 2-worker embedded cluster."
+        ),
+        "",
+    ]
     per_notebook = run(0, True)["cpu_per_submission"]  # on a core of its own, CPU seconds are wall-clock seconds
-    lines += [(f"Model: 1,000 students x 9 notebooks, {per_notebook:.1f} s per notebook execution (chapter 1's serial "
-              f"CPU seconds with demos skipped; chapter 1 is the slowest notebook), {o['per_task_ms']:.1f} ms scheduler cost per "
-              f"task, {rec:.2f} s serial recording per submission, 2 cores per machine:"), "",
-              "| machines | cores | executing | recording (serial) | total |", "|---|---|---|---|---|"]
+    lines += [
+        (
+            f"Model: 1,000 students x 9 notebooks, {per_notebook:.1f} s per notebook execution (chapter 1's serial "
+            f"CPU seconds with demos skipped; chapter 1 is the slowest notebook), {o['per_task_ms']:.1f} ms scheduler cost per "
+            f"task, {rec:.2f} s serial recording per submission, 2 cores per machine:"
+        ),
+        "",
+        "| machines | cores | executing | recording (serial) | total |",
+        "|---|---|---|---|---|",
+    ]
     for m in model(per_notebook, rec, o["per_task_ms"]):
-        lines.append(f"| {m['machines']} | {m['cores']} | {m['execute_h']:.2f} h | {m['record_h']:.2f} h | {m['total_h']:.2f} h |")
+        lines.append(
+            f"| {m['machines']} | {m['cores']} | {m['execute_h']:.2f} h | {m['record_h']:.2f} h | {m['total_h']:.2f} h |"
+        )
     return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.grading_throughput", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.grading_throughput", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--assignment", default="ch01_networks")
     parser.add_argument("--students", type=int, default=6)
     parser.add_argument("--markdown", type=Path, help="write the tables here")

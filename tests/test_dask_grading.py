@@ -34,7 +34,9 @@ def submissions() -> dict[str, nbformat.NotebookNode]:
     return {
         "ada": filled_in(released, sources),
         "bob": released,
-        "cyd": filled_in(released, {**sources, "ch01_dense_forward": "def dense_forward(X, W, b):\n    return X @ W.T"}),
+        "cyd": filled_in(
+            released, {**sources, "ch01_dense_forward": "def dense_forward(X, W, b):\n    return X @ W.T"}
+        ),
         "dee": tagged,
     }
 
@@ -56,7 +58,11 @@ def gradebook_content(root: Path) -> dict:
             for nb in submission.notebooks:
                 for grade in nb.grades:
                     content[(submission.student.id, nb.name, grade.name)] = (
-                        grade.auto_score, grade.manual_score, grade.needs_manual_grade, grade.failed_tests)
+                        grade.auto_score,
+                        grade.manual_score,
+                        grade.needs_manual_grade,
+                        grade.failed_tests,
+                    )
                 for comment in nb.comments:
                     content[(submission.student.id, nb.name, "comment", comment.name)] = comment.auto_comment
     return content
@@ -84,17 +90,45 @@ class Cluster:
     def __init__(self, folder: Path):
         self.folder, self.processes = folder, {}
         self.scheduler_file = folder / "scheduler.json"
-        self.start("scheduler", [DASK, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-                                 "--scheduler-file", str(self.scheduler_file)])
+        self.start(
+            "scheduler",
+            [
+                DASK,
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--no-dashboard",
+                "--scheduler-file",
+                str(self.scheduler_file),
+            ],
+        )
         deadline = time.time() + 120
         while not self.scheduler_file.exists() and time.time() < deadline:
             time.sleep(0.2)
         time.sleep(0.5)  # the file is written whole before the scheduler listens; be safe
         self.address = json.loads(self.scheduler_file.read_text())["address"]
         for name in ("w1", "w2"):
-            self.start(name, [DASK, "worker", self.address, "--name", name, "--nworkers", "1", "--nthreads", "1",
-                              "--no-dashboard", "--local-directory", str(self.tmp(name))])
+            self.start(
+                name,
+                [
+                    DASK,
+                    "worker",
+                    self.address,
+                    "--name",
+                    name,
+                    "--nworkers",
+                    "1",
+                    "--nthreads",
+                    "1",
+                    "--no-dashboard",
+                    "--local-directory",
+                    str(self.tmp(name)),
+                ],
+            )
         from distributed import Client
+
         with Client(self.address, timeout=120) as client:
             client.wait_for_workers(2, timeout=180)
             self.workers = {info["name"]: address for address, info in client.scheduler_info()["workers"].items()}
@@ -107,8 +141,9 @@ class Cluster:
     def start(self, name: str, command: list[str]) -> None:
         env = {**os.environ, "TMPDIR": str(self.tmp(name))}  # each process its own temporary folder
         with open(self.folder / f"{name}.log", "w") as log:  # the child keeps its own copy of the descriptor
-            self.processes[name] = subprocess.Popen(command, cwd=self.tmp(name), env=env, stdout=log, stderr=log,
-                                                    start_new_session=True)
+            self.processes[name] = subprocess.Popen(
+                command, cwd=self.tmp(name), env=env, stdout=log, stderr=log, start_new_session=True
+            )
 
     def kill(self, name: str) -> None:
         """SIGKILL a worker and everything it started (its nanny, its worker process, nbgrader, the kernel)."""
@@ -144,8 +179,9 @@ def env() -> dict[str, str]:
 @pytest.mark.grading
 def test_a_class_graded_through_a_dask_scheduler_equals_serial_autograde(serial, cluster, tmp_path):
     root = make_class(tmp_path / "course")
-    done = subprocess.run(grade_command(cluster), cwd=root, env=env(), capture_output=True, text=True,
-                          timeout=1200, check=False)
+    done = subprocess.run(
+        grade_command(cluster), cwd=root, env=env(), capture_output=True, text=True, timeout=1200, check=False
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert gradebook_content(root) == serial
     executed = executions(root)
@@ -157,8 +193,9 @@ def test_a_class_graded_through_a_dask_scheduler_equals_serial_autograde(serial,
 @pytest.mark.grading
 def test_a_worker_killed_mid_run_loses_no_submission_and_none_is_executed_twice(serial, cluster, tmp_path):
     root = make_class(tmp_path / "course")
-    grading = subprocess.Popen(grade_command(cluster), cwd=root, env=env(), stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+    grading = subprocess.Popen(
+        grade_command(cluster), cwd=root, env=env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     deadline, running = time.time() + 300, []
     while not running and time.time() < deadline and grading.poll() is None:
         running = list(cluster.tmp("w1").glob("dlcourse-grade-*"))  # a task's private copy: w1 is executing

@@ -46,28 +46,40 @@ def test_autograde_runs_nbgraders_own_list_with_execute_replaced():
     assert config.Execute.skip_cells_with_tag == DEMO
     assert recording_preprocessors(config) == [REUSE if p is Execute else p for p in default]
     assert with_grading_execute(["nbgrader.preprocessors.Execute", ClearMetadataPreprocessor]) == [
-        NAME, ClearMetadataPreprocessor]
+        NAME,
+        ClearMetadataPreprocessor,
+    ]
     with pytest.raises(ValueError):
         with_grading_execute([ClearMetadataPreprocessor])
 
 
 # --- every notebook: the graded cells do not depend on the demo cells ------------------------------
 
+
 def owned_outputs(nb) -> dict[str, list]:
     """grade_id -> outputs of every cell nbgrader owns, as a reader sees them: without execution counts, and
     consecutive prints to one stream joined (how the kernel splits them into messages depends on timing)."""
+
     def clean(outputs):
         joined = []
         for output in outputs:
             output = {k: v for k, v in output.items() if k != "execution_count"}
-            if joined and output["output_type"] == "stream" and joined[-1]["output_type"] == "stream" \
-                    and joined[-1]["name"] == output["name"]:
+            if (
+                joined
+                and output["output_type"] == "stream"
+                and joined[-1]["output_type"] == "stream"
+                and joined[-1]["name"] == output["name"]
+            ):
                 joined[-1] = {**joined[-1], "text": joined[-1]["text"] + output["text"]}
             else:
                 joined.append(output)
         return joined
-    return {c.metadata["nbgrader"]["grade_id"]: clean(c.get("outputs", []))
-            for c in nb.cells if "nbgrader" in c.metadata and c.cell_type == "code"}
+
+    return {
+        c.metadata["nbgrader"]["grade_id"]: clean(c.get("outputs", []))
+        for c in nb.cells
+        if "nbgrader" in c.metadata and c.cell_type == "code"
+    }
 
 
 def execute(path: Path, preprocessor) -> nbformat.NotebookNode:
@@ -96,13 +108,16 @@ def test_graded_cells_give_the_same_outputs_without_the_demo_cells(assignment, n
     path = SOLUTIONS / assignment / f"{notebook}.ipynb"
     cells = read(path).cells
     demos = [c.id for c in cells if DEMO in c.metadata.get("tags", []) and c.cell_type == "code"]
-    assert not [c for c in cells if DEMO in c.metadata.get("tags", []) and "nbgrader" in c.metadata], \
+    assert not [c for c in cells if DEMO in c.metadata.get("tags", []) and "nbgrader" in c.metadata], (
         "a cell nbgrader owns is never a demo: remove the tag"
+    )
     if not demos:
         pytest.skip(f"{assignment}/{notebook} tags no demo cell: grading runs it whole")
     differ = graded_cells_that_need_demos(path)
-    assert not differ, (f"{assignment}/{notebook}: without the demo cells {demos}, these graded cells give other "
-                        f"outputs: {differ}; a demo that a graded cell needs must not be tagged demo")
+    assert not differ, (
+        f"{assignment}/{notebook}: without the demo cells {demos}, these graded cells give other "
+        f"outputs: {differ}; a demo that a graded cell needs must not be tagged demo"
+    )
 
 
 @pytest.mark.notebooks
@@ -124,9 +139,15 @@ def cell(source: str, grade_id: str | None = None, kind: str | None = None, poin
     if tags:
         c.metadata["tags"] = list(tags)
     if kind:
-        c.metadata["nbgrader"] = {"grade_id": grade_id, "schema_version": 3, "solution": kind == "solution",
-                                  "grade": kind == "test", "locked": kind == "test", "task": False,
-                                  **({"points": points} if kind == "test" else {})}
+        c.metadata["nbgrader"] = {
+            "grade_id": grade_id,
+            "schema_version": 3,
+            "solution": kind == "solution",
+            "grade": kind == "test",
+            "locked": kind == "test",
+            "task": False,
+            **({"points": points} if kind == "test" else {}),
+        }
     return c
 
 
@@ -138,11 +159,17 @@ BREAKING_DEMO = 'print("the demo ran")\ndouble = None'
 def solution_notebook():
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [cell("import math"),
-                cell(SOLUTION, "double", "solution"),
-                cell(BREAKING_DEMO, tags=[DEMO]),
-                cell("assert double(3) == 6\n### BEGIN HIDDEN TESTS\nassert double(-1) == -2\n### END HIDDEN TESTS",
-                     "double_test", "test", points=2)]
+    nb.cells = [
+        cell("import math"),
+        cell(SOLUTION, "double", "solution"),
+        cell(BREAKING_DEMO, tags=[DEMO]),
+        cell(
+            "assert double(3) == 6\n### BEGIN HIDDEN TESTS\nassert double(-1) == -2\n### END HIDDEN TESTS",
+            "double_test",
+            "test",
+            points=2,
+        ),
+    ]
     return nb
 
 

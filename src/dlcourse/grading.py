@@ -35,33 +35,20 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
-from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Unicode
-
+from .grading_record import REUSE, WORK, Recorder, ReuseExecution, record_all, recording_preprocessors
 from .grading_runner import child_setup, run_nbgrader
 
-WORK = ".grading"
-REUSE = f"{__name__}.ReuseExecution"
-
-
-class ReuseExecution(NbGraderPreprocessor):
-    """Stands in for nbgrader's ``Execute``: copies the outputs of an execution done earlier."""
-
-    executed_root = Unicode("", help="folder with <student>/<notebook>.ipynb executed notebooks").tag(config=True)
-
-    def preprocess(self, nb, resources):
-        ids = resources["nbgrader"]
-        path = Path(self.executed_root) / ids["student"] / f"{ids['notebook']}.ipynb"
-        if not path.is_file():
-            raise FileNotFoundError(f"no executed notebook for {ids['student']}/{ids['notebook']} in {self.executed_root}")
-        executed = nbformat.read(str(path), as_version=4)
-        if [c.source for c in executed.cells] != [c.source for c in nb.cells]:
-            raise ValueError(f"{path} does not match the submission it was executed from: grade it again with --force")
-        for cell, done in zip(nb.cells, executed.cells):
-            if cell.cell_type == "code":
-                cell.outputs, cell.execution_count = done.outputs, done.execution_count
-        return nb, resources
+__all__ = [
+    "REUSE",
+    "WORK",
+    "Outcome",
+    "Recorder",
+    "ReuseExecution",
+    "execute_one",
+    "grade",
+    "record_all",
+    "recording_preprocessors",
+]
 
 
 @dataclass
@@ -88,6 +75,7 @@ def _limit_memory(gigabytes: float):
 def _worker_name() -> str:
     try:
         from distributed import get_worker
+
         return get_worker().address
     except (ImportError, ValueError):
         return f"{socket.gethostname()}:{os.getpid()}"
@@ -108,7 +96,9 @@ def execute_one(root: str, assignment: str, student: str, memory_gb: float = 8.0
         shutil.copy(course / "gradebook.db", scratch)
         shutil.copytree(course / "submitted" / student / assignment, scratch / "submitted" / student / assignment)
         for _attempt in (1, 2):  # a second try only for what may pass on its own (a kernel slow to start)
-            returncode, log = run_nbgrader(["autograde", assignment, f"--student={student}", "--force"], scratch, memory_gb)
+            returncode, log = run_nbgrader(
+                ["autograde", assignment, f"--student={student}", "--force"], scratch, memory_gb
+            )
             if returncode == 0:
                 break
             (work / f"{student}.log").write_text(log)
@@ -129,52 +119,11 @@ def execute_one(root: str, assignment: str, student: str, memory_gb: float = 8.0
     return Outcome(student, True, seconds)
 
 
-def recording_preprocessors(config) -> list:
-    """The course's autograde preprocessors (nbgrader's default if unset) with the executing one replaced by ReuseExecution."""
-    from nbconvert.preprocessors import ExecutePreprocessor
-    from nbgrader.converters import Autograde
-    from traitlets.utils.importstring import import_item
-
-    configured = (config.Autograde.autograde_preprocessors if "autograde_preprocessors" in config.Autograde
-                  else Autograde.autograde_preprocessors.default())
-    executes = [isinstance(p, type) and issubclass(p, ExecutePreprocessor)
-                or isinstance(p, str) and issubclass(import_item(p), ExecutePreprocessor) for p in configured]
-    if sum(executes) != 1:
-        raise ValueError(f"expected one executing preprocessor in Autograde.autograde_preprocessors: {configured}")
-    return [REUSE if is_execute else p for p, is_execute in zip(configured, executes)]
-
-
-class Recorder:
-    """Step 2: nbgrader's own autograde of one student against the real gradebook, reusing the execution."""
-
-    def __init__(self, root: Path, assignment: str):
-        from nbgrader.apps import NbGraderAPI
-        from nbgrader.coursedir import CourseDirectory
-        from traitlets.config import Config, PyFileConfigLoader
-
-        config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
-        config.merge(Config({"Autograde": {"autograde_preprocessors": recording_preprocessors(config)},
-                             "ReuseExecution": {"executed_root": str(root / WORK / assignment)}}))
-        self.api, self.assignment, self.problems = NbGraderAPI(CourseDirectory(config=config), config=config), assignment, {}
-
-    def __call__(self, student: str) -> None:
-        result = self.api.autograde(self.assignment, student, force=True, create=True)
-        if not result["success"]:
-            lines = [line for line in (result.get("error") or result.get("log") or "").splitlines() if line.strip()]
-            self.problems[student] = (lines[-1] if lines else "nbgrader could not grade it")[-300:]
-
-
-def record_all(root: Path, assignment: str, students: list[str]) -> dict[str, str]:
-    """Step 2 for ``students`` one after the other; their problems by name."""
-    record = Recorder(root, assignment)
-    for student in students:
-        record(student)
-    return record.problems
-
-
 def _duration(seconds: float) -> str:
     seconds = round(seconds)
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+    return (
+        f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+    )
 
 
 def progress_bar(done: int, total: int, problems: int, eta: float | None = None, width: int = 30) -> str:
@@ -185,16 +134,29 @@ def progress_bar(done: int, total: int, problems: int, eta: float | None = None,
     return bar + (f", {problems} problem(s)" if problems else "")
 
 
-def execute_on_dask(root: Path, assignment: str, students: list[str], scheduler: str | None, workers: int,
-                    memory_gb: float, echo=print, then=None) -> list[Outcome]:
+def execute_on_dask(
+    root: Path,
+    assignment: str,
+    students: list[str],
+    scheduler: str | None,
+    workers: int,
+    memory_gb: float,
+    echo=print,
+    then=None,
+) -> list[Outcome]:
     """Step 1: one task per student on the cluster at ``scheduler`` (or an embedded LocalCluster); ``then(outcome)``
     for each as it ends (on the client, one at a time), with a progress bar."""
     import logging
 
     from distributed import Client, LocalCluster, as_completed
 
-    cluster = None if scheduler else LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                                  dashboard_address=None, silence_logs=logging.ERROR)
+    cluster = (
+        None
+        if scheduler
+        else LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+        )
+    )
     client = Client(scheduler or cluster)
     try:
         if scheduler and not client.scheduler_info()["workers"]:
@@ -202,19 +164,29 @@ def execute_on_dask(root: Path, assignment: str, students: list[str], scheduler:
         where = scheduler or f"an embedded cluster of {workers} worker(s)"
         echo(f"grading {len(students)} submissions of {assignment} on {where}")
         run = uuid.uuid4().hex[:8]
-        futures = {client.submit(execute_one, str(root), assignment, s, memory_gb, key=f"grade-{assignment}-{s}-{run}",
-                                 pure=False): s for s in students}
+        futures = {
+            client.submit(
+                execute_one, str(root), assignment, s, memory_gb, key=f"grade-{assignment}-{s}-{run}", pure=False
+            ): s
+            for s in students
+        }
         start, outcomes = time.perf_counter(), []
         for future in as_completed(futures):
             try:
                 outcomes.append(future.result())
             except Exception as error:  # noqa: BLE001 (the task itself failed: a worker that cannot see the course, died, ...)
-                outcomes.append(Outcome(futures[future], False, 0.0, f"{type(error).__name__}: {error}"[:300], broke=True))
+                outcomes.append(
+                    Outcome(futures[future], False, 0.0, f"{type(error).__name__}: {error}"[:300], broke=True)
+                )
             if then is not None:
                 then(outcomes[-1])
             fresh = sum(o.seconds > 0 for o in outcomes)  # executed in this run (not before it)
             eta = (time.perf_counter() - start) / fresh * (len(students) - len(outcomes)) if fresh else None
-            echo(f"\r{progress_bar(len(outcomes), len(students), sum(not o.ok for o in outcomes), eta)}", end="", flush=True)
+            echo(
+                f"\r{progress_bar(len(outcomes), len(students), sum(not o.ok for o in outcomes), eta)}",
+                end="",
+                flush=True,
+            )
         echo("")
         return outcomes
     finally:
@@ -223,13 +195,22 @@ def execute_on_dask(root: Path, assignment: str, students: list[str], scheduler:
             cluster.close()
 
 
-def grade(root: Path, assignment: str, workers: int = 2, force: bool = False, memory_gb: float = 8.0,
-          echo=print, scheduler: str | None = None) -> int:
+def grade(
+    root: Path,
+    assignment: str,
+    workers: int = 2,
+    force: bool = False,
+    memory_gb: float = 8.0,
+    echo=print,
+    scheduler: str | None = None,
+) -> int:
     """Grade every submission of ``assignment`` under ``root/submitted``; return the exit status."""
     root = root.resolve()
     if not (root / "nbgrader_config.py").is_file() or not (root / "gradebook.db").is_file():
-        echo(f"error: {root} needs nbgrader_config.py and a gradebook.db that knows {assignment!r} "
-             f"(run `nbgrader generate_assignment {assignment}` first)")
+        echo(
+            f"error: {root} needs nbgrader_config.py and a gradebook.db that knows {assignment!r} "
+            f"(run `nbgrader generate_assignment {assignment}` first)"
+        )
         return 2
     students = sorted(p.parent.name for p in (root / "submitted").glob(f"*/{assignment}") if p.is_dir())
     if not students:
@@ -247,15 +228,25 @@ def grade(root: Path, assignment: str, workers: int = 2, force: bool = False, me
         for student in students:
             record(student)
     else:  # a task for every student (one executed before returns at once), each recorded as it ends
-        outcomes = execute_on_dask(root, assignment, students, scheduler, workers, memory_gb, echo,
-                                   then=lambda outcome: record(outcome.student))
+        outcomes = execute_on_dask(
+            root,
+            assignment,
+            students,
+            scheduler,
+            workers,
+            memory_gb,
+            echo,
+            then=lambda outcome: record(outcome.student),
+        )
     failed, problems = {o.student: o.message for o in outcomes if not o.ok}, record.problems
     for student, message in {**problems, **failed}.items():
         echo(f"problem: {student}: {message}")
     executed = [o for o in outcomes if o.ok and o.seconds]
     bad = set(problems) | set(failed)
-    echo(f"done in {time.perf_counter() - start:.0f} s: {len(students) - len(bad)} graded, {len(bad)} with problems"
-         + (f"; {sum(o.seconds for o in executed) / len(executed):.1f} s per execution" if executed else ""))
+    echo(
+        f"done in {time.perf_counter() - start:.0f} s: {len(students) - len(bad)} graded, {len(bad)} with problems"
+        + (f"; {sum(o.seconds for o in executed) / len(executed):.1f} s per execution" if executed else "")
+    )
     broke = sorted({o.student for o in outcomes if o.broke} | (set(problems) - set(failed)))
     if broke:  # a task that failed by itself, or an execution nbgrader could not record: grading itself broke
         echo(f"error: grading broke for {broke} (run the same command again to resume)")

@@ -82,13 +82,20 @@ class Runner:
     """A server process (see :func:`_serve`) for the current thread; started on first use, restarted if it died."""
 
     def __init__(self) -> None:
-        self.process = subprocess.Popen([sys.executable, "-c", "from dlcourse.grading_runner import _serve; _serve()"],
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=nbgrader_env(),
-                                        preexec_fn=lambda: child_setup(0))  # noqa: PLW1509 (imports nothing)
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", "from dlcourse.grading_runner import _serve; _serve()"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=nbgrader_env(),
+            preexec_fn=lambda: child_setup(0),  # noqa: PLW1509 (child_setup imports nothing)
+        )
 
     def run(self, argv: list[str], cwd: Path, memory_gb: float) -> tuple[int, str]:
         log = Path(cwd) / ".nbgrader-run.log"
-        self.process.stdin.write(json.dumps({"argv": argv, "cwd": str(cwd), "memory_gb": memory_gb, "log": str(log)}) + "\n")
+        self.process.stdin.write(
+            json.dumps({"argv": argv, "cwd": str(cwd), "memory_gb": memory_gb, "log": str(log)}) + "\n"
+        )
         self.process.stdin.flush()
         reply = self.process.stdout.readline()
         if not reply:
@@ -107,6 +114,13 @@ def run_nbgrader(argv: list[str], cwd: Path, memory_gb: float) -> tuple[int, str
                 return runner.run(argv, cwd, memory_gb)
             except (ConnectionError, BrokenPipeError):
                 _local.runner = None
-    result = subprocess.run([sys.executable, "-m", "nbgrader", *argv], cwd=cwd, env=nbgrader_env(), capture_output=True,
-                            text=True, check=False, preexec_fn=lambda: child_setup(memory_gb))
+    result = subprocess.run(
+        [sys.executable, "-m", "nbgrader", *argv],
+        cwd=cwd,
+        env=nbgrader_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+        preexec_fn=lambda: child_setup(memory_gb),
+    )
     return result.returncode, result.stdout + result.stderr
