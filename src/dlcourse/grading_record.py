@@ -51,13 +51,8 @@ def recording_preprocessors(config) -> list:
         if "autograde_preprocessors" in config.Autograde
         else Autograde.autograde_preprocessors.default()
     )
-    executes = [
-        isinstance(p, type)
-        and issubclass(p, ExecutePreprocessor)
-        or isinstance(p, str)
-        and issubclass(import_item(p), ExecutePreprocessor)
-        for p in configured
-    ]
+    classes = [import_item(p) if isinstance(p, str) else p for p in configured]
+    executes = [isinstance(cls, type) and issubclass(cls, ExecutePreprocessor) for cls in classes]
     if sum(executes) != 1:
         raise ValueError(f"expected one executing preprocessor in Autograde.autograde_preprocessors: {configured}")
     return [REUSE if is_execute else p for p, is_execute in zip(configured, executes)]
@@ -80,11 +75,8 @@ class Recorder:
                 }
             )
         )
-        self.api, self.assignment, self.problems = (
-            NbGraderAPI(CourseDirectory(config=config), config=config),
-            assignment,
-            {},
-        )
+        self.api = NbGraderAPI(CourseDirectory(config=config), config=config)
+        self.assignment, self.problems = assignment, {}
 
     def __call__(self, student: str) -> None:
         result = self.api.autograde(self.assignment, student, force=True, create=True)
