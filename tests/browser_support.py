@@ -24,8 +24,15 @@ from pathlib import Path
 import nbformat
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 VIEWPORT = {"width": 1400, "height": 900}
 
 # JupyterLab user settings for the test server: no news or update prompts, and every cell kept in the
@@ -90,7 +97,9 @@ def free_port() -> int:
 def is_error(stderr_text: str) -> bool:
     """An error output (IPython's traceback, or a failed check's "✘ CheckFailed: ..."), as opposed to a
     warning printed to stderr."""
-    return "Traceback" in stderr_text or re.search(r"^(✘ )?\w+(Error|Exception|Failed)\b", stderr_text, re.M) is not None
+    return (
+        "Traceback" in stderr_text or re.search(r"^(✘ )?\w+(Error|Exception|Failed)\b", stderr_text, re.M) is not None
+    )
 
 
 class JupyterLab:
@@ -106,9 +115,18 @@ class JupyterLab:
         self.process: subprocess.Popen | None = None
 
     def environment(self, base: dict[str, str] | None = None) -> dict[str, str]:
-        folders = {name: self.home / name.lower() for name in (
-            "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR",
-            "JUPYTERLAB_SETTINGS_DIR", "JUPYTERLAB_WORKSPACES_DIR", "MPLCONFIGDIR")}
+        folders = {
+            name: self.home / name.lower()
+            for name in (
+                "JUPYTER_CONFIG_DIR",
+                "JUPYTER_DATA_DIR",
+                "JUPYTER_RUNTIME_DIR",
+                "IPYTHONDIR",
+                "JUPYTERLAB_SETTINGS_DIR",
+                "JUPYTERLAB_WORKSPACES_DIR",
+                "MPLCONFIGDIR",
+            )
+        }
         for folder in folders.values():
             folder.mkdir(parents=True, exist_ok=True)
         for plugin, settings in LAB_SETTINGS.items():
@@ -125,26 +143,46 @@ class JupyterLab:
     def launch_command(self) -> tuple[list[str], dict[str, str]]:
         """`dlcourse lab`'s command line and environment, plus what a test server needs."""
         argv, env = self.launch
-        argv = [*argv, "--no-browser", "--ip=127.0.0.1", f"--port={self.port}", "--ServerApp.port_retries=0",
-                "--IdentityProvider.token=", "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
-                "--allow-root"]  # the tests call the REST API; CI runs as root
+        argv = [
+            *argv,
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={self.port}",
+            "--ServerApp.port_retries=0",
+            "--IdentityProvider.token=",
+            "--ServerApp.password=",
+            "--ServerApp.disable_check_xsrf=True",
+            "--allow-root",
+        ]  # the tests call the REST API; CI runs as root
         return argv, self.environment(env)
 
     def start(self, timeout: float = 180) -> None:
-        command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
-                   f"--port={self.port}", "--ServerApp.port_retries=0",
-                   f"--ServerApp.root_dir={self.root}", "--IdentityProvider.token=",
-                   "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
-                   "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-                   "--LabApp.extension_manager=readonly",
-                   "--allow-root"]  # CI runs as root
+        command = [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={self.port}",
+            "--ServerApp.port_retries=0",
+            f"--ServerApp.root_dir={self.root}",
+            "--IdentityProvider.token=",
+            "--ServerApp.password=",
+            "--ServerApp.disable_check_xsrf=True",
+            "--LabApp.news_url=None",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            "--LabApp.extension_manager=readonly",
+            "--allow-root",
+        ]  # CI runs as root
         env = self.environment()
         if self.launch is not None:
             command, env = self.launch_command()
         self.log = self.log_path.open("w")
         # The working folder is the course's root: the formgrader reads nbgrader_config.py from there.
-        self.process = subprocess.Popen(command, cwd=self.root, env=env,
-                                        stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            command, cwd=self.root, env=env, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -200,8 +238,13 @@ def chromium(profile: Path):
 
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            str(profile), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
-            viewport=VIEWPORT, accept_downloads=False)
+            str(profile),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport=VIEWPORT,
+            accept_downloads=False,
+        )
         try:
             yield context
         finally:
@@ -215,7 +258,7 @@ class Notebook:
         self.page, self.lab, self.path = page, lab, relative_path
         self.source = nbformat.read(str(lab.root / relative_path), as_version=4)
 
-    def open(self, timeout: float = 120) -> "Notebook":
+    def open(self, timeout: float = 120) -> Notebook:
         # ?reset: a clean workspace, nothing else restored next to this notebook.
         self.page.goto(f"{self.lab.url}/lab/tree/{self.path}?reset", timeout=timeout * 1000)
         self.wait_for_cells(timeout)
@@ -226,8 +269,9 @@ class Notebook:
         deadline = time.monotonic() + timeout
         while len(self.cells()) != len(self.source.cells):
             if time.monotonic() > deadline:
-                raise AssertionError(f"{self.path}: JupyterLab shows {len(self.cells())} cells, "
-                                     f"the file has {len(self.source.cells)}")
+                raise AssertionError(
+                    f"{self.path}: JupyterLab shows {len(self.cells())} cells, the file has {len(self.source.cells)}"
+                )
             self.page.wait_for_timeout(250)
         self.wait_for_kernel_idle(max(deadline - time.monotonic(), 1))
 
@@ -240,8 +284,10 @@ class Notebook:
         deadline = time.monotonic() + timeout
         while not KERNEL_IDLE.match(self.kernel_status()):
             if time.monotonic() > deadline:
-                raise AssertionError(f"the kernel of {self.path} is not idle after {timeout:.0f} s "
-                                     f"(status bar: {self.kernel_status()!r})")
+                raise AssertionError(
+                    f"the kernel of {self.path} is not idle after {timeout:.0f} s "
+                    f"(status bar: {self.kernel_status()!r})"
+                )
             self.page.wait_for_timeout(250)
 
     def cells(self) -> list[dict]:
@@ -274,8 +320,9 @@ class Notebook:
             self.page.wait_for_timeout(200)
             if wanted in self.status_bar():
                 return
-        raise AssertionError(f"{self.path}: clicking cell {index + 1} did not select it "
-                             f"(status bar: {self.status_bar()!r})")
+        raise AssertionError(
+            f"{self.path}: clicking cell {index + 1} did not select it (status bar: {self.status_bar()!r})"
+        )
 
     def status_bar(self) -> str:
         return self.page.evaluate("() => (document.querySelector('#jp-main-statusbar') || {}).innerText || ''")
@@ -285,19 +332,27 @@ class Notebook:
         self.wait_for_kernel_idle(timeout)
         self.menu("Run", menu_item)
         deadline = time.monotonic() + timeout
+        # JupyterLab runs the cells one after the other, and the kernel is idle for a moment between two
+        # cells: the run is over when its last cell has run, or (stopped by an error) nothing ran for 5 s.
+        quiet_since = None
         while True:
             self.dialog_is_absent()
             cells = self.cells()
-            first_code = next((c for c in cells[first:] if c["code"]), None)
-            started = first_code is None or EXECUTED.match(first_code["prompt"].strip())
+            code = [c for c in cells[first:] if c["code"]]
+            last = code[-1] if code and "All" in menu_item else (code[0] if code else None)
+            started = not code or EXECUTED.match(code[0]["prompt"].strip())
             running = any(c["prompt"].strip() == RUNNING for c in cells)
-            if started and not running and KERNEL_IDLE.match(self.kernel_status()):
+            quiet = started and not running and KERNEL_IDLE.match(self.kernel_status())
+            quiet_since = (quiet_since or time.monotonic()) if quiet else None
+            if quiet and (last is None or EXECUTED.match(last["prompt"].strip()) or time.monotonic() - quiet_since > 5):
                 self.page.wait_for_timeout(300)  # let the last outputs render
                 return self.cells()
             if time.monotonic() > deadline:
                 prompts = " ".join(c["prompt"].strip() or "md" for c in cells)
-                raise AssertionError(f"{self.path}: {menu_item} from cell {first + 1} not done after {timeout:.0f} s "
-                                     f"(kernel: {self.kernel_status()!r}; prompts: {prompts})")
+                raise AssertionError(
+                    f"{self.path}: {menu_item} from cell {first + 1} not done after {timeout:.0f} s "
+                    f"(kernel: {self.kernel_status()!r}; prompts: {prompts})"
+                )
             self.page.wait_for_timeout(250)
 
     def dialog_is_absent(self) -> None:
