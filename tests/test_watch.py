@@ -225,3 +225,18 @@ def test_learner_code_that_calls_a_trusted_adapter_which_calls_a_reference_is_ca
         "sigmoid",
     )
     assert "dlcourse.reference.networks.sigmoid" in message_of(fn)
+
+
+def test_a_function_the_test_hands_to_the_learner_may_use_solved_code():
+    """numerical_gradient(f, x) calls f: the test's f may be built on solved code; the learner's own call of it may not."""
+    from dlcourse.solved import networks as solved_networks
+
+    def objective(x):  # the test's function, built on the course's code
+        return float(solved_networks.sigmoid(x).sum())
+
+    fn = learner("def total(f, x):\n    return np.array(f(x))", "total")
+    check(fn, lambda f, x: np.array(f(x)), [(objective, X)], quiet=True)
+    cheat = learner(
+        "import dlcourse.solved.networks as s\ndef total(f, x):\n    return np.array(s.sigmoid(x).sum())", "total"
+    )
+    assert "dlcourse.solved.networks.sigmoid" in message_of(cheat, lambda f, x: np.array(f(x)), cases=[(objective, X)])

@@ -18,7 +18,9 @@ that decides is either
 * the learner's code (any code not in an installed library and not the course's): the call is
   recorded as a violation, and the check fails after the function returns, whatever it returned;
 * a building block the exercise offers (``allow=``, by qualified name, e.g.
-  ``"dlcourse.solved.losses.softmax"`` or a whole module): allowed, with everything it calls;
+  ``"dlcourse.solved.losses.softmax"`` or a whole module), or a function the test hands to the
+  learner's function as an argument (the ``f`` whose gradient ``numerical_gradient(f, x)`` estimates):
+  allowed, with everything it calls;
 * the checker, reached without meeting learner code (an adapter in the test cell or in
   ``dlcourse.cases`` that calls the learner's function and then a reference): allowed. Such
   adapters are passed over like libraries, so learner code that calls one is still caught.
@@ -92,6 +94,17 @@ except ImportError:  # pragma: no cover - not on POSIX
     pass
 
 
+def _code_of(fn) -> types.CodeType | None:
+    """The code object a call of ``fn`` runs: a function's, a method's, or a callable object's ``__call__``."""
+    fn = getattr(fn, "__func__", fn)
+    if isinstance(fn, types.FunctionType):
+        return fn.__code__
+    if callable(fn) and not isinstance(fn, type):
+        call = vars(type(fn)).get("__call__") or getattr(type(fn), "__call__", None)  # noqa: B004
+        return call.__code__ if isinstance(call, types.FunctionType) else None
+    return None
+
+
 class AnswerKeyCalled(AssertionError):
     """The learner's function called code it must not use for this exercise."""
 
@@ -128,10 +141,13 @@ class Watch:
     ``learner``: the function's name, for the message.
     """
 
-    def __init__(self, learner: str, allow: Iterable[str] = (), trusted_files: Iterable[str] = ()):
+    def __init__(
+        self, learner: str, allow: Iterable[str] = (), trusted_files: Iterable[str] = (), offered: Iterable[object] = ()
+    ):
         self.learner = learner
         self.allow = tuple(allow)
         self.trusted_files = frozenset(trusted_files)
+        self.offered = frozenset(filter(None, (_code_of(fn) for fn in offered)))
         self.violation: str | None = None
         self._kinds: dict[types.CodeType, str] = {}
         self._base = None
@@ -153,6 +169,8 @@ class Watch:
         return kind
 
     def _classify(self, code: types.CodeType) -> str:
+        if code in self.offered:
+            return "allowed"
         filename = code.co_filename
         if filename in self.trusted_files or filename == _THIS_FILE:
             return TRUSTED

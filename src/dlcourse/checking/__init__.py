@@ -104,6 +104,13 @@ def randint(low: int, high: int, *shape: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).integers(low, high, size=shape, dtype=np.int64)
 
 
+def _callables(inputs) -> list:
+    """The functions a test hands to the learner's function among its inputs (offered: the learner may call them)."""
+    if isinstance(inputs, Inputs):
+        inputs = (inputs.args, inputs.kwargs)
+    return [leaf for leaf in leaves(inputs) if callable(leaf) and not isinstance(leaf, (type, np.ndarray))]
+
+
 def _calling_file() -> str:
     """The file (notebook cell) of the code that called the checker: its own code is the test's, trusted."""
     frame = sys._getframe(1)
@@ -159,7 +166,13 @@ def check(
     cell = trusted[0]
     try:
         results = [
-            run_student(student_fn, inputs, name, f"{name}, case {n} of {len(cases)}", Watch(name, allow, trusted))
+            run_student(
+                student_fn,
+                inputs,
+                name,
+                f"{name}, case {n} of {len(cases)}",
+                Watch(name, allow, trusted, offered=_callables(inputs)),
+            )
             for n, inputs in enumerate(cases, start=1)
         ]
         worst = 0.0
@@ -207,7 +220,11 @@ def check_seeded(
         np.random.seed(global_seed)  # a different global state each call: a seeded function must not depend on it
         try:
             return run_student(
-                fn, Inputs(*args, **kwargs, **{seed_name: seed}), name, name, Watch(name, allow, trusted)
+                fn,
+                Inputs(*args, **kwargs, **{seed_name: seed}),
+                name,
+                name,
+                Watch(name, allow, trusted, offered=_callables((args, kwargs))),
             )
         finally:
             np.random.set_state(state)
@@ -237,7 +254,8 @@ def run_learner(fn: Callable, *args, name: str | None = None, allow: Iterable[st
     """Call the learner's ``fn`` under the watch (for adapters in ``dlcourse.cases`` that need its raw result)."""
     name = name or getattr(fn, "__name__", "your function")
     try:
-        return run_student(fn, Inputs(*args, **kwargs), name, name, Watch(name, allow, (_calling_file(),)))
+        watch = Watch(name, allow, (_calling_file(),), offered=_callables((args, kwargs)))
+        return run_student(fn, Inputs(*args, **kwargs), name, name, watch)
     except AssertionError as error:
         failed = _failing(error)
     raise failed
