@@ -195,3 +195,10 @@ def test_a_hint_stays_silent_when_only_the_dtype_differs():
         lambda x: x.astype(np.float64), lambda x: x.copy(), [randn(4, seed=5).astype(np.float32)], hints=[said]
     )
     assert "expected float32" in message and "a wrong formula" not in message
+
+
+def test_an_overflow_gets_the_overflow_hint_and_a_nan_the_invalid_value_hint():
+    overflow = fails(lambda x: 1 / (1 + np.exp(-x)), ref.sigmoid, [np.array([-1000.0, 0.0])], name="sigmoid")
+    assert "overflow" in overflow and "arguments <= 0" in overflow and "0/0" not in overflow
+    invalid = fails(lambda x: (x * 0) / (x * 0), lambda x: np.full_like(x, 0.5), [np.array([1.0, 2.0])])
+    assert "0/0" in invalid and "arguments <= 0" not in invalid

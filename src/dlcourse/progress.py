@@ -50,13 +50,12 @@ def _notebook_path(path: str | os.PathLike | None) -> Path | None:
     return found[0] if len(found) == 1 else None
 
 
-def progress_table(notebook: str | os.PathLike | None = None) -> str:
-    """Print (and return) the exercises of this notebook: passed, failed or not run yet, with points and a total."""
+def progress_table(notebook: str | os.PathLike | None = None) -> None:
+    """Print the exercises of this notebook: passed, failed or not run yet, with points and a total."""
     path = _notebook_path(notebook)
     if path is None:
-        text = "(progress: cannot tell which notebook this is; run `dlcourse progress` in a terminal instead)"
-        print(text)
-        return text
+        print("(progress: cannot tell which notebook this is; run `dlcourse progress` in a terminal instead)")
+        return
     nb = nbformat.read(str(path), as_version=4)
     rows, earned, possible = [], 0.0, 0.0
     for cell in nb.cells:
@@ -78,6 +77,4 @@ def progress_table(notebook: str | os.PathLike | None = None) -> str:
     lines.append(
         f"{'total':<{width}}  {sum(r[1] == 'passed' for r in rows)}/{len(rows)} passed  {earned:g}/{possible:g}"
     )
-    text = "\n".join(lines)
-    print(text)
-    return text
+    print("\n".join(lines))  # printed, not returned: as a cell's last expression it would show twice

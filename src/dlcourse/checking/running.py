@@ -15,8 +15,10 @@ OVERFLOW_HINT = (
     "Rearrange the formula so that every exp sees only arguments <= 0; note that np.where(c, a, b) "
     "computes both a and b everywhere, so the unused branch can overflow too."
 )
-UNDERFLOW_HINT = (
-    "exp(x) underflows to 0 for x < -745, so a sum of exps can be 0, and 0/0 is nan: shift by the maximum first."
+INVALID_HINT = (
+    "an invalid value (nan) comes from 0/0, inf - inf or 0 * inf. With exponentials: exp(x) overflows to inf "
+    "for x > 709 and underflows to 0 for x < -745 (so a sum of exps can be 0, and 0/0 is nan); shift the "
+    "arguments by their maximum first, and note that np.where(c, a, b) computes both a and b everywhere."
 )
 
 
@@ -84,7 +86,7 @@ def run_student(student_fn, inputs: Inputs, name: str, where: str, watch: Watch)
         raise AssertionError(
             f"{where}: your function computed an {str(error).split()[0]} ({error}).\n"
             f"  inputs: {describe_inputs(student_fn, inputs.args, inputs.kwargs)}\n"
-            f"  hint: {OVERFLOW_HINT} The other way round, {UNDERFLOW_HINT}"
+            f"  hint: {OVERFLOW_HINT if 'overflow' in str(error) else INVALID_HINT}"
         ) from error
     if error is not None:
         raise AssertionError(
