@@ -22,7 +22,7 @@ from tests.course import ROOT, nbgrader
 
 A, NB = "ch99_tiny", "tiny"
 MEMORY_GB = 4  # address-space limit per grading process and kernel
-SCRIPT = '''# %% id="setup"
+SCRIPT = """# %% id="setup"
 import numpy as np
 from dlcourse.checking import check
 from dlcourse.reference import networks as ref
@@ -62,7 +62,7 @@ check(dense, ref.dense_forward, [(np.ones((2, 3)), np.ones((4, 3)), np.zeros(4))
 ### BEGIN HIDDEN TESTS
 check(dense, ref.dense_forward, [(np.eye(3), np.arange(6.0).reshape(2, 3), np.ones(2))])
 ### END HIDDEN TESTS
-'''
+"""
 FULL = {"ch99_relu_test": 1, "ch99_sigmoid_test": 2, "ch99_dense_test": 3}
 
 
@@ -94,25 +94,59 @@ def submissions(student_nb, other_chapter_nb):
     return {
         "good": (solved(student_nb), FULL),
         "untouched": (student_nb, {k: 0 for k in FULL}),
-        "raises": (edit(solved(student_nb), "ch99_sigmoid", "1 / 0\n" + SOLVED_SIGMOID), {**FULL, "ch99_sigmoid_test": 0}),
-        "loops_in_function": (edit(solved(student_nb), "ch99_relu", "def relu(x):\n    while True:\n        pass"),
-                              {**FULL, "ch99_relu_test": 0}),
+        "raises": (
+            edit(solved(student_nb), "ch99_sigmoid", "1 / 0\n" + SOLVED_SIGMOID),
+            {**FULL, "ch99_sigmoid_test": 0},
+        ),
+        "loops_in_function": (
+            edit(solved(student_nb), "ch99_relu", "def relu(x):\n    while True:\n        pass"),
+            {**FULL, "ch99_relu_test": 0},
+        ),
         "loops_at_top_level": (edit(solved(student_nb), "ch99_dense", SOLVED_DENSE + "\nwhile True:\n    pass"), FULL),
         # nbgrader gives a deleted test cell no automatic score and flags it for manual grading (0 until then)
-        "deleted_test": (edit(solved(student_nb), "ch99_sigmoid_test", delete=True), {**FULL, "ch99_sigmoid_test": None}),
-        "tampered_test": (edit(edit(solved(student_nb), "ch99_relu", "def relu(x):\n    return x"), "ch99_relu_test", "assert True"),
-                          {**FULL, "ch99_relu_test": 0}),
-        "memory_hog": (edit(solved(student_nb), "ch99_relu", "def relu(x):\n    hog = []\n    while True:\n        hog.append(np.ones(2**26))"),
-                       {**FULL, "ch99_relu_test": 0}),
+        "deleted_test": (
+            edit(solved(student_nb), "ch99_sigmoid_test", delete=True),
+            {**FULL, "ch99_sigmoid_test": None},
+        ),
+        "tampered_test": (
+            edit(edit(solved(student_nb), "ch99_relu", "def relu(x):\n    return x"), "ch99_relu_test", "assert True"),
+            {**FULL, "ch99_relu_test": 0},
+        ),
+        "memory_hog": (
+            edit(
+                solved(student_nb),
+                "ch99_relu",
+                "def relu(x):\n    hog = []\n    while True:\n        hog.append(np.ones(2**26))",
+            ),
+            {**FULL, "ch99_relu_test": 0},
+        ),
         # tampering: a wrong relu, and code that tries to make every test pass anyway
-        "redefines_check": (edit(solved(student_nb), "ch99_relu", "def relu(x):\n    return x\n\ndef check(*args, **kwargs):\n    return None"),
-                            {**FULL, "ch99_relu_test": 0}),
-        "patches_libraries": (edit(solved(student_nb), "ch99_relu", "import torch\nnp.allclose = torch.allclose = lambda *a, **k: True\n"
-                                   "np.abs = lambda x: 0 * x\ntorch.relu = lambda x: x\n\ndef relu(x):\n    return x"),
-                              {**FULL, "ch99_relu_test": 0}),
-        "edits_reference": (edit(solved(student_nb), "ch99_relu", "def relu(x):\n    return x\n\nref.relu = relu\n"
-                                 "import dlcourse.checking\ndlcourse.checking.check = lambda *a, **k: None"),
-                            {**FULL, "ch99_relu_test": 0}),
+        "redefines_check": (
+            edit(
+                solved(student_nb),
+                "ch99_relu",
+                "def relu(x):\n    return x\n\ndef check(*args, **kwargs):\n    return None",
+            ),
+            {**FULL, "ch99_relu_test": 0},
+        ),
+        "patches_libraries": (
+            edit(
+                solved(student_nb),
+                "ch99_relu",
+                "import torch\nnp.allclose = torch.allclose = lambda *a, **k: True\n"
+                "np.abs = lambda x: 0 * x\ntorch.relu = lambda x: x\n\ndef relu(x):\n    return x",
+            ),
+            {**FULL, "ch99_relu_test": 0},
+        ),
+        "edits_reference": (
+            edit(
+                solved(student_nb),
+                "ch99_relu",
+                "def relu(x):\n    return x\n\nref.relu = relu\n"
+                "import dlcourse.checking\ndlcourse.checking.check = lambda *a, **k: None",
+            ),
+            {**FULL, "ch99_relu_test": 0},
+        ),
         "not_json": ("{ this is not a notebook", None),
         "other_chapter": (other_chapter_nb, None),
     }
@@ -120,7 +154,9 @@ def submissions(student_nb, other_chapter_nb):
 
 def make_course(root: Path, timeout: int = 15) -> Path:
     root.mkdir(parents=True)
-    config = (ROOT / "nbgrader_config.py").read_text().replace("c.Execute.timeout = 60", f"c.Execute.timeout = {timeout}")
+    config = (
+        (ROOT / "nbgrader_config.py").read_text().replace("c.Execute.timeout = 60", f"c.Execute.timeout = {timeout}")
+    )
     (root / "nbgrader_config.py").write_text(config)
     (root / "solutions" / A).mkdir(parents=True)
     nbformat.write(notebook_from_text(SCRIPT), str(root / "solutions" / A / f"{NB}.ipynb"))
@@ -145,7 +181,11 @@ def gradebook_content(root: Path) -> dict:
             for nb in submission.notebooks:
                 for grade in nb.grades:
                     content[(submission.student.id, nb.name, grade.name)] = (
-                        grade.auto_score, grade.manual_score, grade.needs_manual_grade, grade.failed_tests)
+                        grade.auto_score,
+                        grade.manual_score,
+                        grade.needs_manual_grade,
+                        grade.failed_tests,
+                    )
                 for comment in nb.comments:
                     content[(submission.student.id, nb.name, "comment", comment.name)] = comment.auto_comment
     return content
@@ -157,9 +197,13 @@ def scores(content: dict, student: str) -> dict:
 
 def serial_autograde(root: Path, *args: str) -> None:
     # the same memory limit as the parallel runs: without one, the memory hog would take the whole machine
-    subprocess.run([sys.executable, "-m", "nbgrader", "autograde", A, *args], cwd=root, capture_output=True,
-                   env={**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"},
-                   preexec_fn=_limit_memory(MEMORY_GB))
+    subprocess.run(
+        [sys.executable, "-m", "nbgrader", "autograde", A, *args],
+        cwd=root,
+        capture_output=True,
+        env={**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"},
+        preexec_fn=_limit_memory(MEMORY_GB),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -196,7 +240,9 @@ def test_parallel_grading_equals_serial_and_bad_submissions_cost_only_their_poin
 def test_an_interrupted_run_started_again_executes_nobody_twice(serial, tmp_path):
     root = make_course(tmp_path / "course")
     command = [sys.executable, "-m", "dlcourse.cli", "grade", A, "--workers", "2", "--memory-limit", str(MEMORY_GB)]
-    first = subprocess.Popen(command, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    first = subprocess.Popen(
+        command, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     journal = root / WORK / A / "journal.log"
     deadline = time.time() + 300
     while time.time() < deadline and (not journal.exists() or len(journal.read_text().splitlines()) < 2):

@@ -17,8 +17,12 @@ __all__ = ["block_params", "block_stack", "bn_params", "bn_sequence", "stack_cas
 def bn_params(C: int, seed: int, dtype=np.float64) -> tuple[np.ndarray, ...]:
     """gamma (around 1, signs mixed), beta, running_mean and running_var (positive), each (C,), none trivial."""
     gamma = uniform(C, low=0.5, high=1.5, seed=seed) * np.where(np.arange(C) % 3 == 2, -1.0, 1.0)
-    arrays = (gamma, randn(C, seed=seed + 1, scale=0.5), randn(C, seed=seed + 2, scale=0.5),
-              uniform(C, low=0.5, high=2.0, seed=seed + 3))
+    arrays = (
+        gamma,
+        randn(C, seed=seed + 1, scale=0.5),
+        randn(C, seed=seed + 2, scale=0.5),
+        uniform(C, low=0.5, high=2.0, seed=seed + 3),
+    )
     return tuple(a.astype(dtype) for a in arrays)
 
 
@@ -77,7 +81,9 @@ def block_stack(block_forward: Callable, block_backward: Callable, pool: Callabl
 def stack_case(N: int, size: int, channels: list[int], strides: list[int], seed: int, dtype=np.float64) -> Inputs:
     """Inputs of a ``block_stack``: dpooled (N, C_last), x (N, channels[0], size, size), one block per stride
     (a projection wherever the stride or the channel count changes)."""
-    blocks = [block_params(c_in, c_out, seed + 100 * i, projection=(s != 1 or c_in != c_out), dtype=dtype)
-              for i, (c_in, c_out, s) in enumerate(zip(channels[:-1], channels[1:], strides))]
+    blocks = [
+        block_params(c_in, c_out, seed + 100 * i, projection=(s != 1 or c_in != c_out), dtype=dtype)
+        for i, (c_in, c_out, s) in enumerate(zip(channels[:-1], channels[1:], strides))
+    ]
     x = randn(N, channels[0], size, size, seed=seed + 1).astype(dtype)
     return Inputs(randn(N, channels[-1], seed=seed + 2).astype(dtype), x, blocks, list(strides))

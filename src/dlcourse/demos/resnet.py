@@ -34,8 +34,11 @@ class DigitsNet(nn.Module):
 
     def __init__(self, depth: int, skip: bool = True, norm: bool = True, width: int = 16):
         super().__init__()
-        self.stem = nn.Sequential(nn.Conv2d(1, width, 3, padding=1, bias=not norm),
-                                  nn.BatchNorm2d(width) if norm else nn.Identity(), nn.ReLU())
+        self.stem = nn.Sequential(
+            nn.Conv2d(1, width, 3, padding=1, bias=not norm),
+            nn.BatchNorm2d(width) if norm else nn.Identity(),
+            nn.ReLU(),
+        )
         self.blocks = nn.ModuleList(Block(width, skip, norm) for _ in range(depth))
         self.head = nn.Linear(width, 10)
 
@@ -52,8 +55,16 @@ def make_net(depth: int, skip: bool, norm: bool = True, seed: int = 0, width: in
     return DigitsNet(depth, skip, norm, width)
 
 
-def train(model: nn.Module, X: np.ndarray, y: np.ndarray, *, epochs: int, batch_size: int = 64, lr: float = 3e-3,
-          seed: int = 0) -> list[float]:
+def train(
+    model: nn.Module,
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    epochs: int,
+    batch_size: int = 64,
+    lr: float = 3e-3,
+    seed: int = 0,
+) -> list[float]:
     """Adam on the cross-entropy, mini-batches from :func:`minibatches` (epoch e shuffled with seed + e):
     the training loss of every step."""
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
@@ -105,6 +116,11 @@ def block_params(block: Block) -> dict[str, np.ndarray]:
     params = {}
     for key, conv, bn in (("1", block.conv1, block.bn1), ("2", block.conv2, block.bn2)):
         params["W" + key] = conv.weight.detach().double().numpy()
-        for name, tensor in (("gamma", bn.weight), ("beta", bn.bias), ("mean", bn.running_mean), ("var", bn.running_var)):
+        for name, tensor in (
+            ("gamma", bn.weight),
+            ("beta", bn.bias),
+            ("mean", bn.running_mean),
+            ("var", bn.running_var),
+        ):
             params[name + key] = tensor.detach().double().numpy()
     return params

@@ -11,8 +11,9 @@ import numpy as np
 from . import _axes
 
 
-def plot_feature_stats(stats: Mapping[str, tuple[Sequence[float], Sequence[float]]], axes=None,
-                       title: str | None = None):
+def plot_feature_stats(
+    stats: Mapping[str, tuple[Sequence[float], Sequence[float]]], axes=None, title: str | None = None
+):
     """Two panels: the mean and the standard deviation (log scale) of the feature maps after each layer,
     one line per network; ``stats[name] = (means, stds)``, index 0 = after the stem."""
     if axes is None:
@@ -55,13 +56,18 @@ def smooth(values: Sequence[float], window: int = 5) -> np.ndarray:
     return (sums[stop] - sums[start]) / (stop - start)
 
 
-def plot_losses(curves: Mapping[str, Sequence[float]], ax=None, window: int = 5, title: str | None = None,
-                steps_per_epoch: int | None = None):
+def plot_losses(
+    curves: Mapping[str, Sequence[float]],
+    ax=None,
+    window: int = 5,
+    title: str | None = None,
+    steps_per_epoch: int | None = None,
+):
     """Training losses per step, smoothed over ``window`` steps (the raw values faint behind);
     dotted lines at epoch boundaries when ``steps_per_epoch`` is given."""
     ax = _axes(ax)
     for name, values in curves.items():
-        line, = ax.plot(smooth(values, window), label=name)
+        (line,) = ax.plot(smooth(values, window), label=name)
         ax.plot(values, color=line.get_color(), alpha=0.2, linewidth=0.8)
     if steps_per_epoch:
         for x in range(steps_per_epoch, max(len(v) for v in curves.values()), steps_per_epoch):

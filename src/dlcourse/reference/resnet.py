@@ -40,13 +40,19 @@ def build_batchnorm(gamma, beta, running_mean, running_var, momentum: float = 0.
         raise ValueError(f"gamma, beta, running_mean and running_var must all be (C,), got {shapes}")
     bn = nn.BatchNorm2d(shapes[0][0], eps=eps, momentum=momentum, dtype=DTYPE, device=get_device())
     with torch.no_grad():
-        for name, value in (("weight", gamma), ("bias", beta), ("running_mean", running_mean), ("running_var", running_var)):
+        for name, value in (
+            ("weight", gamma),
+            ("bias", beta),
+            ("running_mean", running_mean),
+            ("running_var", running_var),
+        ):
             getattr(bn, name).copy_(to_tensor(value))
     return bn
 
 
-def batchnorm2d_forward(x, gamma, beta, running_mean, running_var, training: bool = True, momentum: float = 0.1,
-                        eps: float = 1e-5):
+def batchnorm2d_forward(
+    x, gamma, beta, running_mean, running_var, training: bool = True, momentum: float = 0.1, eps: float = 1e-5
+):
     """(out, running_mean, running_var) of ``nn.BatchNorm2d`` after one call in training or evaluation mode."""
     bn = build_batchnorm(gamma, beta, running_mean, running_var, momentum, eps).train(training)
     with torch.no_grad():
@@ -54,8 +60,9 @@ def batchnorm2d_forward(x, gamma, beta, running_mean, running_var, training: boo
     return to_numpy(out), to_numpy(bn.running_mean), to_numpy(bn.running_var)
 
 
-def batchnorm2d_sequence(batches, x_eval, gamma, beta, running_mean, running_var, momentum: float = 0.1,
-                         eps: float = 1e-5):
+def batchnorm2d_sequence(
+    batches, x_eval, gamma, beta, running_mean, running_var, momentum: float = 0.1, eps: float = 1e-5
+):
     """One ``nn.BatchNorm2d`` called in training mode on each of ``batches`` in turn, then in evaluation mode
     on ``x_eval``: (the training outputs, the evaluation output, running_mean, running_var)."""
     bn = build_batchnorm(gamma, beta, running_mean, running_var, momentum, eps)
@@ -78,8 +85,9 @@ class BasicBlock(nn.Module):
     """torchvision's ResNet basic block: relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)), 3x3 convs
     without bias (conv1 with ``stride``), shortcut = identity, or 1x1 conv (same stride) + BN."""
 
-    def __init__(self, c_in: int, c_out: int, stride: int = 1, projection: bool | None = None,
-                 dtype=DTYPE, device=None):
+    def __init__(
+        self, c_in: int, c_out: int, stride: int = 1, projection: bool | None = None, dtype=DTYPE, device=None
+    ):
         super().__init__()
         kw = {"dtype": dtype, "device": device}
         if projection is None:
@@ -90,8 +98,11 @@ class BasicBlock(nn.Module):
         self.bn1 = nn.BatchNorm2d(c_out, **kw)
         self.conv2 = nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False, **kw)
         self.bn2 = nn.BatchNorm2d(c_out, **kw)
-        self.shortcut = (nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride, bias=False, **kw), nn.BatchNorm2d(c_out, **kw))
-                         if projection else nn.Identity())
+        self.shortcut = (
+            nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride, bias=False, **kw), nn.BatchNorm2d(c_out, **kw))
+            if projection
+            else nn.Identity()
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = F.relu(self.bn1(self.conv1(x)))
@@ -112,7 +123,9 @@ def build_block(params: dict, stride: int = 1) -> BasicBlock:
     with torch.no_grad():
         for key, (conv, bn) in block.parts().items():
             if tuple(conv.weight.shape) != np.shape(params["W" + key]):
-                raise ValueError(f"W{key} has shape {np.shape(params['W' + key])}, the block needs {tuple(conv.weight.shape)}")
+                raise ValueError(
+                    f"W{key} has shape {np.shape(params['W' + key])}, the block needs {tuple(conv.weight.shape)}"
+                )
             conv.weight.copy_(to_tensor(params["W" + key]))
             for name, value in zip(("weight", "bias", "running_mean", "running_var"), BN_KEYS):
                 getattr(bn, name).copy_(to_tensor(params[value + key]))
@@ -127,8 +140,11 @@ def residual_block_forward(x, params: dict, stride: int = 1, training: bool = Tr
 
 
 def _weight_grads(block: BasicBlock) -> list[tuple[str, torch.Tensor]]:
-    return [(name + key, tensor) for key, (conv, bn) in block.parts().items()
-            for name, tensor in (("W", conv.weight), ("gamma", bn.weight), ("beta", bn.bias))]
+    return [
+        (name + key, tensor)
+        for key, (conv, bn) in block.parts().items()
+        for name, tensor in (("W", conv.weight), ("gamma", bn.weight), ("beta", bn.bias))
+    ]
 
 
 def residual_block_backward(dout, x, params: dict, stride: int = 1):
@@ -154,6 +170,6 @@ def block_stack_backward(dpooled, x, blocks: list, strides: list):
     found = torch.autograd.grad(pooled, [xt] + [t for n in named for _, t in n], to_tensor(dpooled))
     grads, i = [], 1
     for n in named:
-        grads.append({name: to_numpy(g) for (name, _), g in zip(n, found[i:i + len(n)])})
+        grads.append({name: to_numpy(g) for (name, _), g in zip(n, found[i : i + len(n)])})
         i += len(n)
     return to_numpy(pooled), to_numpy(found[0]), grads

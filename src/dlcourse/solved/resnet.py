@@ -28,8 +28,16 @@ def global_avg_pool_backward(dout: np.ndarray, x_shape: tuple[int, ...]) -> np.n
     return np.broadcast_to(dout[:, :, None, None] / (H * W), x_shape).copy()
 
 
-def batchnorm2d_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, running_mean: np.ndarray,
-                        running_var: np.ndarray, training: bool = True, momentum: float = 0.1, eps: float = 1e-5):
+def batchnorm2d_forward(
+    x: np.ndarray,
+    gamma: np.ndarray,
+    beta: np.ndarray,
+    running_mean: np.ndarray,
+    running_var: np.ndarray,
+    training: bool = True,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+):
     """``nn.BatchNorm2d``: (out, new_running_mean, new_running_var).
 
     Training: normalise with the batch's per-channel mean and biased variance (over N, H, W), and move the
@@ -38,10 +46,10 @@ def batchnorm2d_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, runn
     """
     if training:
         mean = x.mean(axis=(0, 2, 3))
-        var = x.var(axis=(0, 2, 3))                    # biased (divides by m): normalises the batch
-        m = x.size // x.shape[1]                       # values per channel: N * H * W
+        var = x.var(axis=(0, 2, 3))  # biased (divides by m): normalises the batch
+        m = x.size // x.shape[1]  # values per channel: N * H * W
         running_mean = (1 - momentum) * running_mean + momentum * mean
-        running_var = (1 - momentum) * running_var + momentum * var * m / (m - 1)   # unbiased
+        running_var = (1 - momentum) * running_var + momentum * var * m / (m - 1)  # unbiased
     else:
         mean, var = running_mean, running_var
     x_hat = (x - mean[:, None, None]) / np.sqrt(var[:, None, None] + eps)
@@ -57,20 +65,24 @@ def batchnorm2d_backward(dout: np.ndarray, x: np.ndarray, gamma: np.ndarray, eps
     dbeta = dout.sum(axis=axes)
     dgamma = (dout * x_hat).sum(axis=axes)
     dx_hat = dout * gamma[:, None, None]
-    dx = inv_std * (dx_hat - dx_hat.mean(axis=axes, keepdims=True)
-                    - x_hat * (dx_hat * x_hat).mean(axis=axes, keepdims=True))
+    dx = inv_std * (
+        dx_hat - dx_hat.mean(axis=axes, keepdims=True) - x_hat * (dx_hat * x_hat).mean(axis=axes, keepdims=True)
+    )
     return dx, dgamma, dbeta
 
 
-def residual_block_forward(x: np.ndarray, params: dict[str, np.ndarray], stride: int = 1,
-                           training: bool = True) -> np.ndarray:
+def residual_block_forward(
+    x: np.ndarray, params: dict[str, np.ndarray], stride: int = 1, training: bool = True
+) -> np.ndarray:
     """relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)): conv1 3x3 with ``stride``, conv2 3x3, padding 1;
     the shortcut is x itself, or bn_s(conv_s(x)) with a 1x1 conv of the same stride when params has "W_s"."""
+
     def conv_bn(a, key, stride, padding):
         W = params["W" + key]
         z = conv2d_forward(a, W, np.zeros(W.shape[0], a.dtype), stride, padding)
-        return batchnorm2d_forward(z, params["gamma" + key], params["beta" + key],
-                                   params["mean" + key], params["var" + key], training)[0]
+        return batchnorm2d_forward(
+            z, params["gamma" + key], params["beta" + key], params["mean" + key], params["var" + key], training
+        )[0]
 
     h = np.maximum(conv_bn(x, "1", stride, 1), 0)
     main = conv_bn(h, "2", 1, 1)
@@ -86,8 +98,9 @@ def residual_block_backward(dout: np.ndarray, x: np.ndarray, params: dict[str, n
     def conv_bn(a, key, stride, padding):
         W = params["W" + key]
         z = conv2d_forward(a, W, np.zeros(W.shape[0], a.dtype), stride, padding)
-        y = batchnorm2d_forward(z, params["gamma" + key], params["beta" + key],
-                                params["mean" + key], params["var" + key])[0]
+        y = batchnorm2d_forward(
+            z, params["gamma" + key], params["beta" + key], params["mean" + key], params["var" + key]
+        )[0]
         return z, y
 
     def conv_bn_backward(dy, a, z, key, stride, padding):
@@ -103,7 +116,7 @@ def residual_block_backward(dout: np.ndarray, x: np.ndarray, params: dict[str, n
         zs, shortcut = conv_bn(x, "_s", stride, 0)
     else:
         shortcut = x
-    d = dout * (y2 + shortcut > 0)                     # through the final ReLU, to both branches
+    d = dout * (y2 + shortcut > 0)  # through the final ReLU, to both branches
     dh = conv_bn_backward(d, h, z2, "2", 1, 1)
     dx = conv_bn_backward(dh * (y1 > 0), x, z1, "1", stride, 1)
     dx = dx + (conv_bn_backward(d, x, zs, "_s", stride, 0) if projection else d)
