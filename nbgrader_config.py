@@ -6,7 +6,7 @@ course/<chapter>/     student notebooks generated from them (committed)
 
 from pathlib import Path
 
-from nbgrader.converters import Autograde
+from nbgrader.converters import Autograde, GenerateFeedback
 from nbgrader.coursedir import CourseDirectory
 
 from dlcourse.grading_execute import with_grading_execute
@@ -41,10 +41,10 @@ from dlcourse.sandbox import sandboxed  # noqa: E402
 c.Autograde.autograde_preprocessors = sandboxed(c.Autograde.get("autograde_preprocessors"))
 
 # Hidden tests stay hidden in the feedback students get: in the test cells' source, and in the
-# tracebacks of failed tests (which quote the lines around the failing call).
+# tracebacks and outputs of every cell (a failed test quotes the lines around the failing call; a
+# submission could print them). nbgrader's own feedback list, then these two.
 c.GenerateFeedback.preprocessors = [
-    "nbgrader.preprocessors.GetGrades",
-    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    *GenerateFeedback.class_traits()["preprocessors"].default(),
     "dlcourse.feedback.HideHiddenTestsInTracebacks",
     "nbgrader.preprocessors.ClearHiddenTests",
 ]
