@@ -48,7 +48,7 @@ from pathlib import Path
 
 import torch
 
-__all__ = ["Watch", "AnswerKeyCalled"]
+__all__ = ["Watch"]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 _FORBIDDEN_DIRS = (
@@ -103,10 +103,6 @@ def _code_of(fn) -> types.CodeType | None:
         call = vars(type(fn)).get("__call__") or getattr(type(fn), "__call__", None)  # noqa: B004
         return call.__code__ if isinstance(call, types.FunctionType) else None
     return None
-
-
-class AnswerKeyCalled(AssertionError):
-    """The learner's function called code it must not use for this exercise."""
 
 
 def _module_name(filename: str) -> str:
