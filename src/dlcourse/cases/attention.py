@@ -4,24 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-BLOCK_PARAMS = (
-    "ln1_g",
-    "ln1_b",
-    "Wq",
-    "bq",
-    "Wk",
-    "bk",
-    "Wv",
-    "bv",
-    "Wo",
-    "bo",
-    "ln2_g",
-    "ln2_b",
-    "W1",
-    "b1",
-    "W2",
-    "b2",
-)
+from ..reference.attention import BLOCK_PARAMS  # the block's parameter names, in one place
 
 
 def block_params(d_model: int, d_ff: int, seed: int = 0, dtype=np.float64) -> dict[str, np.ndarray]:

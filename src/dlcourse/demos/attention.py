@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..device import get_device, to_numpy, to_tensor
-from ..reference.attention import Block
+from ..reference.attention import BLOCK_PARAMS, Block
 from ..reference.attention import positional_encoding as torch_positional_encoding
 from ..solved import attention as solved
 from ..solved.optimizers import Adam
@@ -64,24 +64,7 @@ def init_lm_params(n_vocab: int, config: LMConfig) -> dict[str, np.ndarray]:
     d, f = config.d_model, config.d_ff
     params = {"emb": rng.normal(0.0, 1.0, size=(n_vocab, d))}
     shapes = {"W1": (f, d), "b1": (f,), "W2": (d, f)}
-    for name in (
-        "ln1_g",
-        "ln1_b",
-        "Wq",
-        "bq",
-        "Wk",
-        "bk",
-        "Wv",
-        "bv",
-        "Wo",
-        "bo",
-        "ln2_g",
-        "ln2_b",
-        "W1",
-        "b1",
-        "W2",
-        "b2",
-    ):
+    for name in BLOCK_PARAMS:
         shape = shapes.get(name, (d, d) if name.startswith("W") else (d,))
         if name.startswith("W"):
             params["block." + name] = rng.normal(0.0, shape[1] ** -0.5, size=shape)
