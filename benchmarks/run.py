@@ -32,8 +32,6 @@ import numpy as np
 import torch
 
 from benchmarks import kernels as kernel_benchmarks
-from benchmarks.course_time import COURSE_SECONDS, time_notebooks
-from benchmarks.grading_throughput import grading_throughput
 
 RERUN = "python -m benchmarks --markdown benchmarks/RESULTS.md"
 QUICK_NOTEBOOK = "ch04_losses"  # the solution notebook that needs the least CPU time
@@ -194,6 +192,8 @@ def kernel_table(rows: list[dict]) -> str:
 
 
 def notebook_table(rows: list[dict]) -> str:
+    from benchmarks.course_time import COURSE_SECONDS
+
     lines = [
         "| notebook | seconds (wall) | under 60 s | CPU seconds (kernel) | slowest cell |",
         "|---|---|---|---|---|",
@@ -348,6 +348,8 @@ def main(argv: list[str] | None = None) -> int:
     results["notebooks"] = []
     if only != []:
         print("Solution notebooks:")
+        from benchmarks.course_time import time_notebooks  # needs Jupyter: imported only when notebooks run
+
         results["notebooks"] = time_notebooks(only)
         results["course_seconds"] = sum(r["seconds"] for r in results["notebooks"])
         print(f"  all {len(results['notebooks'])}: {results['course_seconds']:.1f} s")
@@ -356,6 +358,8 @@ def main(argv: list[str] | None = None) -> int:
     for assignment in _choice(args.grading, "none" if args.quick else "ch01_networks") or []:
         print(f"Grading {assignment}:")
         students = args.students or (2 if args.quick else 20)
+        from benchmarks.grading_throughput import grading_throughput  # needs nbgrader
+
         results["grading"].append(grading_throughput(assignment, students, args.workers))
 
     results["load_average_end"] = load_average()

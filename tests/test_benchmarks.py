@@ -102,3 +102,31 @@ def test_measuring_again_keeps_the_notes_of_the_results_page(tmp_path):
     text = page.read_text()
     assert "| new table |" in text and "| old table |" not in text
     assert text.index(NOTES) < text.index("What made the difference: in-place softmax.")
+
+
+# --- benchmarks.gpu: what a GPU changes (run on a machine with one) -----------------------------------
+
+
+def test_the_gpu_benchmark_refuses_without_a_gpu(monkeypatch, capsys):
+    from benchmarks import gpu
+
+    monkeypatch.setattr(gpu, "get_device", lambda: torch.device("cpu"))
+    assert gpu.main([]) == 2
+    assert "needs a GPU" in capsys.readouterr().err
+
+
+def test_the_gpu_benchmarks_bigger_run_scores_text_it_never_saw():
+    import dataclasses
+
+    from benchmarks import gpu
+    from dlcourse import data
+
+    text = data.load_text()
+    vocab = data.CharVocab(text)
+    stream = vocab.encode(text)
+    tiny = dataclasses.replace(gpu.BIGGER, d_model=16, n_heads=2, d_ff=32, context=32, batch=4, steps=3)
+    result = gpu.bigger_run(stream, len(vocab), vocab, tiny)
+    assert result["train_characters"] + result["held_out_characters"] == len(stream)
+    assert result["sample"].startswith("It is a truth") and len(result["sample"]) == len("It is a truth") + 160
+    # three steps from a random start: the held-out loss is near the uniform guess, and finite
+    assert abs(result["held_out_loss"] - math.log(len(vocab))) < 1.0

@@ -811,12 +811,17 @@ print("PyTorch:", repr(vocab.decode(torch_text)))
 # held-out text would score worse (chapter 7's lesson). The two curves lie on top of each other, and with the same seeded draws the two models usually
 # write the very same text (a draw that falls within rounding error of a boundary could differ).
 #
-# **Scaling up.** This run is sized for a CPU in a few seconds. On a GPU, the PyTorch side scales the way the
-# real models do: the whole novel (Project Gutenberg #1342, about 700,000 characters), $D = 256$, 4–6 blocks,
-# context 256, batch 64 and a few thousand steps (minutes on one GPU) is the usual next size; small
-# character models of that kind are commonly reported near 1.3–1.5 nats per character on held-out text (an
-# estimate, not measured here), with samples that read as sentences with Austen's punctuation and names. Add dropout and a
-# validation split (chapter 7) before trusting those numbers.
+# **Scaling up.** This run is sized for a CPU in a few seconds. What a GPU gives was measured on an NVIDIA H200
+# (`python -m benchmarks.gpu`): this same run takes 2.2 s there in float64 (6.5 s for NumPy on that machine's
+# CPU), with the two losses still equal to $1.4 \times 10^{-15}$ relative over all 600 steps. The "next size",
+# $D = 256$, 8 heads, context 256, batch 64, 1,500 steps in float32 (816,000 parameters), trains in 7 s on the
+# GPU (4.5 ms a step) on the first 90 % of this chapter and scores on the last 10 % it never saw: a training
+# loss of 0.04 nats, a held-out loss of 6.5, *worse than the uniform guess* (3.9). Its sample repeats the chapter
+# nearly word for word. Fifty times the parameters on the same 4,000 characters buys memorisation, not language:
+# chapter 7's lesson at full size. The next size needs the next size of *data* too: the whole novel (Project
+# Gutenberg #1342, about 700,000 characters), several blocks, dropout and a validation split (chapter 7);
+# small character models of that kind are commonly reported near 1.3–1.5 nats per character on held-out text
+# (not measured here: the course ships only this chapter).
 
 # %% id="attention-map" tags=["demo"]
 # Inside the trained block: each head's attention weights on a sentence from the text.
