@@ -245,7 +245,9 @@ def test_a_naive_softmax_fails_at_logits_of_1000_and_says_why():
 
 
 def test_a_naive_softmax_fails_at_logits_of_minus_1000_and_says_why():
-    with pytest.raises(AssertionError, match=r"(?s)invalid value.*underflows to 0 for x < -745.*shift the arguments by their maximum"):
+    with pytest.raises(
+        AssertionError, match=r"(?s)invalid value.*underflows to 0 for x < -745.*shift the arguments by their maximum"
+    ):
         check(naive_softmax, ref.softmax, [np.array([[-1000.0, -1000.0]])], quiet=True)
 
 
