@@ -1085,6 +1085,7 @@ e4_accuracy = accuracy(labels_test, mlp_forward(X_test, e4_params)[0].argmax(axi
 print(f"{len(mine_e4['loss'])} steps (PyTorch {len(theirs_e4['loss'])}); largest relative difference of a step's loss "
       f"{step_gap:.1e}; best epoch {mine_e4['best_epoch'] + 1} (PyTorch {theirs_e4['best_epoch'] + 1}); "
       f"test accuracy of the weights kept: {e4_accuracy:.2%}")
+assert len(mine_e4["loss"]) == len(theirs_e4["loss"]) and step_gap < 1e-10, "your loop and PyTorch's took different steps"
 
 # %% [markdown] id="e4-again-comment"
 # Both loops take the same 180 steps and keep the same epoch, and the step losses agree to about $10^{-15}$:
