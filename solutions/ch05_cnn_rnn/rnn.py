@@ -301,7 +301,9 @@ check(rnn_cell_backward, ref.rnn_cell_backward, [
 # Return `(dx, dh0, dWx, dWh, db)` with shapes (N, T, D), (N, H), (H, D), (H, H), (H,), given `dhs` (N, T, H) — the
 # gradient reaching each hidden state from outside — and the forward's inputs and output `hs`. The reference is
 # autograd through `nn.RNN`. You may call your `rnn_cell_backward` inside the loop, or write the faster
-# version described above. Float32 in, float32 out.
+# version described above. Float32 in, float32 out. The test then chains your `rnn_forward` and `rnn_backward`
+# (your backward gets the states of your forward) and compares with autograd through `nn.RNN`, so exercise 2
+# must pass first.
 #
 # <details><summary>Hint 1</summary>
 #
@@ -338,7 +340,7 @@ def rnn_backward(dhs, x, h0, Wx, Wh, b, hs):
 # %% id="ch05_rnn_backward_test" nbgrader={"grade": true, "locked": true, "points": 4}
 # cases.backward_inputs(dhs, x, h0, Wx, Wh, b) adds hs, computed by PyTorch's forward.
 # Case 1: one sequence of 3 steps, D = H = 1, the loss only at the last step. Then a loss at every step,
-# T = 1, saturated units, and float32 in -> float32 out.
+# T = 1, saturated units, and float32 in -> float32 out; and finally your forward and backward chained.
 bptt_grads = ("dx", "dh0", "dWx", "dWh", "db")
 check(rnn_backward, ref.rnn_backward, [
     cases.backward_inputs(np.array([[[0.0], [0.0], [1.0]]]), np.array([[[1.0], [0.0], [-1.0]]]), np.zeros((1, 1)),
@@ -355,6 +357,10 @@ check(rnn_backward, ref.rnn_backward, [
                             randn(3, 5, seed=157), randn(5, 4, seed=158, scale=0.5), randn(5, 5, seed=159, scale=0.4),
                             randn(5, seed=160)))),                                                     # float32
 ], output_names=bptt_grads, hints=mistakes.rnn_backward)
+check(cases.forward_then_backward(rnn_forward, rnn_backward), ref.rnn_sequence_backward, [
+    (randn(3, 6, 4, seed=170), randn(3, 6, 3, seed=171), randn(3, 4, seed=172), randn(4, 3, seed=173, scale=0.5),
+     randn(4, 4, seed=174, scale=0.5), randn(4, seed=175)),
+], name="your rnn_forward + rnn_backward over 6 steps", output_names=bptt_grads)
 ### BEGIN HIDDEN TESTS
 check(rnn_backward, ref.rnn_backward, [
     cases.backward_inputs(randn(1, 6, 3, seed=137), randn(1, 6, 7, seed=138), randn(1, 3, seed=139),
@@ -365,6 +371,10 @@ check(rnn_backward, ref.rnn_backward, [
                             randn(2, 3, seed=163), randn(3, 2, seed=164), randn(3, 3, seed=165, scale=0.5),
                             randn(3, seed=166)))),
 ], output_names=bptt_grads, hints=mistakes.rnn_backward)
+check(cases.forward_then_backward(rnn_forward, rnn_backward), ref.rnn_sequence_backward, [
+    (randn(2, 15, 5, seed=176), randn(2, 15, 2, seed=177), np.zeros((2, 5)), randn(5, 2, seed=178),
+     randn(5, 5, seed=179, scale=0.3), randn(5, seed=180)),
+], name="your rnn_forward + rnn_backward over 15 steps", output_names=bptt_grads)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="pytorch-bptt"

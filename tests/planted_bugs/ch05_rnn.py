@@ -1,6 +1,9 @@
 from . import PlantedBug
 
 A, NB = "ch05_cnn_rnn", "rnn"
+# The backward's test also chains the learner's forward and backward: a forward bug that changes float64 states
+# loses both.
+FORWARD_AND_BACKWARD = ("ch05_rnn_forward_test", "ch05_rnn_backward_test")
 
 BUGS = [
     PlantedBug(
@@ -18,6 +21,7 @@ BUGS = [
         "    h = h0\n",
         "    h = np.zeros_like(h0)\n",
         "starts every sequence from zeros instead of the given h0",
+        loses=FORWARD_AND_BACKWARD,
     ),
     PlantedBug(
         A,

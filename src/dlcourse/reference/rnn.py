@@ -164,6 +164,12 @@ def rnn_backward(dhs, x, h0, Wx, Wh, b, hs):
     return _grads(out, dhs, [xt, h0t, rnn.weight_ih_l0, rnn.weight_hh_l0, rnn.bias_ih_l0])
 
 
+def rnn_sequence_backward(dhs, x, h0, Wx, Wh, b):
+    """:func:`rnn_backward` with the forward computed here too: the reference for a learner's forward and
+    backward chained (``cases.rnn.forward_then_backward``)."""
+    return rnn_backward(dhs, x, h0, Wx, Wh, b, rnn_forward(x, h0, Wx, Wh, b))
+
+
 def hidden_state_gradients(x, h0, Wx, Wh, b, dh_last) -> np.ndarray:
     """dL/dh_t for t = 0..T (h_0 the initial state) when the loss sees only the last state, with
     dL/dh_T = dh_last: an ``nn.RNNCell`` unrolled by hand, each h_t keeping its ``.grad``. Shape (T+1, N, H)."""
