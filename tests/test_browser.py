@@ -245,6 +245,9 @@ def test_readme_command_opens_the_course_for_a_learner(learner_lab, learner_page
         listing.first.wait_for(timeout=60_000)
         names = set(listing.all_inner_texts())
         assert {"course", "index.ipynb"} <= names, f"the file browser shows {sorted(names)}, not the repository's root"
+        assert (learner_lab.root / "solutions").is_dir() and "solutions" not in names, (
+            f"the learner's file browser shows the solutions: {sorted(names)}"
+        )
         page.wait_for_timeout(1000)  # let every extension add its menus and panels
         menus = menu_bar(page)
         assert "Run" in menus and "Nbgrader" not in menus, f"the learner's menu bar: {menus}"
@@ -286,6 +289,9 @@ def test_instructor_command_keeps_the_instructor_tools(browser, tmp_path_factory
         with screenshot_on_failure(page, tmp_path, "dlcourse-lab-instructor", server):
             open_as_the_readme_does(page, server)
             page.locator(".lm-MenuBar-itemLabel", has_text=re.compile("^Nbgrader$")).first.wait_for(timeout=60_000)
+            listing = page.locator(".jp-DirListing-content .jp-DirListing-itemText")
+            listing.first.wait_for(timeout=60_000)
+            assert "solutions" in listing.all_inner_texts(), "the instructor's file browser hides the solutions"
             page.locator(".lm-MenuBar-itemLabel", has_text=re.compile("^Nbgrader$")).click()  # Formgrader is in it
             page.locator(".lm-Menu-itemLabel", has_text=re.compile("^Formgrader$")).first.wait_for(timeout=10_000)
             texts = visible_texts(page)

@@ -35,5 +35,13 @@ def test_learners_get_nbgrader_instructor_plugins_disabled_instructors_do_not(tm
     assert env.get("JUPYTER_CONFIG_PATH") == os.environ.get("JUPYTER_CONFIG_PATH")
 
 
+def test_learners_file_browser_leaves_out_the_solutions_and_keeps_jupyters_own_hidden_files(tmp_path):
+    import json
+
+    command(ROOT, config_folder=tmp_path)
+    hidden = json.loads((tmp_path / "jupyter_server_config.json").read_text())["ContentsManager"]["hide_globs"]
+    assert "solutions" in hidden and "__pycache__" in hidden  # added to Jupyter's defaults, not instead of them
+
+
 def test_the_course_root_is_found_from_a_chapter_folder():
     assert course_root(ROOT / "course" / "ch01_networks") == ROOT

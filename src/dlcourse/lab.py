@@ -6,6 +6,8 @@
   JupyterLab's terminals;
 * for learners, nbgrader's instructor tools are off (the Nbgrader menu, Create Assignment, Formgrader,
   Course List: the lab extensions' plugins and the server extensions); "Assignments" and "Validate" stay;
+* for learners, the ``solutions/`` folder (answers and hidden tests) is left out of the file browser: a
+  learner who wants to peek must go looking, not stumble on it (it is no lock: the files are on their disk);
 * no news pop-up and no update check.
 
 The learner settings live in a private Jupyter config folder put first on ``JUPYTER_CONFIG_PATH``;
@@ -28,6 +30,7 @@ INSTRUCTOR_PLUGINS = [
     "@jupyter/nbgrader:menu",
 ]
 INSTRUCTOR_SERVER_EXTENSIONS = ["nbgrader.server_extensions.formgrader", "nbgrader.server_extensions.course_list"]
+HIDDEN_FROM_LEARNERS = ["solutions"]
 QUIET = [
     "--LabApp.news_url=None",
     "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate",
@@ -46,14 +49,21 @@ def course_root(start: Path) -> Path:
 
 
 def learner_config(folder: Path) -> Path:
-    """Write the learner's Jupyter config (instructor plugins and server extensions off) into ``folder``."""
+    """Write the learner's Jupyter config (instructor plugins and server extensions off, the solutions out of the
+    file browser) into ``folder``."""
+    from jupyter_server.services.contents.manager import ContentsManager
+
     (folder / "labconfig").mkdir(parents=True, exist_ok=True)
     (folder / "labconfig" / "page_config.json").write_text(
         json.dumps({"disabledExtensions": {plugin: True for plugin in INSTRUCTOR_PLUGINS}}, indent=1)
     )
     (folder / "jupyter_server_config.json").write_text(
         json.dumps(
-            {"ServerApp": {"jpserver_extensions": {ext: False for ext in INSTRUCTOR_SERVER_EXTENSIONS}}}, indent=1
+            {
+                "ServerApp": {"jpserver_extensions": {ext: False for ext in INSTRUCTOR_SERVER_EXTENSIONS}},
+                "ContentsManager": {"hide_globs": ContentsManager().hide_globs + HIDDEN_FROM_LEARNERS},
+            },
+            indent=1,
         )
     )
     return folder
