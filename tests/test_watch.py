@@ -240,3 +240,52 @@ def test_a_function_the_test_hands_to_the_learner_may_use_solved_code():
         "import dlcourse.solved.networks as s\ndef total(f, x):\n    return np.array(s.sigmoid(x).sum())", "total"
     )
     assert "dlcourse.solved.networks.sigmoid" in message_of(cheat, lambda f, x: np.array(f(x)), cases=[(objective, X)])
+
+
+# --- turning the watch off before the check starts -------------------------------------------------------------
+
+CHEAT = "import dlcourse.solved.networks as solved\ndef sigmoid(x):\n    return solved.sigmoid(x)"
+NO_WATCH = """
+class NoWatch:
+    violation = None
+    def __init__(self, *args, **kwargs): pass
+    def __enter__(self): return self
+    def __exit__(self, *exc): return None
+    def message(self): return ""
+"""
+SWITCH_OFF = {
+    "the Watch class swapped": NO_WATCH
+    + "import dlcourse.checking as c, dlcourse.checking.running as r\nc.Watch = r.Watch = NoWatch",
+    "the hook replaced": "import dlcourse.watch as w\nw.Watch._hook = lambda self, frame, event, arg: None",
+    "the context manager replaced": NO_WATCH + "import dlcourse.watch as w\nw.Watch.__enter__ = NoWatch.__enter__",
+    "sys.setprofile and sys.getprofile faked": (
+        "import sys\nseen = []\nsys.setprofile = lambda hook: seen.append(hook)\n"
+        "sys.getprofile = lambda: seen[-1] if seen else None"
+    ),
+    "the forbidden folders emptied": "import dlcourse.watch as w\nw._FORBIDDEN_DIRS = ('/nowhere/',)",
+    "the file classification replaced": "import dlcourse.watch as w\nw._file_kind = lambda filename: 'library'",
+}
+
+
+@pytest.fixture
+def put_back():
+    """Undo what a cell below changes (the guard would put it back at the next check too)."""
+    import sys
+
+    from dlcourse import guard
+
+    guard.remember_originals()
+    saved = {(owner, attr): getattr(owner, attr) for owner, attr in guard._watched()}
+    profile = (sys.setprofile, sys.getprofile)
+    yield
+    sys.setprofile, sys.getprofile = profile
+    for (owner, attr), value in saved.items():
+        setattr(owner, attr, value)
+
+
+@pytest.mark.parametrize("how", SWITCH_OFF)
+def test_a_cell_that_switches_the_watch_off_before_the_check_does_not_help(how, put_back, capsys):
+    learner(SWITCH_OFF[how], "np", cell="<learner cell 0>")
+    cheat = learner(CHEAT, "sigmoid")
+    assert "calls `dlcourse.solved.networks.sigmoid`" in message_of(cheat)
+    check(learner(HONEST, "sigmoid"), ref.sigmoid, [X], quiet=True)  # honest code still passes afterwards

@@ -90,37 +90,107 @@ def _is_library(fn) -> bool:
     return "site-packages" in path.parts or "dist-packages" in path.parts or path.is_relative_to(STDLIB)
 
 
-def _genuine(module, attr: str, value) -> bool:
-    """Is ``module.attr`` what the library or the course's own file defines?"""
-    if module is np or module is torch:
+_MISSING = object()
+# Modules whose every attribute is kept as it was when first seen (not only their functions): the watch's
+# sets of escape hatches, its folders and its cached helpers are what it decides with.
+FROZEN_MODULES = ("dlcourse.watch",)
+
+
+def _owner_name(owner) -> str:
+    return owner.__name__ if isinstance(owner, types.ModuleType) else f"{owner.__module__}.{owner.__qualname__}"
+
+
+def _owner_file(owner) -> Path | None:
+    module = owner if isinstance(owner, types.ModuleType) else sys.modules.get(owner.__module__)
+    file = getattr(module, "__file__", None)
+    return Path(file).resolve() if file else None
+
+
+def _course_class(value) -> bool:
+    """A class the course's own files define (not one made elsewhere with a course module's name)."""
+    module = sys.modules.get(getattr(value, "__module__", None) or "")
+    file = getattr(module, "__file__", None)
+    return (
+        file is not None
+        and Path(file).resolve().is_relative_to(PACKAGE_DIR)
+        and getattr(module, value.__qualname__, None) is value
+    )
+
+
+def _genuine(owner, attr: str, value) -> bool:
+    """Is ``owner.attr`` (a module's or a course class's) what the library or the course's own file defines?
+
+    Once a value has been noted (before any learner code ran), only that very object is genuine."""
+    noted = _originals.get((_owner_name(owner), attr), _MISSING)
+    if noted is not _MISSING:
+        return value is noted
+    if isinstance(owner, type):  # a course class, seen for the first time: as its module made it
+        return True
+    if owner is np or owner is torch:
         if isinstance(value, types.FunctionType):
-            return _defined_in(value, Path(module.__file__).resolve().parent)
+            return _defined_in(value, Path(owner.__file__).resolve().parent)
         if isinstance(value, np.ufunc):
             return value.__name__ == UFUNC_NAMES.get(attr, attr)
         return value is not None  # a C function of the library
+    if isinstance(value, type):
+        return _course_class(value) or _is_library_class(value)
+    if isinstance(value, types.BuiltinFunctionType):
+        home = sys.modules.get(value.__module__ or "builtins")
+        return getattr(home, value.__name__, None) is value
     if not isinstance(value, types.FunctionType):
-        return False
+        return isinstance(owner, types.ModuleType) and owner.__name__.startswith(FROZEN_MODULES)
     value = inspect.unwrap(value)  # a decorated function: check the function it wraps
     if not isinstance(value, types.FunctionType):
         return True
-    if value.__module__ == module.__name__:
-        return Path(value.__code__.co_filename).resolve() == Path(module.__file__).resolve()
+    home = owner.__name__ if isinstance(owner, types.ModuleType) else owner.__module__
+    if value.__module__ == home:
+        return Path(value.__code__.co_filename).resolve() == _owner_file(owner)
     return _defined_in(value, PACKAGE_DIR) or _is_library(value)  # imported into the module
 
 
+def _is_library_class(value) -> bool:
+    module = sys.modules.get(getattr(value, "__module__", None) or "")
+    if module is None:
+        return False
+    file = getattr(module, "__file__", None)
+    if file is None:  # a built-in module's class (builtins, _thread, ...)
+        return getattr(module, value.__qualname__, None) is value
+    path = Path(file).resolve()
+    return "site-packages" in path.parts or "dist-packages" in path.parts or path.is_relative_to(STDLIB)
+
+
+def _guarded_attributes(owner) -> set[str]:
+    """The attributes of a guarded module or course class that grading relies on."""
+    frozen = isinstance(owner, types.ModuleType) and owner.__name__.startswith(FROZEN_MODULES)
+    return {
+        attr
+        for attr, value in vars(owner).items()
+        if not (attr.startswith("__") and attr.endswith("__") and not isinstance(value, types.FunctionType))
+        and (
+            frozen
+            or isinstance(value, (types.FunctionType, types.BuiltinFunctionType))
+            or (isinstance(value, type) and value.__module__.startswith("dlcourse"))
+        )
+    }
+
+
 def _watched():
-    """(module, attribute) pairs whose values grading relies on."""
+    """(owner, attribute) pairs whose values grading relies on: owners are modules and the course's classes."""
     pairs = [(np, name) for name in NUMPY_FUNCTIONS if hasattr(np, name)]
     pairs += [(torch, name) for name in TORCH_FUNCTIONS if hasattr(torch, name)]
+    known: dict[str, set[str]] = {}
+    for where, attr in _originals:
+        known.setdefault(where, set()).add(attr)
     for name, module in list(sys.modules.items()):
         if name.startswith(GUARDED_MODULE_PREFIXES) and getattr(module, "__file__", None):
-            known = {attr for (mod, attr) in _originals if mod == name}
-            current = {
-                attr
-                for attr, value in vars(module).items()
-                if not attr.startswith("__") and isinstance(value, types.FunctionType)
-            }
-            pairs += [(module, attr) for attr in sorted(known | current)]
+            owners = [module] + [
+                value
+                for value in list(vars(module).values())
+                if isinstance(value, type) and value.__module__ == name and value.__qualname__ == value.__name__
+            ]
+            for owner in owners:
+                attrs = known.get(_owner_name(owner), set()) | _guarded_attributes(owner)
+                pairs += [(owner, attr) for attr in sorted(attrs)]
     return pairs
 
 
@@ -128,27 +198,27 @@ _originals: dict[tuple[str, str], object] = {}
 
 
 def remember_originals() -> None:
-    """Note the genuine value of every watched function not noted yet (done before learners' code runs)."""
-    for module, attr in _watched():
-        key, value = (module.__name__, attr), getattr(module, attr, None)
-        if key not in _originals and _genuine(module, attr, value):
+    """Note the genuine value of every watched attribute not noted yet (done before learners' code runs)."""
+    for owner, attr in _watched():
+        key, value = (_owner_name(owner), attr), getattr(owner, attr, None)
+        if key not in _originals and _genuine(owner, attr, value):
             _originals[key] = value
 
 
 def verify_environment() -> None:
-    """Put back every watched function that code in the notebook replaced; fail if one cannot be put back."""
+    """Put back every watched attribute that code in the notebook replaced; fail if one cannot be put back."""
     remember_originals()
     restored, broken = [], []
-    for module, attr in _watched():
-        value = getattr(module, attr, None)
-        if _genuine(module, attr, value):
+    for owner, attr in _watched():
+        value = getattr(owner, attr, None)
+        if _genuine(owner, attr, value):
             continue
-        key = (module.__name__, attr)
+        key = (_owner_name(owner), attr)
         if key in _originals:
-            setattr(module, attr, _originals[key])
-            restored.append(f"{module.__name__}.{attr}")
+            setattr(owner, attr, _originals[key])
+            restored.append(f"{key[0]}.{attr}")
         else:
-            broken.append(f"{module.__name__}.{attr}")
+            broken.append(f"{key[0]}.{attr}")
     if restored:
         print(f"note: code in this notebook replaced {', '.join(restored)}; the tests use the originals.")
     if broken:

@@ -26,8 +26,11 @@ that decides is either
   adapters are passed over like libraries, so learner code that calls one is still caught.
 
 What it cannot see: code the learner copies as text (``inspect.getsource`` of a solved function,
-then ``exec``) — that is what ``dlcourse copies`` flags for the instructor —, and work done in
-C extensions the learner compiles. The answer itself is never on the stack while learner code runs:
+then ``exec``) — that is what ``dlcourse copies`` flags for the instructor —, work done in
+C extensions the learner compiles, and code compiled under a forged file name (``compile(source,
+"<a library's path>", "exec")``): code is told apart by the file it says it comes from. The watch
+stops every ordinary way to the answer key; a determined attacker in the same process is what the
+sandbox and the instructor's review (``dlcourse copies``) are for. The answer itself is never on the stack while learner code runs:
 ``check`` calls the learner's function on every case before it computes any reference result.
 
 Cost: one Python callback per call event, which returns after a dictionary lookup for the
@@ -36,6 +39,7 @@ common case (NumPy code). Vectorised exercises make few calls; see benchmarks/RE
 
 from __future__ import annotations
 
+import functools
 import gc
 import inspect
 import os
@@ -94,6 +98,12 @@ except ImportError:  # pragma: no cover - not on POSIX
     pass
 
 
+# The hooks' switches as they are when the course is imported: code that replaces sys.setprofile or
+# sys.getprofile later (to keep the watch from starting, or to hide that it stopped) does not reach them.
+_setprofile, _getprofile, _getframe = sys.setprofile, sys.getprofile, sys._getframe
+_threading_setprofile = threading.setprofile
+
+
 def _code_of(fn) -> types.CodeType | None:
     """The code object a call of ``fn`` runs: a function's, a method's, or a callable object's ``__call__``."""
     fn = getattr(fn, "__func__", fn)
@@ -105,6 +115,30 @@ def _code_of(fn) -> types.CodeType | None:
     return None
 
 
+@functools.cache
+def _file_kind(filename: str) -> str:
+    """What a file's code is, by where the file lies (cached: resolving a path costs system calls, and a check
+    meets the same few hundred files again and again)."""
+    if filename == _THIS_FILE:
+        return TRUSTED
+    if filename.startswith("<frozen"):
+        return LIBRARY
+    try:
+        resolved = str(Path(filename).resolve())
+    except (OSError, ValueError):
+        return LEARNER
+    if resolved.startswith(_FORBIDDEN_DIRS):
+        return FORBIDDEN
+    if resolved.startswith(_TRUSTED_DIRS):
+        return TRUSTED
+    if resolved.startswith(str(PACKAGE_DIR) + os.sep):
+        return COURSE
+    if resolved.startswith(_LIBRARY_DIRS):
+        return LIBRARY
+    return LEARNER
+
+
+@functools.cache
 def _module_name(filename: str) -> str:
     """dlcourse.solved.networks for .../dlcourse/solved/networks.py; torch.x.y for torch's files."""
     path = Path(filename)
@@ -168,23 +202,12 @@ class Watch:
         if code in self.offered:
             return "allowed"
         filename = code.co_filename
-        if filename in self.trusted_files or filename == _THIS_FILE:
+        if filename in self.trusted_files:
             return TRUSTED
-        if filename.startswith("<frozen"):
-            return LIBRARY
-        try:
-            resolved = str(Path(filename).resolve())
-        except (OSError, ValueError):
-            return LEARNER
-        if resolved.startswith(_FORBIDDEN_DIRS):
-            return "allowed" if self.allow and self._allowed_name(self._qualified(code)) else FORBIDDEN
-        if resolved.startswith(_TRUSTED_DIRS):
-            return TRUSTED
-        if resolved.startswith(str(PACKAGE_DIR) + os.sep):
-            return COURSE
-        if resolved.startswith(_LIBRARY_DIRS):
-            return LIBRARY
-        return LEARNER
+        kind = _file_kind(filename)
+        if kind == FORBIDDEN and self.allow and self._allowed_name(self._qualified(code)):
+            return "allowed"
+        return kind
 
     # --- deciding ----------------------------------------------------------------------------
 
@@ -242,16 +265,16 @@ class Watch:
     # --- the context manager -------------------------------------------------------------------
 
     def __enter__(self) -> Watch:
-        self._base = sys._getframe(1)
-        self._previous = sys.getprofile()
-        threading.setprofile(self._hook)
-        sys.setprofile(self._hook)
+        self._base = _getframe(1)
+        self._previous = _getprofile()
+        _threading_setprofile(self._hook)
+        _setprofile(self._hook)
         return self
 
     def __exit__(self, *exc_info) -> None:
-        hook = sys.getprofile()
-        sys.setprofile(self._previous)
-        threading.setprofile(None)
+        hook = _getprofile()
+        _setprofile(self._previous)
+        _threading_setprofile(None)
         if hook is None or getattr(hook, "__self__", None) is not self:
             self._record("`sys.setprofile` (it turned the course's watch off)")
         self._base = None
