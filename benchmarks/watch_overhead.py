@@ -38,14 +38,25 @@ class _NoWatch:
         return None
 
 
+def _use_watch(cls) -> None:
+    """Make ``check`` use ``cls`` as its watch: in the checker's modules and in the guard's record of them (which
+    would otherwise put the real watch back at the next check, as it does when a notebook swaps it)."""
+    import dlcourse.checking as checking
+    from dlcourse import guard
+    from dlcourse.checking import running
+
+    guard.remember_originals()
+    for module in (checking, running):
+        module.Watch = cls
+        guard._originals[(module.__name__, "Watch")] = cls
+
+
 def _is_demo(cell) -> bool:
     return "demo" in cell.metadata.get("tags", []) and not cell.metadata.get("nbgrader")
 
 
 def time_notebook(path: Path, repeats: int = 3) -> list[tuple[str, float, float]]:
     """(grade id, seconds with the watch, seconds without) for every graded test cell of ``path``."""
-    import dlcourse.checking as checking
-    from dlcourse.checking import running
     from dlcourse.watch import Watch
 
     nb = nbformat.read(str(path), as_version=4)
@@ -65,7 +76,7 @@ def time_notebook(path: Path, repeats: int = 3) -> list[tuple[str, float, float]
             best = {True: float("inf"), False: float("inf")}
             for _ in range(repeats):
                 for watched in (True, False):
-                    running.Watch = checking.Watch = Watch if watched else _NoWatch
+                    _use_watch(Watch if watched else _NoWatch)
                     start = time.perf_counter()
                     with contextlib.redirect_stdout(None):
                         try:
@@ -75,7 +86,7 @@ def time_notebook(path: Path, repeats: int = 3) -> list[tuple[str, float, float]
                     best[watched] = min(best[watched], time.perf_counter() - start)
             rows.append((cell.metadata["nbgrader"]["grade_id"], best[True], best[False]))
     finally:
-        running.Watch = checking.Watch = Watch
+        _use_watch(Watch)
         os.chdir(cwd)
     for failure in sorted(set(failures)):
         print(f"  (failed: {failure})", file=sys.stderr)

@@ -70,6 +70,26 @@ CHEATS = {
         "def sigmoid(x):\n    out = []\n    t = threading.Thread(target=lambda: out.append(s.sigmoid(x)))\n"
         "    t.start(); t.join()\n    return out[0]"
     ),
+    "the watch's own hook, taught that solved code is allowed": (
+        "import sys, dlcourse.solved.networks as s\n"
+        "def sigmoid(x):\n    hook = sys.getprofile()\n"
+        "    state = [c.cell_contents for c in getattr(hook, '__closure__', None) or ()]\n"
+        "    state += list(getattr(getattr(hook, '__self__', None), '__dict__', {}).values())\n"
+        "    for d in state:\n"
+        "        if isinstance(d, dict):\n"
+        "            d[s.sigmoid.__code__] = 'allowed'\n"
+        "    return s.sigmoid(x)"
+    ),
+    "the hook threading keeps for new threads": (
+        "import threading, dlcourse.solved.networks as s\n"
+        "def sigmoid(x):\n    hook = threading._profile_hook\n"
+        "    state = [c.cell_contents for c in getattr(hook, '__closure__', None) or ()]\n"
+        "    state += list(getattr(getattr(hook, '__self__', None), '__dict__', {}).values())\n"
+        "    for d in state:\n"
+        "        if isinstance(d, dict):\n"
+        "            d[s.sigmoid.__code__] = 'allowed'\n"
+        "    return s.sigmoid(x)"
+    ),
     "the caller's frames": (
         "import sys\ndef sigmoid(x):\n    f = sys._getframe(1)\n"
         "    return np.zeros_like(x) if f is None else 1 / (1 + np.exp(-x))"
@@ -256,7 +276,7 @@ class NoWatch:
 SWITCH_OFF = {
     "the Watch class swapped": NO_WATCH
     + "import dlcourse.checking as c, dlcourse.checking.running as r\nc.Watch = r.Watch = NoWatch",
-    "the hook replaced": "import dlcourse.watch as w\nw.Watch._hook = lambda self, frame, event, arg: None",
+    "the hook replaced": "import dlcourse.watch as w\nw.Watch._make_hook = lambda self: lambda frame, event, arg: None",
     "the context manager replaced": NO_WATCH + "import dlcourse.watch as w\nw.Watch.__enter__ = NoWatch.__enter__",
     "sys.setprofile and sys.getprofile faked": (
         "import sys\nseen = []\nsys.setprofile = lambda hook: seen.append(hook)\n"
@@ -264,6 +284,7 @@ SWITCH_OFF = {
     ),
     "the forbidden folders emptied": "import dlcourse.watch as w\nw._FORBIDDEN_DIRS = ('/nowhere/',)",
     "the file classification replaced": "import dlcourse.watch as w\nw._file_kind = lambda filename: 'library'",
+    "the escape hatches emptied": "import dlcourse.watch as w\nw._ESCAPES_C = w._ESCAPES_PY = frozenset()",
 }
 
 

@@ -33,6 +33,9 @@ stops every ordinary way to the answer key; a determined attacker in the same pr
 sandbox and the instructor's review (``dlcourse copies``) are for. The answer itself is never on the stack while learner code runs:
 ``check`` calls the learner's function on every case before it computes any reference result.
 
+The module is a little over 300 lines on purpose: what counts as forbidden, the escape hatches, the
+classification of code and the hook are one mechanism, and each is only correct together with the others.
+
 Cost: one Python callback per call event, which returns after a dictionary lookup for the
 common case (NumPy code). Vectorised exercises make few calls; see benchmarks/RESULTS.md.
 """
@@ -72,36 +75,44 @@ _LIBRARY_DIRS = tuple(
 # the kinds of code a frame can belong to
 LEARNER, LIBRARY, COURSE, TRUSTED, FORBIDDEN = "learner", "library", "course", "trusted", "forbidden"
 
-_ESCAPES_C = {
+_escapes_c = [
     sys._getframe,
     sys.setprofile,
+    sys.getprofile,  # it would hand over the watch's own hook, and with it what the hook has learnt
     sys.settrace,
     sys._current_frames,
     gc.get_objects,
     gc.get_referrers,
     gc.get_referents,
-    threading.setprofile,
-    threading.settrace,
-}
-for _name in ("fork", "forkpty", "vfork"):
-    if hasattr(os, _name):
-        _ESCAPES_C.add(getattr(os, _name))
-_ESCAPES_PY = {
-    f.__code__
-    for f in (inspect.currentframe, inspect.stack, inspect.getouterframes, inspect.trace, threading.Thread.start)
-}
+]
+_escapes_c += [getattr(os, name) for name in ("fork", "forkpty", "vfork") if hasattr(os, name)]
 try:  # processes: whatever the child computes is out of sight
     import _posixsubprocess
 
-    _ESCAPES_C.add(_posixsubprocess.fork_exec)
+    _escapes_c.append(_posixsubprocess.fork_exec)
 except ImportError:  # pragma: no cover - not on POSIX
     pass
+# frozen: a set that code could empty would be no watch at all
+_ESCAPES_C = frozenset(_escapes_c)
+_ESCAPES_PY = frozenset(
+    f.__code__
+    for f in (
+        inspect.currentframe,
+        inspect.stack,
+        inspect.getouterframes,
+        inspect.trace,
+        threading.Thread.start,
+        threading.setprofile,
+        threading.settrace,
+        threading.getprofile,
+    )
+)
+del _escapes_c
 
 
 # The hooks' switches as they are when the course is imported: code that replaces sys.setprofile or
 # sys.getprofile later (to keep the watch from starting, or to hide that it stopped) does not reach them.
 _setprofile, _getprofile, _getframe = sys.setprofile, sys.getprofile, sys._getframe
-_threading_setprofile = threading.setprofile
 
 
 def _code_of(fn) -> types.CodeType | None:
@@ -163,6 +174,24 @@ def _is_torch_c_function(fn) -> bool:
     return getattr(owner_type, "__module__", "").startswith("torch")
 
 
+def _torch_c_function(fn) -> bool:
+    """:func:`_is_torch_c_function`, remembered: by the function (equal bound builtins compare equal), or for a
+    method bound to an object, by the object's type (a learner's loop calls ``list.append`` thousands of times)."""
+    owner = getattr(fn, "__self__", None)
+    key = fn if owner is None or isinstance(owner, (types.ModuleType, type)) else type(owner)
+    try:
+        return _torch_c_by_key(key)
+    except TypeError:  # unhashable
+        return _is_torch_c_function(fn)
+
+
+@functools.cache  # a cache no code can write into (a dict here could be filled with wrong answers)
+def _torch_c_by_key(key) -> bool:
+    if isinstance(key, type):
+        return getattr(key, "__module__", "").startswith("torch")
+    return _is_torch_c_function(key)
+
+
 class Watch:
     """A context manager that records the first forbidden call made by learner code while it is active.
 
@@ -182,6 +211,7 @@ class Watch:
         self._kinds: dict[types.CodeType, str] = {}
         self._base = None
         self._previous = None
+        self._hook = None
 
     # --- classifying code -------------------------------------------------------------------
 
@@ -231,51 +261,59 @@ class Watch:
         if self.violation is None:
             self.violation = what
 
-    def _hook(self, frame, event, arg):
-        if event == "call":
-            code = frame.f_code
-            kind = self._kinds.get(code) or self._kind(code)
-            if kind == FORBIDDEN:
-                caller = frame.f_back
-                if (
-                    caller is not None
-                    and self._kind(caller.f_code) not in (FORBIDDEN, "allowed")
-                    and self._learner_behind(caller)
-                ):
-                    self._record(f"`{self._qualified(code)}`")
-            elif code in _ESCAPES_PY and frame.f_back is not None and self._kind(frame.f_back.f_code) == LEARNER:
-                self._record(f"`{self._qualified(code)}` (it reads the caller's frames or runs code out of sight)")
-        elif event == "c_call":
-            kind = self._kinds.get(frame.f_code) or self._kind(frame.f_code)
-            if kind in (FORBIDDEN, "allowed"):
-                return
-            try:
-                escape = arg in _ESCAPES_C
-            except TypeError:
-                escape = False
-            if escape:
-                if kind == LEARNER:
-                    self._record(
-                        f"`{getattr(arg, '__module__', None) or 'builtins'}.{arg.__name__}` "
-                        f"(it reads the caller's frames, turns the watch off or runs code out of sight)"
-                    )
-            elif _is_torch_c_function(arg) and self._learner_behind(frame):
-                self._record(f"`torch` (`{getattr(arg, '__qualname__', arg)}`)")
+    def _make_hook(self):
+        """The profile function: a closure over what it needs, since it runs on every call and return event
+        (a return event only pays for the two comparisons of ``event``)."""
+        kinds, kind_of, learner_behind, record = self._kinds, self._kind, self._learner_behind, self._record
+        qualified, escapes_c, escapes_py, torch_c = self._qualified, _ESCAPES_C, _ESCAPES_PY, _torch_c_function
+
+        def hook(frame, event, arg):
+            if event == "c_call":
+                code = frame.f_code
+                kind = kinds.get(code) or kind_of(code)
+                if kind == FORBIDDEN or kind == "allowed":
+                    return
+                try:
+                    escape = arg in escapes_c
+                except TypeError:
+                    escape = False
+                if escape:
+                    if kind == LEARNER:
+                        record(
+                            f"`{getattr(arg, '__module__', None) or 'builtins'}.{arg.__name__}` "
+                            f"(it reads the caller's frames, turns the watch off or runs code out of sight)"
+                        )
+                elif torch_c(arg) and learner_behind(frame):
+                    record(f"`torch` (`{getattr(arg, '__qualname__', arg)}`)")
+            elif event == "call":
+                code = frame.f_code
+                kind = kinds.get(code) or kind_of(code)
+                if kind == FORBIDDEN:
+                    caller = frame.f_back
+                    if (
+                        caller is not None
+                        and kind_of(caller.f_code) not in (FORBIDDEN, "allowed")
+                        and learner_behind(caller)
+                    ):
+                        record(f"`{qualified(code)}`")
+                elif code in escapes_py and frame.f_back is not None and kind_of(frame.f_back.f_code) == LEARNER:
+                    record(f"`{qualified(code)}` (it reads the caller's frames or runs code out of sight)")
+
+        return hook
 
     # --- the context manager -------------------------------------------------------------------
 
     def __enter__(self) -> Watch:
         self._base = _getframe(1)
         self._previous = _getprofile()
-        _threading_setprofile(self._hook)
-        _setprofile(self._hook)
+        self._hook = self._make_hook()
+        _setprofile(self._hook)  # not threading.setprofile: starting a thread is a violation of its own
         return self
 
     def __exit__(self, *exc_info) -> None:
         hook = _getprofile()
         _setprofile(self._previous)
-        _threading_setprofile(None)
-        if hook is None or getattr(hook, "__self__", None) is not self:
+        if hook is None or hook is not self._hook:
             self._record("`sys.setprofile` (it turned the course's watch off)")
         self._base = None
 
