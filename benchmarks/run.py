@@ -10,6 +10,8 @@
    that both sides computed the same numbers. PyTorch on CUDA too when there is a GPU.
 2. The course's run time: every solution notebook in a fresh kernel, and their sum.
 3. Grading throughput: seconds per submission, serial ``nbgrader autograde`` and ``dlcourse grade --workers N``.
+4. Sealed grading: seconds per submission with the sandbox and the watch, against neither
+   (``benchmarks.sealed_grading``).
 """
 
 from __future__ import annotations
@@ -263,6 +265,10 @@ def report(results: dict) -> str:
         ]
     if results["grading"]:
         parts += ["### Grading throughput", grading_table(results["grading"])]
+    if results.get("sealed"):
+        from benchmarks.sealed_grading import markdown as sealed_table
+
+        parts += ["### Sealed grading: the sandbox and the watch against neither", sealed_table(results["sealed"])]
     return "\n\n".join(parts) + "\n"
 
 
@@ -298,6 +304,9 @@ def parse(argv):
         "--grading", help="'none' or assignments to grade, comma-separated (default ch01_networks; quick: none)"
     )
     parser.add_argument("--students", type=int, help="submissions per graded class (default 20; quick: 2)")
+    parser.add_argument(
+        "--sealed", help="'none' or an assignment: sealed against open grading (default ch01_networks; quick: none)"
+    )
     parser.add_argument("--workers", type=int, default=2, help="parallel grading workers (default 2)")
     parser.add_argument("--json", type=Path, help="write every measurement here")
     parser.add_argument("--markdown", type=Path, help="write the tables here (e.g. benchmarks/RESULTS.md)")
@@ -361,6 +370,13 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks.grading_throughput import grading_throughput  # needs nbgrader
 
         results["grading"].append(grading_throughput(assignment, students, args.workers))
+
+    results["sealed"] = None
+    for assignment in _choice(args.sealed, "none" if args.quick else "ch01_networks") or []:
+        print(f"Sealed against open grading, {assignment}:")
+        from benchmarks.sealed_grading import sealed_overhead  # needs nbgrader
+
+        results["sealed"] = sealed_overhead(assignment, min(args.students or 6, 6))
 
     results["load_average_end"] = load_average()
     text = report(results)

@@ -23,7 +23,7 @@ import nbformat  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 
 
-class _NoWatch:
+class NoWatch:
     """Stands in for dlcourse.watch.Watch: records nothing."""
 
     violation = None
@@ -38,7 +38,7 @@ class _NoWatch:
         return None
 
 
-def _use_watch(cls) -> None:
+def use_watch(cls) -> None:
     """Make ``check`` use ``cls`` as its watch: in the checker's modules and in the guard's record of them (which
     would otherwise put the real watch back at the next check, as it does when a notebook swaps it)."""
     import dlcourse.checking as checking
@@ -76,7 +76,7 @@ def time_notebook(path: Path, repeats: int = 3) -> list[tuple[str, float, float]
             best = {True: float("inf"), False: float("inf")}
             for _ in range(repeats):
                 for watched in (True, False):
-                    _use_watch(Watch if watched else _NoWatch)
+                    use_watch(Watch if watched else NoWatch)
                     start = time.perf_counter()
                     with contextlib.redirect_stdout(None):
                         try:
@@ -86,7 +86,7 @@ def time_notebook(path: Path, repeats: int = 3) -> list[tuple[str, float, float]
                     best[watched] = min(best[watched], time.perf_counter() - start)
             rows.append((cell.metadata["nbgrader"]["grade_id"], best[True], best[False]))
     finally:
-        _use_watch(Watch)
+        use_watch(Watch)
         os.chdir(cwd)
     for failure in sorted(set(failures)):
         print(f"  (failed: {failure})", file=sys.stderr)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 
@@ -130,3 +131,39 @@ def test_the_gpu_benchmarks_bigger_run_scores_text_it_never_saw():
     assert result["sample"].startswith("It is a truth") and len(result["sample"]) == len("It is a truth") + 160
     # three steps from a random start: the held-out loss is near the uniform guess, and finite
     assert abs(result["held_out_loss"] - math.log(len(vocab))) < 1.0
+
+
+# --- benchmarks.sealed_grading: the open runs really grade without the watch -----------------------------
+
+
+def test_the_open_grading_kernels_check_without_the_watch_and_nothing_else_does(tmp_path):
+    from benchmarks.sealed_grading import SITECUSTOMIZE
+
+    (tmp_path / "sitecustomize.py").write_text(SITECUSTOMIZE)
+    cheat = (
+        "import numpy as np, dlcourse.solved.networks as s\n"
+        "from dlcourse.checking import check\nfrom dlcourse.reference import networks as ref\n"
+        "ns = {}\nexec(compile('def sigmoid(x):\\n    return s.sigmoid(x)', '<learner cell>', 'exec'), {'s': s}, ns)\n"
+        "try:\n    check(ns['sigmoid'], ref.sigmoid, [np.array([0.0, 1.0])], quiet=True)\n    print('passed')\n"
+        "except AssertionError:\n    print('caught')\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+
+    def run(*argv):
+        return subprocess.run(
+            [sys.executable, "-c", cheat, *argv], env=env, capture_output=True, text=True, check=True, cwd=ROOT
+        ).stdout.split()[-1]
+
+    assert run("ipykernel") == "passed"  # a grading kernel of an open run: the watch does nothing
+    assert run() == "caught"  # any other process on that PYTHONPATH: the watch as always
+
+
+@pytest.mark.grading
+def test_sealed_and_open_grading_both_give_full_marks_and_are_compared():
+    from benchmarks.sealed_grading import markdown, sealed_overhead
+
+    result = sealed_overhead("ch01_networks", students=1, rounds=1, echo=lambda *a: None)
+    assert [r["sealed"] for r in result["runs"]] == [True, False] and result["full_marks"]
+    assert positive(result["sealed_per_submission"]) and positive(result["open_per_submission"])
+    assert result["ratio_per_submission"] == result["sealed_per_submission"] / result["open_per_submission"]
+    assert "goal <= 1.2x" in markdown(result)
