@@ -37,6 +37,19 @@ def sigmoid(x):
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 """
 
+# Find the watch's hook, then write into whatever it remembers that solved code is allowed.
+TEACH_THE_HOOK = """
+import sys, threading, dlcourse.solved.networks as s
+def sigmoid(x):
+    hook = {hook}
+    state = [c.cell_contents for c in getattr(hook, '__closure__', None) or ()]
+    state += list(getattr(getattr(hook, '__self__', None), '__dict__', {{}}).values())
+    for d in state:
+        if isinstance(d, dict):
+            d[s.sigmoid.__code__] = 'allowed'
+    return s.sigmoid(x)
+"""
+
 CHEATS = {
     "solved, directly": "import dlcourse.solved.networks as solved\ndef sigmoid(x):\n    return solved.sigmoid(x)",
     "solved, through an alias": "from dlcourse.solved.networks import sigmoid as s\nS = s\ndef sigmoid(x):\n    return S(x)",
@@ -70,26 +83,8 @@ CHEATS = {
         "def sigmoid(x):\n    out = []\n    t = threading.Thread(target=lambda: out.append(s.sigmoid(x)))\n"
         "    t.start(); t.join()\n    return out[0]"
     ),
-    "the watch's own hook, taught that solved code is allowed": (
-        "import sys, dlcourse.solved.networks as s\n"
-        "def sigmoid(x):\n    hook = sys.getprofile()\n"
-        "    state = [c.cell_contents for c in getattr(hook, '__closure__', None) or ()]\n"
-        "    state += list(getattr(getattr(hook, '__self__', None), '__dict__', {}).values())\n"
-        "    for d in state:\n"
-        "        if isinstance(d, dict):\n"
-        "            d[s.sigmoid.__code__] = 'allowed'\n"
-        "    return s.sigmoid(x)"
-    ),
-    "the hook threading keeps for new threads": (
-        "import threading, dlcourse.solved.networks as s\n"
-        "def sigmoid(x):\n    hook = threading._profile_hook\n"
-        "    state = [c.cell_contents for c in getattr(hook, '__closure__', None) or ()]\n"
-        "    state += list(getattr(getattr(hook, '__self__', None), '__dict__', {}).values())\n"
-        "    for d in state:\n"
-        "        if isinstance(d, dict):\n"
-        "            d[s.sigmoid.__code__] = 'allowed'\n"
-        "    return s.sigmoid(x)"
-    ),
+    "the watch's own hook, taught that solved code is allowed": TEACH_THE_HOOK.format(hook="sys.getprofile()"),
+    "the hook threading keeps for new threads": TEACH_THE_HOOK.format(hook="threading._profile_hook"),
     "the caller's frames": (
         "import sys\ndef sigmoid(x):\n    f = sys._getframe(1)\n"
         "    return np.zeros_like(x) if f is None else 1 / (1 + np.exp(-x))"
