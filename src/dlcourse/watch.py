@@ -108,6 +108,9 @@ _ESCAPES_PY = frozenset(
     )
 )
 del _escapes_c
+# by identity: a code object's hash is computed anew each time (over its name, bytecode and constants), an
+# id's is not; these functions live as long as their modules, so their ids stay theirs
+_ESCAPE_IDS = frozenset(id(code) for code in _ESCAPES_PY)
 
 
 # The hooks' switches as they are when the course is imported: code that replaces sys.setprofile or
@@ -208,7 +211,9 @@ class Watch:
         self.trusted_files = frozenset(trusted_files)
         self.offered = frozenset(filter(None, (_code_of(fn) for fn in offered)))
         self.violation: str | None = None
-        self._kinds: dict[types.CodeType, str] = {}
+        # id(code) -> kind; the code objects are kept alive in _seen, so that an id is never reused meanwhile
+        self._kinds: dict[int, str] = {}
+        self._seen: list[types.CodeType] = []
         self._base = None
         self._previous = None
         self._hook = None
@@ -222,10 +227,11 @@ class Watch:
         return f"{_module_name(code.co_filename)}.{getattr(code, 'co_qualname', code.co_name)}"
 
     def _kind(self, code: types.CodeType) -> str:
-        kind = self._kinds.get(code)
+        kind = self._kinds.get(id(code))
         if kind is None:
             kind = self._classify(code)
-            self._kinds[code] = kind
+            self._seen.append(code)
+            self._kinds[id(code)] = kind
         return kind
 
     def _classify(self, code: types.CodeType) -> str:
@@ -265,12 +271,12 @@ class Watch:
         """The profile function: a closure over what it needs, since it runs on every call and return event
         (a return event only pays for the two comparisons of ``event``)."""
         kinds, kind_of, learner_behind, record = self._kinds, self._kind, self._learner_behind, self._record
-        qualified, escapes_c, escapes_py, torch_c = self._qualified, _ESCAPES_C, _ESCAPES_PY, _torch_c_function
+        qualified, escapes_c, escape_ids, torch_c = self._qualified, _ESCAPES_C, _ESCAPE_IDS, _torch_c_function
 
         def hook(frame, event, arg):
             if event == "c_call":
                 code = frame.f_code
-                kind = kinds.get(code) or kind_of(code)
+                kind = kinds.get(id(code)) or kind_of(code)
                 if kind == FORBIDDEN or kind == "allowed":
                     return
                 try:
@@ -287,7 +293,7 @@ class Watch:
                     record(f"`torch` (`{getattr(arg, '__qualname__', arg)}`)")
             elif event == "call":
                 code = frame.f_code
-                kind = kinds.get(code) or kind_of(code)
+                kind = kinds.get(id(code)) or kind_of(code)
                 if kind == FORBIDDEN:
                     caller = frame.f_back
                     if (
@@ -296,7 +302,7 @@ class Watch:
                         and learner_behind(caller)
                     ):
                         record(f"`{qualified(code)}`")
-                elif code in escapes_py and frame.f_back is not None and kind_of(frame.f_back.f_code) == LEARNER:
+                elif id(code) in escape_ids and frame.f_back is not None and kind_of(frame.f_back.f_code) == LEARNER:
                     record(f"`{qualified(code)}` (it reads the caller's frames or runs code out of sight)")
 
         return hook
