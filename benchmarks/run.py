@@ -229,7 +229,9 @@ def grading_table(rows: list[dict]) -> str:
 
 
 def busy(results: dict) -> bool:
-    loads = (results.get("load_average_start") or []) + (results.get("load_average_end") or [])
+    """Was the machine busy while this ran: the last minute's load average, at the start or at the end, above
+    its cores? (The 5- and 15-minute averages also remember what ran before.)"""
+    loads = [x[0] for x in (results.get("load_average_start"), results.get("load_average_end")) if x]
     return bool(loads) and max(loads) > results["machine"]["cores"]
 
 

@@ -115,6 +115,17 @@ def test_the_fast_cross_entropy_variants_compute_the_same():
         assert fast.dtype == plain.dtype and np.allclose(
             fast, plain, rtol=1e-12 if logits.dtype == np.float64 else 1e-6, atol=1e-15
         )
+        # both from one pass: the same operations but the division folded into one scaling (a few ulps apart)
+        loss, grad = solved.cross_entropy_with_grad(logits, labels)
+        assert loss == pytest.approx(
+            solved.cross_entropy(logits, labels), rel=1e-12 if logits.dtype == np.float64 else 1e-6
+        )
+        assert grad.dtype == plain.dtype and np.allclose(
+            grad,
+            plain,
+            rtol=1e-12 if logits.dtype == np.float64 else 1e-6,
+            atol=1e-15 if logits.dtype == np.float64 else 1e-7,
+        )
 
 
 def test_the_keras_style_clipped_bce_caps_a_confident_mistake():

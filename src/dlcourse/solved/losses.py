@@ -138,3 +138,21 @@ def cross_entropy_grad_inplace(logits: np.ndarray, labels: np.ndarray) -> np.nda
     grad[np.arange(n), labels] -= 1.0
     grad /= n
     return grad
+
+
+def cross_entropy_with_grad(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
+    """(:func:`cross_entropy`, :func:`cross_entropy_grad`) from one pass over the logits: the forward keeps its
+    exponentials for the backward, as a framework's loss layer keeps its forward's result (PyTorch's
+    ``F.cross_entropy`` keeps its log-softmax for the backward). One max, one subtraction, one exp, one sum and
+    one scaling of the (N, C) array, where the two functions above make two of each."""
+    labels = check_labels(labels, np.shape(logits)[-1], np.shape(logits)[0])
+    n = logits.shape[0]
+    grad = _shifted(logits)
+    rows = np.arange(n)
+    picked = grad[rows, labels]
+    np.exp(grad, out=grad)
+    sums = grad.sum(axis=-1, keepdims=True)
+    loss = float(-(picked - np.log(sums[:, 0])).mean())
+    grad *= (1.0 / (n * sums)).astype(grad.dtype)  # softmax / N in one pass
+    grad[rows, labels] -= grad.dtype.type(1.0 / n)
+    return loss, grad
