@@ -85,6 +85,18 @@ CHEATS = {
     ),
     "the watch's own hook, taught that solved code is allowed": TEACH_THE_HOOK.format(hook="sys.getprofile()"),
     "the hook threading keeps for new threads": TEACH_THE_HOOK.format(hook="threading._profile_hook"),
+    "a thread pool": (
+        "import concurrent.futures as cf, dlcourse.solved.networks as s\n"
+        "def sigmoid(x):\n    with cf.ThreadPoolExecutor(1) as pool:\n        return pool.submit(s.sigmoid, x).result()"
+    ),
+    "a subprocess": (
+        "import pickle, subprocess, sys\n"
+        "CHILD = 'import sys, pickle, numpy as np; x = pickle.load(sys.stdin.buffer); "
+        "sys.stdout.buffer.write(pickle.dumps(1 / (1 + np.exp(-x))))'\n"
+        "def sigmoid(x):\n"
+        "    done = subprocess.run([sys.executable, '-c', CHILD], input=pickle.dumps(x), capture_output=True)\n"
+        "    return pickle.loads(done.stdout)"
+    ),
     "the caller's frames": (
         "import sys\ndef sigmoid(x):\n    f = sys._getframe(1)\n"
         "    return np.zeros_like(x) if f is None else 1 / (1 + np.exp(-x))"
@@ -279,7 +291,11 @@ SWITCH_OFF = {
     ),
     "the forbidden folders emptied": "import dlcourse.watch as w\nw._FORBIDDEN_DIRS = ('/nowhere/',)",
     "the file classification replaced": "import dlcourse.watch as w\nw._file_kind = lambda filename: 'library'",
-    "the escape hatches emptied": "import dlcourse.watch as w\nw._ESCAPES_C = w._ESCAPES_PY = frozenset()",
+    "the escape hatches emptied": (
+        "import dlcourse.watch as w\n"
+        "w._ESCAPES_C = w._ESCAPES_PY = w._OUT_OF_SIGHT_C = w._OUT_OF_SIGHT_PY = frozenset()\n"
+        "w._ESCAPE_IDS = w._OUT_OF_SIGHT_IDS = frozenset()"
+    ),
 }
 
 

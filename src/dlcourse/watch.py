@@ -25,13 +25,15 @@ that decides is either
   ``dlcourse.cases`` that calls the learner's function and then a reference): allowed. Such
   adapters are passed over like libraries, so learner code that calls one is still caught.
 
+The answer itself is never on the stack while learner code runs: ``check`` calls the learner's
+function on every case before it computes any reference result.
+
 What it cannot see: code the learner copies as text (``inspect.getsource`` of a solved function,
 then ``exec``) — that is what ``dlcourse copies`` flags for the instructor —, work done in
 C extensions the learner compiles, and code compiled under a forged file name (``compile(source,
 "<a library's path>", "exec")``): code is told apart by the file it says it comes from. The watch
 stops every ordinary way to the answer key; a determined attacker in the same process is what the
-sandbox and the instructor's review (``dlcourse copies``) are for. The answer itself is never on the stack while learner code runs:
-``check`` calls the learner's function on every case before it computes any reference result.
+sandbox and the instructor's review are for.
 
 The module is a little over 300 lines on purpose: what counts as forbidden, the escape hatches, the
 classification of code and the hook are one mechanism, and each is only correct together with the others.
@@ -75,25 +77,20 @@ _LIBRARY_DIRS = tuple(
 # the kinds of code a frame can belong to
 LEARNER, LIBRARY, COURSE, TRUSTED, FORBIDDEN = "learner", "library", "course", "trusted", "forbidden"
 
-_escapes_c = [
-    sys._getframe,
-    sys.setprofile,
-    sys.getprofile,  # it would hand over the watch's own hook, and with it what the hook has learnt
-    sys.settrace,
-    sys._current_frames,
-    gc.get_objects,
-    gc.get_referrers,
-    gc.get_referents,
-]
-_escapes_c += [getattr(os, name) for name in ("fork", "forkpty", "vfork") if hasattr(os, name)]
-try:  # processes: whatever the child computes is out of sight
-    import _posixsubprocess
-
-    _escapes_c.append(_posixsubprocess.fork_exec)
-except ImportError:  # pragma: no cover - not on POSIX
-    pass
-# frozen: a set that code could empty would be no watch at all
-_ESCAPES_C = frozenset(_escapes_c)
+# Escape hatches: what reads the caller's frames or the interpreter's objects, or turns the hook off. Judged
+# by the frame that calls them (a library may read frames for its own purposes: namedtuple, typing).
+_ESCAPES_C = frozenset(  # frozen: a set that code could empty would be no watch at all
+    (
+        sys._getframe,
+        sys.setprofile,
+        sys.getprofile,  # it would hand over the watch's own hook, and with it what the hook has learnt
+        sys.settrace,
+        sys._current_frames,
+        gc.get_objects,
+        gc.get_referrers,
+        gc.get_referents,
+    )
+)
 _ESCAPES_PY = frozenset(
     f.__code__
     for f in (
@@ -101,16 +98,31 @@ _ESCAPES_PY = frozenset(
         inspect.stack,
         inspect.getouterframes,
         inspect.trace,
-        threading.Thread.start,
         threading.setprofile,
         threading.settrace,
         threading.getprofile,
     )
 )
-del _escapes_c
+# Out of sight: a thread or a process runs code the hook never sees. Judged like a call into the answer key,
+# by whether learner code is behind it (a thread pool's or subprocess's own frames are passed over).
+_OUT_OF_SIGHT_PY = frozenset((threading.Thread.start.__code__,))
+_out_of_sight_c = [
+    getattr(os, name)
+    for name in ("fork", "forkpty", "vfork", "system", "posix_spawn", "posix_spawnp")
+    if hasattr(os, name)
+]
+try:
+    import _posixsubprocess
+
+    _out_of_sight_c.append(_posixsubprocess.fork_exec)
+except ImportError:  # pragma: no cover - not on POSIX
+    pass
+_OUT_OF_SIGHT_C = frozenset(_out_of_sight_c)
+del _out_of_sight_c
 # by identity: a code object's hash is computed anew each time (over its name, bytecode and constants), an
 # id's is not; these functions live as long as their modules, so their ids stay theirs
 _ESCAPE_IDS = frozenset(id(code) for code in _ESCAPES_PY)
+_OUT_OF_SIGHT_IDS = frozenset(id(code) for code in _OUT_OF_SIGHT_PY)
 
 
 # The hooks' switches as they are when the course is imported: code that replaces sys.setprofile or
@@ -154,15 +166,18 @@ def _file_kind(filename: str) -> str:
 
 @functools.cache
 def _module_name(filename: str) -> str:
-    """dlcourse.solved.networks for .../dlcourse/solved/networks.py; torch.x.y for torch's files."""
+    """dlcourse.solved.networks for .../dlcourse/solved/networks.py; torch.x.y for torch's files; threading for
+    the standard library's threading.py."""
     path = Path(filename)
-    for root, prefix in ((PACKAGE_DIR, "dlcourse"), (Path(torch.__file__).resolve().parent, "torch")):
+    roots = [(PACKAGE_DIR, ("dlcourse",)), (Path(torch.__file__).resolve().parent, ("torch",))]
+    roots += [(Path(folder), ()) for folder in _LIBRARY_DIRS]
+    for root, prefix in roots:
         try:
             parts = path.resolve().relative_to(root).with_suffix("").parts
         except ValueError:
             continue
         parts = parts[:-1] if parts and parts[-1] == "__init__" else parts
-        return ".".join((prefix, *parts))
+        return ".".join((*prefix, *parts))
     return filename
 
 
@@ -271,7 +286,8 @@ class Watch:
         """The profile function: a closure over what it needs, since it runs on every call and return event
         (a return event only pays for the two comparisons of ``event``)."""
         kinds, kind_of, learner_behind, record = self._kinds, self._kind, self._learner_behind, self._record
-        qualified, escapes_c, escape_ids, torch_c = self._qualified, _ESCAPES_C, _ESCAPE_IDS, _torch_c_function
+        qualified, torch_c = self._qualified, _torch_c_function
+        escapes_c, escape_ids, hidden_c, hidden_ids = _ESCAPES_C, _ESCAPE_IDS, _OUT_OF_SIGHT_C, _OUT_OF_SIGHT_IDS
 
         def hook(frame, event, arg):
             if event == "c_call":
@@ -280,14 +296,19 @@ class Watch:
                 if kind == FORBIDDEN or kind == "allowed":
                     return
                 try:
-                    escape = arg in escapes_c
+                    escape, hidden = arg in escapes_c, arg in hidden_c
                 except TypeError:
-                    escape = False
+                    escape = hidden = False
                 if escape:
                     if kind == LEARNER:
                         record(
                             f"`{getattr(arg, '__module__', None) or 'builtins'}.{arg.__name__}` "
-                            f"(it reads the caller's frames, turns the watch off or runs code out of sight)"
+                            f"(it reads the caller's frames or turns the watch off)"
+                        )
+                elif hidden:
+                    if learner_behind(frame):
+                        record(
+                            f"`{getattr(arg, '__module__', None) or 'os'}.{arg.__name__}` (it runs code out of sight)"
                         )
                 elif torch_c(arg) and learner_behind(frame):
                     record(f"`torch` (`{getattr(arg, '__qualname__', arg)}`)")
@@ -302,8 +323,11 @@ class Watch:
                         and learner_behind(caller)
                     ):
                         record(f"`{qualified(code)}`")
-                elif id(code) in escape_ids and frame.f_back is not None and kind_of(frame.f_back.f_code) == LEARNER:
-                    record(f"`{qualified(code)}` (it reads the caller's frames or runs code out of sight)")
+                elif id(code) in escape_ids:
+                    if frame.f_back is not None and kind_of(frame.f_back.f_code) == LEARNER:
+                        record(f"`{qualified(code)}` (it reads the caller's frames or turns the watch off)")
+                elif id(code) in hidden_ids and frame.f_back is not None and learner_behind(frame.f_back):
+                    record(f"`{qualified(code)}` (it runs code out of sight)")
 
         return hook
 
