@@ -20,35 +20,9 @@ import matplotlib
 matplotlib.use("Agg")
 import nbformat  # noqa: E402
 
+from benchmarks.no_watch import NoWatch, use_watch  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-class NoWatch:
-    """Stands in for dlcourse.watch.Watch: records nothing."""
-
-    violation = None
-
-    def __init__(self, *args, **kwargs):
-        pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return None
-
-
-def use_watch(cls) -> None:
-    """Make ``check`` use ``cls`` as its watch: in the checker's modules and in the guard's record of them (which
-    would otherwise put the real watch back at the next check, as it does when a notebook swaps it)."""
-    import dlcourse.checking as checking
-    from dlcourse import guard
-    from dlcourse.checking import running
-
-    guard.remember_originals()
-    for module in (checking, running):
-        module.Watch = cls
-        guard._originals[(module.__name__, "Watch")] = cls
 
 
 def _is_demo(cell) -> bool:
