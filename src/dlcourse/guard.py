@@ -84,10 +84,14 @@ def _defined_in(fn, folder: Path) -> bool:
 STDLIB = Path(sysconfig.get_paths()["stdlib"]).resolve()
 
 
+def _in_library(path: Path) -> bool:
+    """A (resolved) file of an installed package or of Python's standard library."""
+    return "site-packages" in path.parts or "dist-packages" in path.parts or path.is_relative_to(STDLIB)
+
+
 def _is_library(fn) -> bool:
     """Defined in an installed package or in Python's standard library."""
-    path = Path(fn.__code__.co_filename).resolve()
-    return "site-packages" in path.parts or "dist-packages" in path.parts or path.is_relative_to(STDLIB)
+    return _in_library(Path(fn.__code__.co_filename).resolve())
 
 
 _MISSING = object()
@@ -100,21 +104,18 @@ def _owner_name(owner) -> str:
     return owner.__name__ if isinstance(owner, types.ModuleType) else f"{owner.__module__}.{owner.__qualname__}"
 
 
-def _owner_file(owner) -> Path | None:
-    module = owner if isinstance(owner, types.ModuleType) else sys.modules.get(owner.__module__)
-    file = getattr(module, "__file__", None)
-    return Path(file).resolve() if file else None
-
-
-def _course_class(value) -> bool:
-    """A class the course's own files define (not one made elsewhere with a course module's name)."""
+def _genuine_class(value) -> bool:
+    """A class its module really defines: the course's own (not one made elsewhere with a course module's name),
+    a built-in module's, or an installed library's."""
     module = sys.modules.get(getattr(value, "__module__", None) or "")
+    if module is None:
+        return False
+    defines_it = getattr(module, value.__qualname__, None) is value
     file = getattr(module, "__file__", None)
-    return (
-        file is not None
-        and Path(file).resolve().is_relative_to(PACKAGE_DIR)
-        and getattr(module, value.__qualname__, None) is value
-    )
+    if file is None:  # a built-in module's class (builtins, _thread, ...)
+        return defines_it
+    path = Path(file).resolve()
+    return (defines_it and path.is_relative_to(PACKAGE_DIR)) or _in_library(path)
 
 
 def _genuine(owner, attr: str, value) -> bool:
@@ -133,7 +134,7 @@ def _genuine(owner, attr: str, value) -> bool:
             return value.__name__ == UFUNC_NAMES.get(attr, attr)
         return value is not None  # a C function of the library
     if isinstance(value, type):
-        return _course_class(value) or _is_library_class(value)
+        return _genuine_class(value)
     if isinstance(value, types.BuiltinFunctionType):
         home = sys.modules.get(value.__module__ or "builtins")
         return getattr(home, value.__name__, None) is value
@@ -142,21 +143,9 @@ def _genuine(owner, attr: str, value) -> bool:
     value = inspect.unwrap(value)  # a decorated function: check the function it wraps
     if not isinstance(value, types.FunctionType):
         return True
-    home = owner.__name__ if isinstance(owner, types.ModuleType) else owner.__module__
-    if value.__module__ == home:
-        return Path(value.__code__.co_filename).resolve() == _owner_file(owner)
+    if value.__module__ == owner.__name__:  # owner is a module here: classes returned above
+        return Path(value.__code__.co_filename).resolve() == Path(owner.__file__).resolve()
     return _defined_in(value, PACKAGE_DIR) or _is_library(value)  # imported into the module
-
-
-def _is_library_class(value) -> bool:
-    module = sys.modules.get(getattr(value, "__module__", None) or "")
-    if module is None:
-        return False
-    file = getattr(module, "__file__", None)
-    if file is None:  # a built-in module's class (builtins, _thread, ...)
-        return getattr(module, value.__qualname__, None) is value
-    path = Path(file).resolve()
-    return "site-packages" in path.parts or "dist-packages" in path.parts or path.is_relative_to(STDLIB)
 
 
 def _guarded_attributes(owner) -> set[str]:
